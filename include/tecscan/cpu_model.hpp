@@ -1,0 +1,25 @@
+// CPU reference implementation of one model: forward and backward on a minibatch, in float
+// (production) or double (gradient checks). One instance per thread; it owns its scratch.
+#pragma once
+#include <memory>
+
+#include "tecscan/model.hpp"
+
+namespace tecscan {
+
+template <typename T>
+class CpuModel {
+ public:
+  virtual ~CpuModel() = default;
+  virtual ModelKind kind() const = 0;
+  // x: [batch, input_length] row-major, oldest value first; y: [batch].
+  // Keeps the activations of this call for backward().
+  virtual void forward(const T* params, const T* x, int batch, T* y) = 0;
+  // dy: dLoss/dy [batch] for the last forward(); writes dLoss/dparams into grad (overwrites).
+  virtual void backward(const T* params, const T* dy, T* grad) = 0;
+};
+
+template <typename T>
+std::unique_ptr<CpuModel<T>> make_cpu_model(ModelKind k, const ModelConfig& c);
+
+}  // namespace tecscan

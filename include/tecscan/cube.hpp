@@ -1,0 +1,38 @@
+// The regional cube of one event: TEC at every region node and epoch, plus the indices on the
+// same time axis. The file every later stage reads.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "tecscan/catalog.hpp"
+#include "tecscan/indices.hpp"
+#include "tecscan/time.hpp"
+
+namespace tecscan {
+
+struct Cube {
+  Event event;
+  double radius_km = 2000;
+  std::vector<double> node_lat, node_lon, node_distance_km;
+  std::vector<TimeS> time;       // regular axis
+  std::vector<float> tec;        // [node][time], TECU, NaN = missing
+  std::vector<float> rms;        // same, or empty
+  // Index values at each epoch (index_at), NaN = missing: kp, ap, ap_daily, dst, f107, f107_obs.
+  std::vector<float> indices[kNumIndexKinds];
+  std::vector<std::string> sources;  // every input file
+  long missing_epochs = 0;           // from the IONEX gap report
+  size_t nnode() const { return node_lat.size(); }
+  size_t ntime() const { return time.size(); }
+  const float* node_tec(size_t n) const { return tec.data() + n * time.size(); }
+};
+
+// HDF5 layout (CF-style, opens in h5py and xarray(engine="h5netcdf")):
+//  /tec, /rms float32 [node, time]; /time float64 "hours since 1970-01-01 00:00:00";
+//  /node float, /node_lat, /node_lon, /node_distance_km [node];
+//  /indices/{kp,ap,ap_daily,dst,f107,f107_obs} float32 [time];
+//  root attributes event_id, event_time, event_lat, event_lon, event_magnitude, radius_km,
+//  source_files. Written to <path>.tmp.<pid> then renamed.
+void write_cube(const std::string& path, const Cube& cube);
+Cube read_cube(const std::string& path);
+
+}  // namespace tecscan
