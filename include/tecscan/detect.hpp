@@ -1,0 +1,49 @@
+// From predictions to anomalies: dTEC, DTEC = (dTEC - median)/IQR, the quiet mask, the
+// anomaly flags and the consensus count. The CPU functions here are the reference; the CUDA
+// backend provides the same functions over device buffers (Thrust) and must agree to rounding.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "tecscan/indices.hpp"
+#include "tecscan/time.hpp"
+
+namespace tecscan {
+
+enum class DtecScope {
+  kWholeSeries,  // one median/IQR per node and model over the whole series (the paper)
+  kPerUtcHour    // one per node, model and UTC hour of day
+};
+
+struct DtecOutput {
+  size_t nnode = 0, ntime = 0, ngroup = 0;  // ngroup = 1 (whole series) or 24 (per UTC hour)
+  std::vector<float> delta;      // [node][time] observed - predicted, TECU (NaN when either is)
+  std::vector<float> dtec;       // [node][time] (delta - median) / IQR; NaN when delta is NaN or IQR == 0
+  std::vector<double> median;    // [node][group]
+  std::vector<double> iqr;       // [node][group]
+};
+
+// observed/predicted: [node][time]; time: [ntime] (for the UTC hour of each epoch).
+// Statistics over the finite deltas of each (node, group); quantiles per stats.hpp (type 7).
+void compute_dtec_cpu(const float* observed, const float* predicted, size_t nnode, size_t ntime,
+                      const TimeS* time, DtecScope scope, DtecOutput& out);
+using DtecFn = std::function<void(const float*, const float*, size_t, size_t, const TimeS*,
+                                  DtecScope, DtecOutput&)>;
+
+// Quiet mask per epoch: bit i of `missing` set when criterion i (0 Kp, 1 Ap, 2 Dst, 3 F10.7)
+// had no data. Policy: a criterion without data cannot confirm quiet -> not quiet.
+struct QuietMask {
+  std::vector<uint8_t> quiet;    // [time] 1 = every criterion present and quiet
+  std::vector<uint8_t> missing;  // [time] bit mask of criteria without data
+};
+// kp, ap_daily, dst, f107: per epoch (NaN = missing).
+QuietMask quiet_mask(const float* kp, const float* ap_daily, const float* dst, const float* f107,
+                     size_t ntime, const QuietThresholds& q);
+
+// anomaly[node][time] = |dtec| > threshold AND quiet[time].
+void flag_anomalies(const float* dtec, const uint8_t* quiet, size_t nnode, size_t ntime,
+                    double threshold, uint8_t* anomaly);
+
+}  // namespace tecscan
