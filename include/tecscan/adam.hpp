@@ -25,6 +25,7 @@ inline float adam_alpha(const AdamConfig& c, long t) {
 
 template <typename T>
 TECSCAN_HD inline void adam_update(T& p, T& m, T& v, T g, T alpha, T beta1, T beta2, T eps) {
+  using std::sqrt;  // float stays float (an unqualified sqrt could pick ::sqrt(double))
   m = beta1 * m + (T(1) - beta1) * g;
   v = beta2 * v + (T(1) - beta2) * g * g;
   p -= alpha * m / (sqrt(v) + eps);

@@ -1,0 +1,452 @@
+// The CUDA Trainer for the feed-forward models (MLP, CNN): every node of a chunk trains at once,
+// reproducing train_node (src/cpu/train.cpp) step for step: the same initial weights (made on
+// the host by init_parameters and uploaded), normalisation, shuffles, minibatches, Adam steps
+// and de-normalised predictions. Host <-> device traffic per chunk: the TEC and the initial
+// weights in, predictions and losses out; nothing per step.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cnn_kernels.cuh"
+#include "cuda_check.hpp"
+#include "device_buffer.hpp"
+#include "mlp_kernels.cuh"
+#include "tecscan/cuda_backend.hpp"
+#include "tecscan/error.hpp"
+#include "window_kernels.cuh"
+
+namespace tecscan {
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// The sizes and launchers of one feed-forward model.
+class FfModel {
+ public:
+  FfModel(ModelKind k, const ModelConfig& mc)
+      : kind_(k),
+        mlp_{mc.window, mc.mlp_hidden},
+        cnn_{mc.window, mc.cnn_kernel, mc.cnn_filters, mc.cnn_pool} {
+    if (k != ModelKind::kMlp && k != ModelKind::kCnn)
+      throw std::invalid_argument(std::string("the CUDA feed-forward trainer has no model '") +
+                                  model_name(k) + "' (only mlp and cnn)");
+    // Invalid sizes throw InputError here; the kernels' offsets must be model.hpp's layout.
+    const std::vector<TensorSpec> specs = parameter_layout(k, mc);
+    int64_t offsets[6];
+    if (is_mlp()) {
+      const ff::MlpModel<ff::MlpDims> m{mlp_};
+      const int64_t o[6] = {m.w1(), m.b1(), m.w2(), m.b2(), m.w3(), m.b3()};
+      std::copy(o, o + 6, offsets);
+      nparam_ = m.nparam();
+    } else {
+      const ff::CnnModel<ff::CnnDims> m{cnn_};
+      const int64_t o[6] = {m.k1(), m.b1(), m.k2(), m.b2(), m.wd(), m.bd()};
+      std::copy(o, o + 6, offsets);
+      nparam_ = m.nparam();
+    }
+    bool same = specs.size() == 6 && nparam_ == parameter_count(k, mc);
+    for (size_t i = 0; same && i < 6; ++i) same = specs[i].offset == offsets[i];
+    if (!same)
+      throw std::logic_error(std::string("CUDA ") + model_name(k) +
+                             " kernels disagree with model.hpp's parameter layout");
+  }
+
+  bool is_mlp() const { return kind_ == ModelKind::kMlp; }
+  int64_t nparam() const { return nparam_; }
+  int input_len() const { return mlp_.L; }
+  int64_t fast_smem_bytes(int batch) const {
+    return is_mlp() ? ff::mlp_fast_smem_bytes(mlp_, batch) : ff::cnn_fast_smem_bytes(cnn_, batch);
+  }
+  int64_t naive_acts_floats(int batch) const {
+    return is_mlp() ? ff::mlp_naive_acts_floats(mlp_, batch)
+                    : ff::cnn_naive_acts_floats(cnn_, batch);
+  }
+  void train_epoch(const ff::TrainArgs& a, int epoch, bool naive, int max_batches) const {
+    if (is_mlp())
+      ff::mlp_train_epoch(mlp_, a, epoch, naive, max_batches);
+    else
+      ff::cnn_train_epoch(cnn_, a, epoch, naive, max_batches);
+  }
+  void predict(const ff::TrainArgs& a, bool naive, int max_predict) const {
+    if (is_mlp())
+      ff::mlp_predict(mlp_, a, naive, max_predict);
+    else
+      ff::cnn_predict(cnn_, a, naive, max_predict);
+  }
+
+ private:
+  ModelKind kind_;
+  ff::MlpDims mlp_;
+  ff::CnnDims cnn_;
+  int64_t nparam_ = 0;
+};
+
+class Event {
+ public:
+  Event() { CUDA_CHECK(cudaEventCreate(&e_)); }
+  ~Event() { cudaEventDestroy(e_); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  void record() { CUDA_CHECK(cudaEventRecord(e_)); }
+  double seconds_since(const Event& start) const {
+    float ms = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, start.e_, e_));
+    return ms / 1000.0;
+  }
+
+ private:
+  cudaEvent_t e_{};
+};
+
+int max_optin_smem(int device) {
+  int bytes = 0;
+  CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  return bytes;
+}
+
+// train_node's checks, with its messages.
+void check_train_config(const TrainConfig& tc) {
+  if (tc.epochs < 1)
+    throw InputError("[train] epochs must be >= 1 (got " + std::to_string(tc.epochs) + ")");
+  if (tc.batch < 1)
+    throw InputError("[train] batch must be >= 1 (got " + std::to_string(tc.batch) + ")");
+  if (!(tc.train_fraction > 0.0 && tc.train_fraction <= 1.0))
+    throw InputError("[train] train_fraction must be in (0, 1] (got " +
+                     std::to_string(tc.train_fraction) + ")");
+}
+
+double rmse(const float* predicted, const float* tec, int begin, int end) {
+  double sum = 0;
+  long count = 0;
+  for (int t = begin; t < end; ++t)
+    if (std::isfinite(predicted[t]) && std::isfinite(tec[t])) {
+      const double e = static_cast<double>(predicted[t]) - tec[t];
+      sum += e * e;
+      ++count;
+    }
+  return count > 0 ? std::sqrt(sum / count) : std::numeric_limits<double>::quiet_NaN();
+}
+
+// Device memory of one chunk.
+struct ChunkBuffers {
+  DeviceBuffer<float> tec, z, predicted, params, adam_m, adam_v, epoch_loss, step_loss, grad, acts,
+      alpha;
+  DeviceBuffer<double> mean, stdev, loss_sum;
+  DeviceBuffer<int> train_targets, n_train_targets, predict_targets, n_predict, order;
+};
+
+// The whole training of every node; keep_detail: also the trained weights and step losses.
+CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainConfig& tc,
+                               const Cube& cube, const CudaTrainerOptions& o, Progress* progress,
+                               bool keep_detail) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  check_train_config(tc);
+  const FfModel model(k, mc);
+  const int64_t nnode = static_cast<int64_t>(cube.nnode()), T = static_cast<int64_t>(cube.ntime());
+  if (cube.tec.size() != static_cast<size_t>(nnode * T))
+    throw InputError("cube: tec has " + std::to_string(cube.tec.size()) +
+                     " values, expected nodes x epochs = " + std::to_string(nnode) + " x " +
+                     std::to_string(T));
+  if (T > std::numeric_limits<int>::max() / 4)
+    throw InputError("cube: " + std::to_string(T) + " epochs is more than the GPU trainer handles");
+  CUDA_CHECK(cudaSetDevice(o.device));
+
+  const int L = model.input_len(), E = tc.epochs, B = tc.batch;
+  const int64_t P = model.nparam();
+  const int n_train = static_cast<int>(std::floor(tc.train_fraction * static_cast<double>(T)));
+  // Upper bound of any node's Adam steps: its training targets are in [L, n_train).
+  const int64_t max_train = std::max<int64_t>(0, std::min<int64_t>(n_train, T) - L);
+  const int64_t max_steps64 = int64_t(E) * ((max_train + B - 1) / B);
+  if (max_steps64 > std::numeric_limits<int>::max())
+    throw InputError("[train] epochs x minibatches exceeds 2^31 steps");
+  const int max_steps = static_cast<int>(max_steps64);
+
+  const int64_t smem = model.fast_smem_bytes(B);
+  const int64_t smem_limit = max_optin_smem(o.device);
+  const bool naive = o.kernel == FfKernel::kNaive || smem > smem_limit;
+  if (naive && o.kernel == FfKernel::kFast && o.verbose)
+    std::fprintf(stderr,
+                 "note: %s on the GPU: a minibatch needs %lld bytes of shared memory, the device "
+                 "has %lld per block; using the slower naive kernels (lower [train] batch or "
+                 "[model] %s to use the fast ones)\n",
+                 model_name(k), static_cast<long long>(smem), static_cast<long long>(smem_limit),
+                 model.is_mlp() ? "mlp_hidden" : "cnn_filters");
+  const int64_t acts_per_node = naive ? model.naive_acts_floats(B) : 0;
+
+  // Nodes per chunk: what fits in 70 % of the free memory (or the user's cap).
+  const int64_t per_node_bytes =
+      4 * (6 * T + 3 * P + E + max_steps + (naive ? P + acts_per_node : 0)) + 3 * 8 + 2 * 4;
+  size_t free_bytes = 0, total_bytes = 0;
+  CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const int64_t budget =
+      static_cast<int64_t>(0.7 * static_cast<double>(free_bytes)) - 4 * int64_t(max_steps);
+  int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(nnode, budget / per_node_bytes));
+  if (o.node_chunk > 0) chunk = std::min<int64_t>(chunk, static_cast<int64_t>(o.node_chunk));
+  if (chunk < nnode && o.node_chunk == 0 && o.verbose)
+    std::fprintf(stderr, "note: %s on the GPU in chunks of %lld nodes (device memory)\n",
+                 model_name(k), static_cast<long long>(chunk));
+
+  CudaFfDetail detail;
+  ModelRun& run = detail.run;
+  run.kind = k;
+  run.nnode = static_cast<size_t>(nnode);
+  run.ntime = static_cast<size_t>(T);
+  run.predicted.assign(static_cast<size_t>(nnode * T), kNaN);
+  run.epoch_loss.assign(static_cast<size_t>(nnode * E), kNaN);
+  run.device = cuda_device_description(o.device);
+  detail.max_steps = max_steps;
+  if (keep_detail) {
+    detail.params.resize(static_cast<size_t>(nnode * P));
+    detail.step_loss.assign(static_cast<size_t>(nnode * max_steps), kNaN);
+  }
+  detail.used_fast_kernel = !naive;
+
+  ChunkBuffers b;
+  std::vector<float> alpha(static_cast<size_t>(max_steps));
+  for (int t = 1; t <= max_steps; ++t) alpha[t - 1] = adam_alpha(tc.adam, t);
+  b.alpha.upload(alpha);
+  Event start, trained, predicted;
+  long progress_done = 0;
+
+  for (int64_t first = 0; first < nnode; first += chunk) {
+    const int count = static_cast<int>(std::min(chunk, nnode - first));
+    const int64_t cells = int64_t(count) * T;
+    b.tec.upload(cube.tec.data() + first * T, static_cast<size_t>(cells));
+    b.z.resize(cells);
+    b.mean.resize(count);
+    b.stdev.resize(count);
+    b.train_targets.resize(cells);
+    b.n_train_targets.resize(count);
+    b.predict_targets.resize(cells);
+    b.n_predict.resize(count);
+    b.order.resize(cells);
+    ff::SeriesArgs s;
+    s.nnode = count;
+    s.ntime = static_cast<int>(T);
+    s.input_len = L;
+    s.n_train = n_train;
+    s.tec = b.tec.data();
+    s.z = b.z.data();
+    s.mean = b.mean.data();
+    s.std = b.stdev.data();
+    s.train_targets = b.train_targets.data();
+    s.n_train_targets = b.n_train_targets.data();
+    s.predict_targets = b.predict_targets.data();
+    s.n_predict = b.n_predict.data();
+    ff::launch_windows(s);
+
+    std::vector<float> init(static_cast<size_t>(count * P));
+    for (int i = 0; i < count; ++i)
+      init_parameters(k, mc, tc.seed, static_cast<uint64_t>(first + i), init.data() + i * P);
+    b.params.upload(init);
+    b.adam_m.resize(count * P);
+    b.adam_m.fill_zero();
+    b.adam_v.resize(count * P);
+    b.adam_v.fill_zero();
+    b.epoch_loss.resize(int64_t(count) * E);
+    ff::launch_fill(b.epoch_loss.data(), int64_t(count) * E, kNaN);
+    b.step_loss.resize(int64_t(count) * max_steps);
+    ff::launch_fill(b.step_loss.data(), int64_t(count) * max_steps, kNaN);
+    b.predicted.resize(cells);
+    ff::launch_fill(b.predicted.data(), cells, kNaN);
+    if (naive) {
+      b.grad.resize(count * P);
+      b.acts.resize(count * acts_per_node);
+      b.loss_sum.resize(count);
+    }
+
+    ff::TrainArgs a;
+    a.s = s;
+    a.batch = B;
+    a.epochs = E;
+    a.max_steps = max_steps;
+    a.node_offset = static_cast<int>(first);
+    a.shuffle_seed = tc.seed;
+    a.kind = static_cast<uint64_t>(k);
+    a.nparam = P;
+    a.params = b.params.data();
+    a.adam_m = b.adam_m.data();
+    a.adam_v = b.adam_v.data();
+    a.order = b.order.data();
+    a.epoch_loss = b.epoch_loss.data();
+    a.step_loss = max_steps > 0 ? b.step_loss.data() : nullptr;
+    a.predicted = b.predicted.data();
+    a.adam.alpha = b.alpha.data();
+    a.adam.beta1 = tc.adam.beta1;
+    a.adam.beta2 = tc.adam.beta2;
+    a.adam.eps = tc.adam.eps;
+    a.grad = b.grad.data();
+    a.acts = b.acts.data();
+    a.acts_per_node = acts_per_node;
+    a.loss_sum = b.loss_sum.data();
+
+    // Launch counts of the naive path (two small downloads per chunk, not per step).
+    const std::vector<int> n_train_targets = b.n_train_targets.download();
+    const std::vector<int> n_predict = b.n_predict.download();
+    int max_batches = 0, max_predict = 0;
+    for (int i = 0; i < count; ++i) {
+      max_batches = std::max(max_batches, (n_train_targets[i] + B - 1) / B);
+      max_predict = std::max(max_predict, n_predict[i]);
+    }
+
+    start.record();
+    for (int e = 0; e < E; ++e) {
+      ff::launch_shuffle(a, e, naive);
+      model.train_epoch(a, e, naive, max_batches);
+      if (progress) {  // whole nodes of this chunk, in proportion to the epochs done
+        CUDA_CHECK(cudaDeviceSynchronize());
+        const long target = static_cast<long>(first + int64_t(count) * (e + 1) / E);
+        progress->advance(target - progress_done);
+        progress_done = target;
+      }
+    }
+    trained.record();
+    model.predict(a, naive, max_predict);
+    predicted.record();
+    CUDA_CHECK(cudaDeviceSynchronize());
+    detail.train_kernel_seconds += trained.seconds_since(start);
+    detail.predict_kernel_seconds += predicted.seconds_since(trained);
+
+    const std::vector<float> pred = b.predicted.download();
+    std::copy(pred.begin(), pred.end(), run.predicted.begin() + first * T);
+    const std::vector<float> loss = b.epoch_loss.download();
+    std::copy(loss.begin(), loss.end(), run.epoch_loss.begin() + first * E);
+    if (keep_detail) {
+      const std::vector<float> params = b.params.download();
+      std::copy(params.begin(), params.end(), detail.params.begin() + first * P);
+    }
+    if (keep_detail && max_steps > 0) {
+      const std::vector<float> steps = b.step_loss.download();
+      std::copy(steps.begin(), steps.end(), detail.step_loss.begin() + first * max_steps);
+    }
+  }
+
+  run.train_rmse.resize(static_cast<size_t>(nnode));
+  run.test_rmse.resize(static_cast<size_t>(nnode));
+  const int split = static_cast<int>(std::min<int64_t>(n_train, T));
+  for (int64_t n = 0; n < nnode; ++n) {
+    const float* pred = run.predicted.data() + n * T;
+    run.train_rmse[n] = rmse(pred, cube.node_tec(n), 0, split);
+    run.test_rmse[n] = rmse(pred, cube.node_tec(n), split, static_cast<int>(T));
+  }
+  run.train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return detail;
+}
+
+}  // namespace
+
+CudaFfDetail cuda_ff_train_detail(ModelKind k, const ModelConfig& mc, const TrainConfig& tc,
+                                  const Cube& cube, const CudaTrainerOptions& options,
+                                  Progress* progress) {
+  return train_feedforward(k, mc, tc, cube, options, progress, true);
+}
+
+std::vector<float> cuda_ff_forward(ModelKind k, const ModelConfig& mc,
+                                   const std::vector<float>& params, const std::vector<float>& x,
+                                   int nnode, int nsample, int batch, FfKernel kernel, int device) {
+  const FfModel model(k, mc);
+  const int L = model.input_len();
+  const int64_t P = model.nparam();
+  if (nnode < 1 || nsample < 1 || batch < 1 || params.size() != static_cast<size_t>(nnode * P) ||
+      x.size() != static_cast<size_t>(int64_t(nnode) * nsample * L))
+    throw std::invalid_argument("cuda_ff_forward: params must be [node][" + std::to_string(P) +
+                                "], x [node][sample][" + std::to_string(L) + "]");
+  CUDA_CHECK(cudaSetDevice(device));
+  const bool naive = kernel == FfKernel::kNaive;
+  if (!naive && model.fast_smem_bytes(batch) > max_optin_smem(device))
+    throw std::invalid_argument("cuda_ff_forward: the fast kernel's minibatch does not fit");
+
+  // Sample s of a node is target (s + 1) * L of a series holding the samples back to back,
+  // with mean 0 and std 1: the prediction kernels then return the raw outputs.
+  const int T = nsample * L + 1;
+  const int64_t cells = int64_t(nnode) * T;
+  std::vector<float> z(static_cast<size_t>(cells), 0.0f);
+  std::vector<int> targets(static_cast<size_t>(cells), 0);
+  for (int n = 0; n < nnode; ++n)
+    for (int s = 0; s < nsample; ++s) {
+      targets[int64_t(n) * T + s] = (s + 1) * L;
+      for (int i = 0; i < L; ++i)
+        z[int64_t(n) * T + s * L + i] = x[(int64_t(n) * nsample + s) * L + i];
+    }
+  ChunkBuffers b;
+  b.z.upload(z);
+  b.mean.upload(std::vector<double>(nnode, 0.0));
+  b.stdev.upload(std::vector<double>(nnode, 1.0));
+  b.train_targets.upload(targets);
+  b.n_train_targets.upload(std::vector<int>(nnode, 1));  // "trained": predictions are made
+  b.n_predict.upload(std::vector<int>(nnode, nsample));
+  b.params.upload(params);
+  b.predicted.resize(cells);
+  ff::launch_fill(b.predicted.data(), cells, kNaN);
+  const int64_t acts_per_node = naive ? model.naive_acts_floats(batch) : 0;
+  if (naive) b.acts.resize(nnode * acts_per_node);
+
+  ff::TrainArgs a;
+  a.s.nnode = nnode;
+  a.s.ntime = T;
+  a.s.input_len = L;
+  a.s.n_train = T;
+  a.s.z = b.z.data();
+  a.s.mean = b.mean.data();
+  a.s.std = b.stdev.data();
+  a.s.train_targets = b.train_targets.data();
+  a.s.n_train_targets = b.n_train_targets.data();
+  a.s.predict_targets = b.train_targets.data();
+  a.s.n_predict = b.n_predict.data();
+  a.batch = batch;
+  a.nparam = P;
+  a.params = b.params.data();
+  a.predicted = b.predicted.data();
+  a.acts = b.acts.data();
+  a.acts_per_node = acts_per_node;
+  model.predict(a, naive, nsample);
+  CUDA_CHECK(cudaDeviceSynchronize());
+
+  const std::vector<float> predicted = b.predicted.download();
+  std::vector<float> y(static_cast<size_t>(nnode) * nsample);
+  for (int n = 0; n < nnode; ++n)
+    for (int s = 0; s < nsample; ++s)
+      y[int64_t(n) * nsample + s] = predicted[int64_t(n) * T + (s + 1) * L];
+  return y;
+}
+
+namespace {
+
+class CudaFeedForwardTrainer final : public Trainer {
+ public:
+  explicit CudaFeedForwardTrainer(const CudaTrainerOptions& o) : options_(o) {}
+  std::string name() const override { return "cuda-ff"; }
+  bool supports(ModelKind k, const ModelConfig& mc) const override {
+    if (k != ModelKind::kMlp && k != ModelKind::kCnn) return false;
+    try {
+      parameter_layout(k, mc);
+    } catch (const InputError&) {
+      return false;  // train() on any backend reports the size problem
+    }
+    return true;
+  }
+  ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
+                 Progress* progress) override {
+    return train_feedforward(k, mc, tc, cube, options_, progress, false).run;
+  }
+
+ private:
+  CudaTrainerOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Trainer> make_cuda_feedforward_trainer(const CudaTrainerOptions& options) {
+  return std::make_unique<CudaFeedForwardTrainer>(options);
+}
+
+}  // namespace tecscan

@@ -1,0 +1,95 @@
+// The CUDA backend for the recurrent models (SimpleRNN, GRU, LSTM, CNN-LSTM), all nodes at once
+// (built only when TECSCAN_HAVE_CUDA). Training reproduces train_node (train.hpp) step for step:
+// the same initial weights, shuffles, minibatches, Adam steps and de-normalised predictions.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tecscan/adam.hpp"
+#include "tecscan/cube.hpp"
+#include "tecscan/model.hpp"
+#include "tecscan/progress.hpp"
+#include "tecscan/train.hpp"
+#include "tecscan/trainer.hpp"
+
+namespace tecscan {
+
+// Which implementation runs the recurrence.
+//  kFused: tecscan's kernels: one cuBLAS strided-batched GEMM over all nodes per matrix product
+//          and fused element-wise gate kernels. Every model and activation of the paper.
+//  kCudnn: cuDNN's RNN (v8 API), one call per node spread over streams. cuDNN only has tanh
+//          cells: SimpleRNN, GRU (reset_after) and LSTM / CNN-LSTM with activation "tanh".
+//  kAuto:  kFused (it supports every model; see docs/gpu-rnn.md for the measured speeds).
+enum class RnnImpl { kAuto, kFused, kCudnn };
+
+RnnImpl parse_rnn_impl(const std::string& name);  // auto | fused | cudnn, else InputError
+const char* rnn_impl_name(RnnImpl impl);
+
+// A Trainer for kRnn, kGru, kLstm, kCnnLstm on CUDA device `device`; supports() is false for
+// the feed-forward models and for what `impl` cannot run, so a composite trainer falls back to
+// the CPU. Nothing touches the GPU before train().
+std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl);
+
+// Why `impl` cannot train (k, mc); "" when it can.
+std::string rnn_unsupported_reason(ModelKind k, const ModelConfig& mc, RnnImpl impl);
+
+// ---- lower-level entry points (tests, benchmarks) --------------------------------------------
+
+// Where the engine runs.
+//  kDevice:      the GPU, cuBLAS GEMMs.
+//  kDeviceNaive: the GPU, naive kernels: rnn_forward() runs one thread per (node, sample)
+//                straight from the Keras formulas; training uses a one-thread-per-output GEMM
+//                kernel instead of cuBLAS.
+//  kHost:        the same engine code on the CPU (GEMMs as loops with cuBLAS' semantics), so
+//                the fused path is checked without a GPU. Slow: small models only.
+enum class RnnExec { kDevice, kDeviceNaive, kHost };
+
+struct RnnOptions {
+  RnnImpl impl = RnnImpl::kFused;
+  RnnExec exec = RnnExec::kDevice;
+  int device = 0;
+  int max_chunk_nodes = 0;  // nodes per launch; 0 = as many as fit in ~70 % of free memory
+};
+
+// Per-node parameters are [node][parameter_count(k, mc)]; inputs x [node][batch][input_length]
+// (oldest value first); targets and outputs [node][batch]; count [node] = valid rows (the rest
+// is padding and does not contribute).
+
+std::vector<float> rnn_forward(const RnnOptions& o, ModelKind k, const ModelConfig& mc, int nnode,
+                               int batch, const std::vector<float>& params,
+                               const std::vector<float>& x);
+
+// Gradient of the batch-mean MSE of one minibatch per node; loss_sum [node] = sum of squared
+// errors over the valid rows.
+std::vector<float> rnn_gradient(const RnnOptions& o, ModelKind k, const ModelConfig& mc, int nnode,
+                                int batch, const std::vector<float>& params,
+                                const std::vector<float>& x, const std::vector<float>& target,
+                                const std::vector<int>& count, std::vector<double>* loss_sum);
+
+// `steps` Adam steps (t = 1 .. steps) on fixed minibatches: x [step][node][batch][L], target
+// [step][node][batch], count [step][node]. Returns the batch-mean loss before every update,
+// [step][node] (NaN where count is 0); params are updated in place.
+std::vector<float> rnn_adam_steps(const RnnOptions& o, ModelKind k, const ModelConfig& mc,
+                                  const AdamConfig& adam, int nnode, int batch, int steps,
+                                  std::vector<float>* params, const std::vector<float>& x,
+                                  const std::vector<float>& target, const std::vector<int>& count);
+
+// The naive forward of one sample on the host in double precision (the obviously-correct
+// reference: Keras formulas straight from the flat layout).
+double rnn_reference_forward(ModelKind k, const ModelConfig& mc, const double* params,
+                             const double* x);
+
+struct RnnTiming {
+  double setup_s = 0;           // windows, initial weights, allocations
+  std::vector<double> epoch_s;  // wall time of each training epoch (all chunks)
+  double predict_s = 0;
+  long train_samples = 0;  // training targets summed over nodes (samples per epoch)
+  std::string device;
+};
+
+// The whole Trainer::train (progress and timing may be null).
+ModelRun rnn_train(const RnnOptions& o, ModelKind k, const ModelConfig& mc, const TrainConfig& tc,
+                   const Cube& cube, Progress* progress, RnnTiming* timing);
+
+}  // namespace tecscan

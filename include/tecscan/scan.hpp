@@ -1,0 +1,115 @@
+// The anomaly scan of one cube: every configured detector (the six networks through a Trainer,
+// and the classical median-iqr bound) -> dTEC, DTEC, the quiet mask, anomaly flags and their
+// consensus -> the run directory (docs/outputs.md describes every file).
+#pragma once
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tecscan/config.hpp"
+#include "tecscan/cube.hpp"
+#include "tecscan/detect.hpp"
+#include "tecscan/trainer.hpp"
+
+namespace tecscan {
+
+struct ScanOptions {
+  DtecFn dtec = compute_dtec_cpu;        // the GPU build passes its Thrust version
+  bool quiet_progress = false;           // no progress lines on stderr
+  std::vector<std::string> input_files;  // checksummed (SHA-256) into summary.json
+};
+
+// One detector's results, all arrays [node][time] unless noted.
+struct DetectorResult {
+  std::string name;              // "mlp" ... "cnn-lstm", "median-iqr"
+  bool neural = true;            // false for median-iqr
+  std::string device;            // where it ran ("cpu (2 threads)", the GPU's name)
+  std::vector<float> predicted;  // TECU (median-iqr: the median m of the history)
+  std::vector<float> delta;      // observed - predicted, TECU
+  std::vector<float> dtec;       // (delta - median) / IQR (median-iqr: (x - m) / IQR)
+  std::vector<uint8_t> anomaly;  // |dtec| > threshold and quiet
+  // Networks: the DTEC statistics [node][group] (ngroup 1 or 24, detect.scope).
+  // median-iqr: the bound's median and IQR per epoch [node][time] (ngroup = ntime).
+  size_t ngroup = 0;
+  std::vector<double> stat_median, stat_iqr;
+  // Networks only.
+  size_t nepoch = 0;
+  std::vector<float> epoch_loss;              // [node][epoch]
+  std::vector<double> train_rmse, test_rmse;  // [node] TECU
+  double seconds = 0;                         // training (or median-iqr) + DTEC wall time
+};
+
+struct ScanResult {
+  size_t nnode = 0, ntime = 0;
+  QuietMask quiet;                                     // [time]
+  std::vector<DetectorResult> detectors;               // in config order
+  std::vector<uint8_t> consensus;                      // [node][time] detectors flagging an anomaly
+  std::vector<std::pair<std::string, double>> timing;  // (stage, seconds) in run order
+};
+
+// Where and how strong; node/time are indices into the cube.
+struct AnomalyPoint {
+  bool found = false;
+  size_t node = 0, time = 0;
+  float dtec = std::numeric_limits<float>::quiet_NaN();
+};
+
+struct DetectorSummary {
+  std::string name, device;
+  long anomalies = 0;      // |DTEC| > threshold under quiet conditions
+  long flagged_storm = 0;  // |DTEC| > threshold but not quiet (or indices missing)
+  AnomalyPoint first;      // earliest anomaly (lowest node on ties)
+  AnomalyPoint strongest;  // largest |DTEC| among the anomalies
+  double median_train_rmse = std::numeric_limits<double>::quiet_NaN();  // over nodes, TECU
+  double median_test_rmse = std::numeric_limits<double>::quiet_NaN();
+  double seconds = 0;
+};
+
+struct ScanSummary {
+  std::string out_dir;
+  std::vector<DetectorSummary> detectors;              // config order
+  std::vector<std::pair<std::string, double>> timing;  // (stage, seconds), "total" last
+  long quiet_epochs = 0;
+  int max_consensus = 0;
+};
+
+// Every configured detector on the cube; nothing is written. Throws InputError when the cube
+// or the config cannot be scanned (empty cube, a series shorter than a model's input ...).
+ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& trainer,
+                        const ScanOptions& options = {});
+DetectorSummary summarize_detector(const DetectorResult& d, size_t nnode, size_t ntime,
+                                   double threshold);
+
+// Writes scan.h5, anomalies.csv, config.used.toml and, last, summary.json into out_dir
+// (created when missing). Each file is written to a temp file and renamed; an old summary.json
+// is removed before the first file is replaced, so summary.json marks a complete run.
+// Appends the stages "write outputs" and "total" (the sum of all stages) to summary.timing.
+void write_scan_outputs(const std::string& out_dir, const Cube& cube, const ScanConfig& config,
+                        const ScanResult& result, ScanSummary& summary, const ScanOptions& options);
+
+// compute_scan + write_scan_outputs. Input files are checked before any training starts.
+ScanSummary run_scan(const Cube& cube, const ScanConfig& config, Trainer& trainer,
+                     const std::string& out_dir, const ScanOptions& options = {});
+
+// Tries its trainers in order and trains each model with the first that supports it, e.g.
+// {CUDA, CPU}: the GPU where it can, the CPU for the rest (a note on stderr says so).
+class CompositeTrainer : public Trainer {
+ public:
+  explicit CompositeTrainer(std::vector<std::unique_ptr<Trainer>> trainers,
+                            bool announce_fallback = true);
+  std::string name() const override;  // the names joined by '+'
+  bool supports(ModelKind k, const ModelConfig& mc) const override;
+  // Throws InputError naming every trainer when none supports the model.
+  ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
+                 Progress* progress) override;
+  // The trainer train() would use, or nullptr.
+  Trainer* choose(ModelKind k, const ModelConfig& mc) const;
+
+ private:
+  std::vector<std::unique_ptr<Trainer>> trainers_;
+  bool announce_fallback_;
+};
+
+}  // namespace tecscan

@@ -1,0 +1,78 @@
+// One thread block, written so the same kernel body runs on the GPU and, sequentially, on the
+// host. The training kernels are sequences of phases separated by sync(); inside a phase every
+// parallel_for iteration must be independent of the others. On the host the iterations run in a
+// loop (optionally in reverse, which exposes a dependency between iterations as a changed
+// result), so the host tests check the very code the GPU runs, without a GPU.
+#pragma once
+#include <cstdint>
+
+#include "tecscan/hd.hpp"
+
+namespace tecscan {
+namespace ff {
+
+struct Block {
+  bool reverse = false;  // host emulation only: run parallel_for iterations backwards
+
+  // f(i) for i in [0, n), spread over the threads of the block.
+  template <typename F>
+  TECSCAN_HD void parallel_for(int n, F&& f) const {
+#if defined(__CUDA_ARCH__)
+    for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) f(i);
+#else
+    if (reverse)
+      for (int i = n - 1; i >= 0; --i) f(i);
+    else
+      for (int i = 0; i < n; ++i) f(i);
+#endif
+  }
+
+  // f() once, by thread 0 (serial work on block-shared state; follow it with sync()).
+  template <typename F>
+  TECSCAN_HD void single(F&& f) const {
+#if defined(__CUDA_ARCH__)
+    if (threadIdx.x == 0) f();
+#else
+    f();
+#endif
+  }
+
+  TECSCAN_HD void sync() const {
+#if defined(__CUDA_ARCH__)
+    __syncthreads();
+#endif
+  }
+};
+
+// Shared memory of one block on sm_90 (opt-in): the compile-time sizes must fit it at the
+// default batch of 32; run-time sizes are checked against the device's own limit.
+constexpr int kMaxSmemBytes = 227 * 1024;
+
+TECSCAN_HD inline float relu(float x) {
+  return x > 0.0f ? x : 0.0f;
+}
+
+TECSCAN_HD inline bool is_finite(float x) {
+  return x == x && x - x == 0.0f;
+}
+
+// Aligned carving of one dynamic shared-memory block (or a host vector) into arrays.
+class SmemCarver {
+ public:
+  TECSCAN_HD explicit SmemCarver(void* base) : base_(static_cast<char*>(base)) {}
+  template <typename T>
+  TECSCAN_HD T* take(int64_t count) {
+    used_ = (used_ + 15) & ~int64_t(15);
+    T* p = base_ ? reinterpret_cast<T*>(base_ + used_) : nullptr;  // null base: measure only
+    used_ += count * static_cast<int64_t>(sizeof(T));
+    return p;
+  }
+  TECSCAN_HD int64_t bytes() const { return (used_ + 15) & ~int64_t(15); }
+
+ private:
+  char* base_;
+  int64_t used_ = 0;
+};
+
+}  // namespace ff
+}  // namespace tecscan

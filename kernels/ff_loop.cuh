@@ -1,0 +1,314 @@
+// The per-node training and prediction loops of train_node (src/cpu/train.cpp), written once for
+// any feed-forward model policy M (MlpModel, CnnModel):
+//  - fast: one thread block per node runs a whole epoch (every minibatch: gather, forward, loss,
+//    backward, fused gradient + Adam) with block-level syncs between layers;
+//  - naive: one launch per stage and minibatch, one thread per (node, sample) or (node,
+//    parameter), every activation in global memory. Obviously correct; the fast path's check.
+// A model policy provides: Acts (activation arrays of one minibatch, rows [batch][...]),
+// carve(SmemCarver&, batch), input_len(), nparam(), forward(blk, P, acts, count),
+// backward_adam(blk, P, m, v, acts, count, alpha, adam), forward_sample(P, acts, b),
+// backward_sample(P, acts, b), param_grad(P, acts, p, count).
+#pragma once
+#include <cstdint>
+
+#include "window_kernels.cuh"
+
+namespace tecscan {
+namespace ff {
+
+// ---- fast path: one block per node -----------------------------------------------------------
+
+template <class M>
+TECSCAN_HD int64_t fast_smem_bytes(const M& model, int batch) {
+  SmemCarver carver(nullptr);
+  model.carve(carver, batch);
+  carver.template take<double>(1);
+  return carver.bytes();
+}
+
+// One epoch of node `node`; the shuffle kernel has written a.order for this epoch.
+template <class M>
+TECSCAN_HD void train_epoch_block(const Block& blk, const M& model, const TrainArgs& a, void* smem,
+                                  int node, int epoch) {
+  const int n = a.s.n_train_targets[node];
+  if (n == 0) return;  // nothing to learn from (train_node returns untrained: NaN everywhere)
+  SmemCarver carver(smem);
+  typename M::Acts acts = model.carve(carver, a.batch);
+  double* loss_sum = carver.template take<double>(1);
+  const int L = a.s.input_len;
+  const int64_t row = static_cast<int64_t>(node) * a.nparam;
+  float* params = a.params + row;
+  float* adam_m = a.adam_m + row;
+  float* adam_v = a.adam_v + row;
+
+  blk.single([&] { *loss_sum = 0; });
+  const int nb = ceil_div(n, a.batch);
+  for (int bi = 0; bi < nb; ++bi) {
+    const BatchSlot slot = batch_slot(a, node, epoch, bi);
+    blk.parallel_for(slot.count, [&](int b) {
+      const int t = train_target(a, node, bi, b);
+      gather_inputs(a.s, node, t, acts.x + b * L);
+      acts.tgt[b] = target_value(a.s, node, t);
+    });
+    blk.sync();
+    model.forward(blk, params, acts, slot.count);
+    blk.parallel_for(
+        slot.count, [&](int b) { acts.dy[b] = loss_gradient(acts.y[b], acts.tgt[b], slot.count); });
+    blk.single([&] { account_batch_loss(a, node, slot, acts.y, acts.tgt, loss_sum); });
+    blk.sync();
+    model.backward_adam(blk, params, adam_m, adam_v, acts, slot.count, a.adam.alpha[slot.step - 1],
+                        a.adam);
+  }
+  blk.single([&] {
+    a.epoch_loss[static_cast<int64_t>(node) * a.epochs + epoch] = static_cast<float>(*loss_sum / n);
+  });
+}
+
+// Predictions (TECU) for every usable target of node `node`, in minibatches.
+template <class M>
+TECSCAN_HD void predict_block(const Block& blk, const M& model, const TrainArgs& a, void* smem,
+                              int node) {
+  if (a.s.n_train_targets[node] == 0) return;  // untrained: no predictions (as train_node)
+  SmemCarver carver(smem);
+  typename M::Acts acts = model.carve(carver, a.batch);
+  const int L = a.s.input_len, np = a.s.n_predict[node];
+  const int64_t series = static_cast<int64_t>(node) * a.s.ntime;
+  const float* params = a.params + static_cast<int64_t>(node) * a.nparam;
+  for (int start = 0; start < np; start += a.batch) {
+    const int count = np - start < a.batch ? np - start : a.batch;
+    blk.parallel_for(count, [&](int b) {
+      gather_inputs(a.s, node, a.s.predict_targets[series + start + b], acts.x + b * L);
+    });
+    blk.sync();
+    model.forward(blk, params, acts, count);
+    blk.parallel_for(count, [&](int b) {
+      const int t = a.s.predict_targets[series + start + b];
+      a.predicted[series + t] = denormalise(a.s, node, acts.y[b]);
+    });
+    blk.sync();
+  }
+}
+
+// ---- naive path --------------------------------------------------------------------------------
+
+template <class M>
+TECSCAN_HD int64_t naive_acts_floats(const M& model, int batch) {
+  SmemCarver carver(nullptr);
+  model.carve(carver, batch);
+  return carver.bytes() / static_cast<int64_t>(sizeof(float));
+}
+
+template <class M>
+TECSCAN_HD typename M::Acts naive_acts(const M& model, const TrainArgs& a, int node) {
+  SmemCarver carver(a.acts + static_cast<int64_t>(node) * a.acts_per_node);
+  return model.carve(carver, a.batch);
+}
+
+// Thread (node, b): gathers sample b of minibatch bi and runs its forward pass.
+template <class M>
+TECSCAN_HD void naive_forward_thread(const M& model, const TrainArgs& a, int node, int b, int epoch,
+                                     int bi) {
+  const BatchSlot slot = batch_slot(a, node, epoch, bi);
+  if (b >= slot.count) return;
+  typename M::Acts acts = naive_acts(model, a, node);
+  const int t = train_target(a, node, bi, b);
+  gather_inputs(a.s, node, t, acts.x + b * a.s.input_len);
+  acts.tgt[b] = target_value(a.s, node, t);
+  model.forward_sample(a.params + static_cast<int64_t>(node) * a.nparam, acts, b);
+}
+
+// Thread (node): loss gradient of the minibatch and the loss bookkeeping.
+template <class M>
+TECSCAN_HD void naive_loss_thread(const M& model, const TrainArgs& a, int node, int epoch, int bi) {
+  const BatchSlot slot = batch_slot(a, node, epoch, bi);
+  if (slot.count == 0) return;
+  typename M::Acts acts = naive_acts(model, a, node);
+  for (int b = 0; b < slot.count; ++b)
+    acts.dy[b] = loss_gradient(acts.y[b], acts.tgt[b], slot.count);
+  if (bi == 0) a.loss_sum[node] = 0;
+  account_batch_loss(a, node, slot, acts.y, acts.tgt, &a.loss_sum[node]);
+  const int n = a.s.n_train_targets[node];
+  if (bi == ceil_div(n, a.batch) - 1)
+    a.epoch_loss[static_cast<int64_t>(node) * a.epochs + epoch] =
+        static_cast<float>(a.loss_sum[node] / n);
+}
+
+// Thread (node, b): backward pass of sample b (deltas only; gradients come next).
+template <class M>
+TECSCAN_HD void naive_backward_thread(const M& model, const TrainArgs& a, int node, int b,
+                                      int epoch, int bi) {
+  const BatchSlot slot = batch_slot(a, node, epoch, bi);
+  if (b >= slot.count) return;
+  typename M::Acts acts = naive_acts(model, a, node);
+  model.backward_sample(a.params + static_cast<int64_t>(node) * a.nparam, acts, b);
+}
+
+// Thread (node, p): gradient of parameter p, summed over the minibatch.
+template <class M>
+TECSCAN_HD void naive_grad_thread(const M& model, const TrainArgs& a, int node, int64_t p,
+                                  int epoch, int bi) {
+  const BatchSlot slot = batch_slot(a, node, epoch, bi);
+  if (slot.count == 0) return;
+  typename M::Acts acts = naive_acts(model, a, node);
+  const int64_t row = static_cast<int64_t>(node) * a.nparam;
+  a.grad[row + p] = model.param_grad(a.params + row, acts, p, slot.count);
+}
+
+// Thread (node, b): prediction of usable target pb * batch + b.
+template <class M>
+TECSCAN_HD void naive_predict_thread(const M& model, const TrainArgs& a, int node, int b, int pb) {
+  const int k = pb * a.batch + b;
+  if (a.s.n_train_targets[node] == 0 || k >= a.s.n_predict[node]) return;
+  typename M::Acts acts = naive_acts(model, a, node);
+  const int64_t series = static_cast<int64_t>(node) * a.s.ntime;
+  const int t = a.s.predict_targets[series + k];
+  gather_inputs(a.s, node, t, acts.x + b * a.s.input_len);
+  model.forward_sample(a.params + static_cast<int64_t>(node) * a.nparam, acts, b);
+  a.predicted[series + t] = denormalise(a.s, node, acts.y[b]);
+}
+
+}  // namespace ff
+}  // namespace tecscan
+
+// ---- kernels and launchers (nvcc only) ---------------------------------------------------------
+#if defined(__CUDACC__)
+#include <cuda_runtime.h>
+
+#include "cuda_check.hpp"
+
+namespace tecscan {
+namespace ff {
+
+constexpr int kFastThreads = 512;   // one block per node
+constexpr int kNaiveThreads = 128;  // one thread per (node, sample) or (node, parameter)
+
+template <class M>
+__global__ void __launch_bounds__(kFastThreads)
+    train_epoch_kernel(M model, TrainArgs a, int epoch) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  train_epoch_block(Block{}, model, a, smem, static_cast<int>(blockIdx.x), epoch);
+}
+
+template <class M>
+__global__ void __launch_bounds__(kFastThreads) predict_kernel(M model, TrainArgs a) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  predict_block(Block{}, model, a, smem, static_cast<int>(blockIdx.x));
+}
+
+// Thread i covers (node, k) = (i / per_node, i % per_node).
+TECSCAN_HD inline bool split_thread(int64_t i, int64_t per_node, int nnode, int& node, int64_t& k) {
+  node = static_cast<int>(i / per_node);
+  k = i % per_node;
+  return node < nnode;
+}
+#define TECSCAN_THREAD_INDEX (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x)
+
+template <class M>
+__global__ void naive_forward_kernel(M model, TrainArgs a, int epoch, int bi) {
+  int node;
+  int64_t b;
+  if (split_thread(TECSCAN_THREAD_INDEX, a.batch, a.s.nnode, node, b))
+    naive_forward_thread(model, a, node, static_cast<int>(b), epoch, bi);
+}
+template <class M>
+__global__ void naive_loss_kernel(M model, TrainArgs a, int epoch, int bi) {
+  const int64_t node = TECSCAN_THREAD_INDEX;
+  if (node < a.s.nnode) naive_loss_thread(model, a, static_cast<int>(node), epoch, bi);
+}
+template <class M>
+__global__ void naive_backward_kernel(M model, TrainArgs a, int epoch, int bi) {
+  int node;
+  int64_t b;
+  if (split_thread(TECSCAN_THREAD_INDEX, a.batch, a.s.nnode, node, b))
+    naive_backward_thread(model, a, node, static_cast<int>(b), epoch, bi);
+}
+template <class M>
+__global__ void naive_grad_kernel(M model, TrainArgs a, int epoch, int bi) {
+  int node;
+  int64_t p;
+  if (split_thread(TECSCAN_THREAD_INDEX, a.nparam, a.s.nnode, node, p))
+    naive_grad_thread(model, a, node, p, epoch, bi);
+}
+template <class M>
+__global__ void naive_adam_kernel(M /*model*/, TrainArgs a, int epoch, int bi) {
+  int node;
+  int64_t p;
+  if (split_thread(TECSCAN_THREAD_INDEX, a.nparam, a.s.nnode, node, p))
+    adam_naive_thread(a, node, p, epoch, bi);
+}
+template <class M>
+__global__ void naive_predict_kernel(M model, TrainArgs a, int pb) {
+  int node;
+  int64_t b;
+  if (split_thread(TECSCAN_THREAD_INDEX, a.batch, a.s.nnode, node, b))
+    naive_predict_thread(model, a, node, static_cast<int>(b), pb);
+}
+
+inline unsigned naive_blocks(int64_t threads) {
+  return static_cast<unsigned>((threads + kNaiveThreads - 1) / kNaiveThreads);
+}
+
+// Dynamic shared memory above the 48 KiB default must be opted into per kernel.
+template <typename Kernel>
+void allow_smem(Kernel kernel, int64_t bytes) {
+  if (bytes > 48 * 1024)
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    static_cast<int>(bytes)));
+}
+
+// One epoch with the fast kernel; the shuffle of the epoch (window_kernels.cu) must have run.
+template <class M>
+void run_fast_epoch(const M& model, const TrainArgs& a, int epoch) {
+  if (a.s.nnode == 0) return;
+  const int64_t bytes = fast_smem_bytes(model, a.batch);
+  allow_smem(train_epoch_kernel<M>, bytes);
+  train_epoch_kernel<M><<<a.s.nnode, kFastThreads, bytes>>>(model, a, epoch);
+  CUDA_CHECK_LAUNCH();
+}
+
+// One epoch with the naive kernels. max_batches: the most minibatches any node of the chunk
+// has per epoch.
+template <class M>
+void run_naive_epoch(const M& model, const TrainArgs& a, int epoch, int max_batches) {
+  if (a.s.nnode == 0) return;
+  const unsigned per_sample = naive_blocks(int64_t(a.s.nnode) * a.batch);
+  const unsigned per_param = naive_blocks(int64_t(a.s.nnode) * a.nparam);
+  const unsigned per_node = naive_blocks(a.s.nnode);
+  for (int bi = 0; bi < max_batches; ++bi) {
+    naive_forward_kernel<M><<<per_sample, kNaiveThreads>>>(model, a, epoch, bi);
+    CUDA_CHECK_LAUNCH();
+    naive_loss_kernel<M><<<per_node, kNaiveThreads>>>(model, a, epoch, bi);
+    CUDA_CHECK_LAUNCH();
+    naive_backward_kernel<M><<<per_sample, kNaiveThreads>>>(model, a, epoch, bi);
+    CUDA_CHECK_LAUNCH();
+    naive_grad_kernel<M><<<per_param, kNaiveThreads>>>(model, a, epoch, bi);
+    CUDA_CHECK_LAUNCH();
+    naive_adam_kernel<M><<<per_param, kNaiveThreads>>>(model, a, epoch, bi);
+    CUDA_CHECK_LAUNCH();
+  }
+}
+
+// Predictions of every usable target with the fast kernel ...
+template <class M>
+void run_fast_predict(const M& model, const TrainArgs& a) {
+  if (a.s.nnode == 0) return;
+  const int64_t bytes = fast_smem_bytes(model, a.batch);
+  allow_smem(predict_kernel<M>, bytes);
+  predict_kernel<M><<<a.s.nnode, kFastThreads, bytes>>>(model, a);
+  CUDA_CHECK_LAUNCH();
+}
+
+// ... or the naive one; max_predict: the most usable targets any node has.
+template <class M>
+void run_naive_predict(const M& model, const TrainArgs& a, int max_predict) {
+  if (a.s.nnode == 0) return;
+  const unsigned per_sample = naive_blocks(int64_t(a.s.nnode) * a.batch);
+  for (int pb = 0; pb < ceil_div(max_predict, a.batch); ++pb) {
+    naive_predict_kernel<M><<<per_sample, kNaiveThreads>>>(model, a, pb);
+    CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace ff
+}  // namespace tecscan
+#endif  // __CUDACC__

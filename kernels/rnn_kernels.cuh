@@ -1,0 +1,490 @@
+// The fused recurrent path (SimpleRNN, GRU, LSTM, CNN-LSTM) for every node of a chunk at once:
+// node-indexed weights [node][P] in the flat Keras layout of model.hpp, one cuBLAS strided-
+// batched GEMM over the nodes for every matrix product, and element-wise kernels for gates,
+// biases, the conv front-end, the loss and Adam.
+//
+// The orchestration (RnnEngine) is written once against an `Ops` back end:
+//  - DeviceOps: cuBLAS (or a naive one-thread-per-output GEMM kernel) and grid-stride kernels;
+//  - HostOps: the same element functors and cuBLAS' column-major GEMM semantics as plain loops.
+// The host tests therefore run the very code the GPU runs (pointer arithmetic, GEMM arguments,
+// gate math), without a GPU. This header compiles with g++ too (device parts need __CUDACC__).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tecscan/adam.hpp"
+#include "tecscan/hd.hpp"
+#include "tecscan/model.hpp"
+
+#if defined(__CUDACC__)
+#include "cuda_check.hpp"
+#include "device_buffer.hpp"
+#endif
+
+namespace tecscan {
+namespace rnn {
+
+// ---- sizes and offsets of one recurrent model -------------------------------------------------
+
+struct RnnShape {
+  ModelKind kind = ModelKind::kRnn;
+  int units = 0;  // u
+  int gates = 1;  // G: SimpleRNN 1, GRU 3 (z, r, h), LSTM 4 (i, f, c, o)
+  int steps = 0;  // T: window (RNN/GRU/LSTM) or subsequences (CNN-LSTM)
+  int in = 1;     // features per step: 1, or pooled * filters for the CNN-LSTM
+  Activation cell = Activation::kTanh;  // SimpleRNN/GRU: tanh; LSTM/CNN-LSTM: configured
+  int input_len = 0;                    // values per sample
+  int head_hidden = 0;                  // LSTM: Dense(d) before Dense(1); 0 = a single Dense(1)
+  // CNN-LSTM front end, per subsequence of sub_len values.
+  int sub_len = 0, filters = 0, kw = 0, pool = 0, len1 = 0, len2 = 0, pooled = 0;
+  int64_t nparam = 0;
+  int64_t off_kernel = 0, off_recurrent = 0, off_bias = 0;
+  int64_t off_conv1_k = -1, off_conv1_b = -1, off_conv2_k = -1, off_conv2_b = -1;
+  int64_t off_dense1_k = 0, off_dense1_b = 0;    // the Dense after the recurrent layer
+  int64_t off_dense2_k = -1, off_dense2_b = -1;  // LSTM's Dense(1)
+  TECSCAN_HD int gu() const { return gates * units; }
+};
+
+// From parameter_layout(), checking every tensor's shape against the layout documented in
+// model.hpp. Throws InputError for configurations the GPU path cannot run (use the CPU).
+RnnShape make_rnn_shape(ModelKind k, const ModelConfig& mc);
+
+// Why the fused path cannot run (k, mc), or "" when it can.
+std::string fused_unsupported_reason(ModelKind k, const ModelConfig& mc);
+
+// ---- element math (host and device) ----------------------------------------------------------
+
+TECSCAN_HD inline float fexp(float x) {
+  return expf(x);
+}
+TECSCAN_HD inline double fexp(double x) {
+  return exp(x);
+}
+TECSCAN_HD inline float ftanh(float x) {
+  return tanhf(x);
+}
+TECSCAN_HD inline double ftanh(double x) {
+  return tanh(x);
+}
+
+template <typename T>
+TECSCAN_HD inline T sigmoid(T x) {
+  return T(1) / (T(1) + fexp(-x));
+}
+
+template <typename T>
+TECSCAN_HD inline T activate(Activation a, T x) {
+  switch (a) {
+    case Activation::kRelu:
+      return x > T(0) ? x : T(0);
+    case Activation::kTanh:
+      return ftanh(x);
+    case Activation::kSigmoid:
+      return sigmoid(x);
+  }
+  return x;
+}
+
+// d activate / dx written with the output y = activate(x) (ReLU: 1 where y > 0, as TF).
+template <typename T>
+TECSCAN_HD inline T activate_grad(Activation a, T y) {
+  switch (a) {
+    case Activation::kRelu:
+      return y > T(0) ? T(1) : T(0);
+    case Activation::kTanh:
+      return T(1) - y * y;
+    case Activation::kSigmoid:
+      return y * (T(1) - y);
+  }
+  return T(1);
+}
+
+// Scratch values one naive forward needs per sample.
+inline int64_t naive_scratch_size(const RnnShape& s) {
+  return 3 * int64_t(s.units) + s.in + s.head_hidden + int64_t(s.len1 + s.len2) * s.filters;
+}
+
+// The naive, obviously-correct forward of ONE sample, straight from the Keras formulas and the
+// flat layout (no GEMMs, no caches). x: input_len values, oldest first. The reference for the
+// fused and cuDNN paths; T = double on the host gives finite-difference gradients.
+template <typename T>
+TECSCAN_HD T naive_forward(const RnnShape& s, const T* p, const T* x, T* scratch) {
+  const int u = s.units, gu = s.gu();
+  T* h = scratch;  // h_{t-1}
+  T* c = h + u;    // LSTM cell state
+  T* h_new = c + u;
+  T* feat = h_new + u;     // inputs of the current step
+  T* dense = feat + s.in;  // LSTM head
+  T* o1 = dense + s.head_hidden;
+  T* o2 = o1 + s.len1 * s.filters;
+  for (int j = 0; j < u; ++j) h[j] = c[j] = T(0);
+  const T* kernel = p + s.off_kernel;
+  const T* rec = p + s.off_recurrent;
+  const T* bias = p + s.off_bias;
+  for (int t = 0; t < s.steps; ++t) {
+    if (s.kind == ModelKind::kCnnLstm) {
+      // Conv1D(valid) relu -> Conv1D relu -> MaxPool(floor) -> flatten t * f + c.
+      const T* xs = x + t * s.sub_len;
+      const int f = s.filters;
+      for (int t1 = 0; t1 < s.len1; ++t1)
+        for (int co = 0; co < f; ++co) {
+          T a = p[s.off_conv1_b + co];
+          for (int k = 0; k < s.kw; ++k) a += xs[t1 + k] * p[s.off_conv1_k + k * f + co];
+          o1[t1 * f + co] = a > T(0) ? a : T(0);
+        }
+      for (int t2 = 0; t2 < s.len2; ++t2)
+        for (int co = 0; co < f; ++co) {
+          T a = p[s.off_conv2_b + co];
+          for (int k = 0; k < s.kw; ++k)
+            for (int ci = 0; ci < f; ++ci)
+              a += o1[(t2 + k) * f + ci] * p[s.off_conv2_k + (int64_t(k) * f + ci) * f + co];
+          o2[t2 * f + co] = a > T(0) ? a : T(0);
+        }
+      for (int tp = 0; tp < s.pooled; ++tp)
+        for (int co = 0; co < f; ++co) {
+          T m = o2[(tp * s.pool) * f + co];
+          for (int q = 1; q < s.pool; ++q) {
+            const T v = o2[(tp * s.pool + q) * f + co];
+            if (v > m) m = v;
+          }
+          feat[tp * f + co] = m;
+        }
+    } else {
+      feat[0] = x[t];
+    }
+    for (int j = 0; j < u; ++j) {
+      // pre[g] = x W[:, g u + j] and rec_pre[g] = h U[:, g u + j] for every gate block g.
+      T pre[4], rec_pre[4];
+      for (int g = 0; g < s.gates; ++g) {
+        T a = T(0), r = T(0);
+        for (int k = 0; k < s.in; ++k) a += feat[k] * kernel[int64_t(k) * gu + g * u + j];
+        for (int m = 0; m < u; ++m) r += h[m] * rec[int64_t(m) * gu + g * u + j];
+        pre[g] = a;
+        rec_pre[g] = r;
+      }
+      if (s.kind == ModelKind::kRnn) {
+        h_new[j] = ftanh(pre[0] + rec_pre[0] + bias[j]);
+      } else if (s.kind == ModelKind::kGru) {  // reset_after: bias [2, 3u]
+        const T* bi = bias;
+        const T* br = bias + gu;
+        const T z = sigmoid(pre[0] + bi[j] + rec_pre[0] + br[j]);
+        const T r = sigmoid(pre[1] + bi[u + j] + rec_pre[1] + br[u + j]);
+        const T hc = ftanh(pre[2] + bi[2 * u + j] + r * (rec_pre[2] + br[2 * u + j]));
+        h_new[j] = z * h[j] + (T(1) - z) * hc;
+      } else {  // LSTM gates i, f, c, o
+        const T ig = sigmoid(pre[0] + rec_pre[0] + bias[j]);
+        const T fg = sigmoid(pre[1] + rec_pre[1] + bias[u + j]);
+        const T cg = activate(s.cell, pre[2] + rec_pre[2] + bias[2 * u + j]);
+        const T og = sigmoid(pre[3] + rec_pre[3] + bias[3 * u + j]);
+        c[j] = fg * c[j] + ig * cg;  // c[j] is read only by unit j: safe to update in place
+        h_new[j] = og * activate(s.cell, c[j]);
+      }
+    }
+    for (int j = 0; j < u; ++j) h[j] = h_new[j];
+  }
+  const T* last = h;
+  int width = u;
+  if (s.head_hidden > 0) {  // LSTM: Dense(d, linear)
+    for (int o = 0; o < s.head_hidden; ++o) {
+      T a = p[s.off_dense1_b + o];
+      for (int j = 0; j < u; ++j) a += h[j] * p[s.off_dense1_k + int64_t(j) * s.head_hidden + o];
+      dense[o] = a;
+    }
+    last = dense;
+    width = s.head_hidden;
+  }
+  const int64_t ok = s.head_hidden > 0 ? s.off_dense2_k : s.off_dense1_k;
+  const int64_t ob = s.head_hidden > 0 ? s.off_dense2_b : s.off_dense1_b;
+  T y = p[ob];
+  for (int j = 0; j < width; ++j) y += last[j] * p[ok + j];
+  return y;
+}
+
+// ---- GEMM with cuBLAS semantics ---------------------------------------------------------------
+
+// C = alpha op(A) op(B) + beta C, COLUMN-major, batched with strides: exactly the arguments of
+// cublasSgemmStridedBatched. beta == 0 never reads C (cuBLAS' rule).
+struct GemmCm {
+  bool trans_a = false, trans_b = false;
+  int m = 0, n = 0, k = 0;
+  float alpha = 1;
+  const float* a = nullptr;
+  int lda = 0;
+  long long stride_a = 0;
+  const float* b = nullptr;
+  int ldb = 0;
+  long long stride_b = 0;
+  float beta = 0;
+  float* c = nullptr;
+  int ldc = 0;
+  long long stride_c = 0;
+  int batch = 1;
+
+  long long outputs() const { return static_cast<long long>(m) * n * batch; }
+  // The naive GEMM: one call per output element, index = (batch * n + col) * m + row.
+  TECSCAN_HD void operator()(long long idx) const {
+    const int i = static_cast<int>(idx % m);
+    const long long rest = idx / m;
+    const int j = static_cast<int>(rest % n);
+    const long long p = rest / n;
+    const float* pa = a + p * stride_a;
+    const float* pb = b + p * stride_b;
+    float* pc = c + p * stride_c;
+    float acc = 0.0f;
+    for (int l = 0; l < k; ++l) {
+      const float av = trans_a ? pa[l + static_cast<long long>(i) * lda]
+                               : pa[i + static_cast<long long>(l) * lda];
+      const float bv = trans_b ? pb[j + static_cast<long long>(l) * ldb]
+                               : pb[l + static_cast<long long>(j) * ldb];
+      acc += av * bv;
+    }
+    float* out = pc + i + static_cast<long long>(j) * ldc;
+    *out = beta == 0.0f ? alpha * acc : alpha * acc + beta * *out;
+  }
+};
+
+// A ROW-major product, batched over nodes: C[m,n] = alpha op(A)[m,k] op(B)[k,n] + beta C with
+// A stored [m,k] (or [k,m] when trans_a), leading dimensions = stored row lengths. A row-major
+// matrix is the column-major transpose, so this is cuBLAS' C^T = op(B)^T op(A)^T.
+struct GemmRm {
+  bool trans_a = false, trans_b = false;
+  int m = 0, n = 0, k = 0;
+  float alpha = 1;
+  const float* a = nullptr;
+  int lda = 0;
+  long long stride_a = 0;
+  const float* b = nullptr;
+  int ldb = 0;
+  long long stride_b = 0;
+  float beta = 0;
+  float* c = nullptr;
+  int ldc = 0;
+  long long stride_c = 0;
+  int batch = 1;
+
+  GemmCm column_major() const {
+    GemmCm g;
+    g.trans_a = trans_b;
+    g.trans_b = trans_a;
+    g.m = n;
+    g.n = m;
+    g.k = k;
+    g.alpha = alpha;
+    g.a = b;
+    g.lda = ldb;
+    g.stride_a = stride_b;
+    g.b = a;
+    g.ldb = lda;
+    g.stride_b = stride_a;
+    g.beta = beta;
+    g.c = c;
+    g.ldc = ldc;
+    g.stride_c = stride_c;
+    g.batch = batch;
+    return g;
+  }
+};
+
+// ---- back ends ----------------------------------------------------------------------------------
+
+// The CPU: element functors in a loop, GEMMs as GemmCm loops. For the host tests.
+class HostOps {
+ public:
+  template <typename T>
+  class Buffer {
+   public:
+    void resize(size_t n) { v_.assign(n, T()); }
+    T* data() { return v_.data(); }
+    const T* data() const { return v_.data(); }
+    size_t size() const { return v_.size(); }
+
+   private:
+    std::vector<T> v_;
+  };
+  static constexpr bool kOnDevice = false;
+
+  template <typename F>
+  void for_each(long long n, const F& f) {
+    for (long long i = 0; i < n; ++i) f(i);
+  }
+  void gemm(const GemmRm& g) { for_each(g.column_major().outputs(), g.column_major()); }
+  template <typename T>
+  void to_device(T* dst, const T* src, size_t n) {
+    if (n) std::memcpy(dst, src, n * sizeof(T));
+  }
+  template <typename T>
+  void to_host(T* dst, const T* src, size_t n) {
+    if (n) std::memcpy(dst, src, n * sizeof(T));
+  }
+  template <typename T>
+  void zero(T* p, size_t n) {
+    if (n) std::memset(static_cast<void*>(p), 0, n * sizeof(T));
+  }
+  void sync() {}
+};
+
+#if defined(__CUDACC__)
+template <typename F>
+__global__ void for_each_kernel(long long n, F f) {
+  const long long stride = static_cast<long long>(blockDim.x) * gridDim.x;
+  for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride)
+    f(i);
+}
+
+// The GPU: everything on the legacy default stream (stream 0), so DeviceBuffer's synchronous
+// copies are ordered with the kernels without extra events.
+class DeviceOps {
+ public:
+  template <typename T>
+  using Buffer = DeviceBuffer<T>;
+  static constexpr bool kOnDevice = true;
+
+  explicit DeviceOps(bool naive_gemm) : naive_gemm_(naive_gemm) {
+    CUBLAS_CHECK(cublasCreate(&cublas_));
+    CUBLAS_CHECK(cublasSetStream(cublas_, 0));
+    // FP32 everywhere (no TF32): the results must match the CPU reference to ~1e-5.
+    CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
+  }
+  ~DeviceOps() { cublasDestroy(cublas_); }
+  DeviceOps(const DeviceOps&) = delete;
+  DeviceOps& operator=(const DeviceOps&) = delete;
+
+  bool naive_gemm() const { return naive_gemm_; }
+  cudaStream_t stream() const { return 0; }
+
+  template <typename F>
+  void for_each(long long n, const F& f) {
+    if (n <= 0) return;
+    const int block = 256;
+    const long long blocks = (n + block - 1) / block;
+    const int grid = static_cast<int>(blocks < 65536 ? blocks : 65536);
+    for_each_kernel<<<grid, block>>>(n, f);
+    CUDA_CHECK_LAUNCH();
+  }
+  void gemm(const GemmRm& g) {
+    const GemmCm c = g.column_major();
+    if (c.outputs() == 0) return;
+    if (naive_gemm_) return for_each(c.outputs(), c);
+    CUBLAS_CHECK(cublasSgemmStridedBatched(cublas_, c.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                           c.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, c.m, c.n, c.k,
+                                           &c.alpha, c.a, c.lda, c.stride_a, c.b, c.ldb, c.stride_b,
+                                           &c.beta, c.c, c.ldc, c.stride_c, c.batch));
+  }
+  template <typename T>
+  void to_device(T* dst, const T* src, size_t n) {
+    if (n) CUDA_CHECK(cudaMemcpy(dst, src, n * sizeof(T), cudaMemcpyHostToDevice));
+  }
+  template <typename T>
+  void to_host(T* dst, const T* src, size_t n) {
+    if (n) CUDA_CHECK(cudaMemcpy(dst, src, n * sizeof(T), cudaMemcpyDeviceToHost));
+  }
+  template <typename T>
+  void zero(T* p, size_t n) {
+    if (n) CUDA_CHECK(cudaMemsetAsync(p, 0, n * sizeof(T), 0));
+  }
+  void sync() { CUDA_CHECK(cudaDeviceSynchronize()); }
+
+ private:
+  bool naive_gemm_;
+  cublasHandle_t cublas_ = nullptr;
+};
+#endif
+
+// ---- an external recurrent layer (the cuDNN path) ----------------------------------------------
+
+// Node-major arrays of one minibatch. Strides are in floats between consecutive nodes.
+struct RecurrentIo {
+  const float* params = nullptr;  // [node][P], Keras layout
+  float* grads = nullptr;         // [node][P]: backward writes the recurrent layer's tensors
+  const float* x = nullptr;       // [node][T][B][in]
+  long long x_stride = 0;
+  float* h = nullptr;  // [node][T + 1][B][u]: forward writes h_1 .. h_T
+  long long h_stride = 0;
+  const float* dh_last = nullptr;  // [node][B][u]: dLoss/dh_T
+  float* dx = nullptr;             // [node][T][B][in] or null
+};
+
+// Replaces the fused recurrence (the conv front end, head, loss and Adam stay fused).
+class RecurrentLayer {
+ public:
+  virtual ~RecurrentLayer() = default;
+  virtual void forward(const RecurrentIo& io) = 0;   // keeps what backward needs
+  virtual void backward(const RecurrentIo& io) = 0;  // for the last forward
+};
+
+// ---- the engine
+// -----------------------------------------------------------------------------------
+
+// One model, `nnode` nodes, minibatches of up to `batch` rows. Rows >= count[node] are padding:
+// inputs 0 and zero loss gradient, so they contribute nothing to any gradient.
+template <typename Ops>
+class RnnEngine {
+ public:
+  template <typename T>
+  using Buf = typename Ops::template Buffer<T>;
+
+  // external: null = the fused recurrence, else e.g. the cuDNN layer (not owned).
+  RnnEngine(Ops& ops, const RnnShape& shape, int nnode, int batch,
+            RecurrentLayer* external = nullptr);
+
+  // Device bytes per node, to size node chunks.
+  static size_t bytes_per_node(const RnnShape& shape, int batch, bool fused);
+
+  const RnnShape& shape() const { return s_; }
+  int nnode() const { return nnode_; }
+  int batch() const { return batch_; }
+
+  float* params() { return params_.data(); }       // [node][P]
+  float* grads() { return grads_.data(); }         // [node][P], after backward()
+  float* input() { return xraw_.data(); }          // [node][B][input_len], oldest first
+  float* target() { return target_.data(); }       // [node][B]
+  int* count() { return count_.data(); }           // [node]: valid rows, 0 = node idle
+  float* output() { return y_.data(); }            // [node][B], after forward()
+  double* loss_sum() { return loss_sum_.data(); }  // [node]: sum of squared errors
+
+  // Zeroes Adam's moments and step counters and loss_sum; sets the optimiser.
+  void reset_optimizer(const AdamConfig& adam);
+  void forward();
+  // Loss over count rows (adds the squared errors to loss_sum), then all gradients.
+  void backward();
+  // Adam on nodes with count > 0; their step counter t advances by one.
+  void adam_step();
+
+ private:
+  void front_forward();
+  void front_backward();
+  void recurrent_forward();
+  void recurrent_backward();
+  void head_forward();
+  void head_backward();
+  RecurrentIo io();
+
+  Ops& ops_;
+  RnnShape s_;
+  int nnode_, batch_;
+  RecurrentLayer* external_;
+  AdamConfig adam_;
+  long host_steps_ = 0;            // adam_step() calls: bounds every node's t
+  std::vector<float> alpha_host_;  // alpha_host_[t - 1] = adam_alpha(adam_, t)
+
+  Buf<float> params_, grads_, adam_m_, adam_v_, alpha_;
+  Buf<int> count_, adam_t_;
+  Buf<double> loss_sum_;
+  Buf<float> xraw_, target_, y_, dy_;
+  Buf<float> x_, xw_, hu_, act_, dxw_, dhu_, h_, c_, dh_, dc_, dx_;
+  Buf<float> d1_, dd1_;                          // LSTM head
+  Buf<float> o1_, col_, o2_, do1_, dcol_, do2_;  // CNN-LSTM front end
+};
+
+// y[n][b] = naive_forward(params[n], x[n][b]) with one call (GPU thread) per (node, sample).
+// scratch: nnode * batch * naive_scratch_size(s) floats.
+template <typename Ops>
+void naive_forward_all(Ops& ops, const RnnShape& s, int nnode, int batch, const float* params,
+                       const float* x, float* y, float* scratch);
+
+}  // namespace rnn
+}  // namespace tecscan

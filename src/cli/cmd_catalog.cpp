@@ -1,0 +1,49 @@
+// tecscan catalog: the selected events, numbered as --event-index refers to them.
+#include <cstdio>
+#include <memory>
+
+#include "commands.hpp"
+#include "tecscan/catalog.hpp"
+#include "tecscan/error.hpp"
+
+namespace tecscan::cli {
+
+namespace {
+struct CatalogArgs {
+  std::string file, start, end;
+  double min_mag = -10;
+};
+}  // namespace
+
+Command add_catalog(CLI::App& app) {
+  auto a = std::make_shared<CatalogArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "catalog",
+      "List the earthquakes of a USGS ComCat CSV that pass the filters, in the stable order "
+      "(origin time, then id) that numbers them for batch runs.\nExample:\n  tecscan catalog "
+      "--catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --min-mag 7");
+  cmd->add_option("--catalog", a->file, "USGS ComCat CSV")->required();
+  cmd->add_option("--min-mag", a->min_mag, "smallest magnitude kept");
+  cmd->add_option("--start", a->start, "first origin time kept (UTC)");
+  cmd->add_option("--end", a->end, "origin times before this are kept (UTC)");
+  return {cmd, [a] {
+            CatalogFilter f;
+            f.min_mag = a->min_mag;
+            if (!a->start.empty()) f.start = parse_iso_time(a->start, "--start");
+            if (!a->end.empty()) f.end = parse_iso_time(a->end, "--end");
+            std::vector<Event> events = select_events(read_comcat(a->file), f);
+            std::printf("%5s  %-14s %-20s %8s %9s %5s %6s  %s\n", "index", "id", "time_utc", "lat",
+                        "lon", "mag", "depth", "place");
+            for (size_t i = 0; i < events.size(); ++i) {
+              const Event& e = events[i];
+              std::printf("%5zu  %-14s %-20s %8.3f %9.3f %5.1f %6.1f  %s\n", i, e.id.c_str(),
+                          format_iso(e.time).c_str(), e.lat, e.lon, e.mag, e.depth_km,
+                          e.place.c_str());
+            }
+            std::fprintf(stderr, "%zu events selected (array indices 0..%zu)\n", events.size(),
+                         events.empty() ? 0 : events.size() - 1);
+            return 0;
+          }};
+}
+
+}  // namespace tecscan::cli

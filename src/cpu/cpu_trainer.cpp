@@ -1,0 +1,100 @@
+// The CPU Trainer: a fixed pool of threads, each with its own model, pulling nodes from an atomic
+// counter. Every node is trained independently from its own RNG streams, so the results do not
+// depend on the number of threads or on which thread took a node.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tecscan/cpu_model.hpp"
+#include "tecscan/error.hpp"
+#include "tecscan/trainer.hpp"
+
+namespace tecscan {
+
+// Defined in train.cpp.
+TrainResult train_node_with_model(CpuModel<float>& model, const ModelConfig& mc,
+                                  const TrainConfig& tc, const float* tec, int ntime, int node);
+
+namespace {
+
+class CpuTrainer final : public Trainer {
+ public:
+  explicit CpuTrainer(int threads) : threads_(threads) {
+    if (threads_ <= 0) threads_ = static_cast<int>(std::thread::hardware_concurrency());
+    threads_ = std::max(threads_, 1);
+  }
+  std::string name() const override { return "cpu"; }
+  bool supports(ModelKind, const ModelConfig&) const override { return true; }
+
+  ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
+                 Progress* progress) override {
+    const auto start = std::chrono::steady_clock::now();
+    const size_t nnode = cube.nnode(), ntime = cube.ntime();
+    if (cube.tec.size() != nnode * ntime)
+      throw InputError("cube: tec has " + std::to_string(cube.tec.size()) +
+                       " values, expected nodes x epochs = " + std::to_string(nnode) + " x " +
+                       std::to_string(ntime));
+    parameter_layout(k, mc);  // invalid sizes fail here, once, not in every thread
+
+    ModelRun run;
+    run.kind = k;
+    run.nnode = nnode;
+    run.ntime = ntime;
+    run.predicted.resize(nnode * ntime);
+    run.epoch_loss.resize(nnode * static_cast<size_t>(std::max(tc.epochs, 0)));
+    run.train_rmse.resize(nnode);
+    run.test_rmse.resize(nnode);
+    const int nthreads = static_cast<int>(std::min<size_t>(threads_, std::max<size_t>(nnode, 1)));
+
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::exception_ptr error;
+    std::mutex error_mu;
+    auto worker = [&]() {
+      try {
+        std::unique_ptr<CpuModel<float>> model = make_cpu_model<float>(k, mc);
+        for (size_t n = next++; n < nnode && !failed; n = next++) {
+          TrainResult r = train_node_with_model(*model, mc, tc, cube.node_tec(n),
+                                                static_cast<int>(ntime), static_cast<int>(n));
+          std::copy(r.predicted.begin(), r.predicted.end(), run.predicted.begin() + n * ntime);
+          std::copy(r.epoch_loss.begin(), r.epoch_loss.end(),
+                    run.epoch_loss.begin() + n * r.epoch_loss.size());
+          run.train_rmse[n] = r.train_rmse;
+          run.test_rmse[n] = r.test_rmse;
+          if (progress) progress->advance(1);
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int i = 1; i < nthreads; ++i) pool.emplace_back(worker);
+    worker();  // the calling thread works too
+    for (std::thread& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
+
+    run.train_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    run.device = "cpu (" + std::to_string(nthreads) + (nthreads == 1 ? " thread)" : " threads)");
+    return run;
+  }
+
+ private:
+  int threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<Trainer> make_cpu_trainer(int threads) {
+  return std::make_unique<CpuTrainer>(threads);
+}
+
+}  // namespace tecscan

@@ -1,0 +1,202 @@
+// The LSTM layer (lstm_layer.hpp) and the LSTM model of the paper's Table 1:
+// LSTM(u, A) -> Dense(d, linear) -> Dense(1) on `window` inputs of one feature.
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#include "lstm_layer.hpp"
+#include "tecscan/cpu_model.hpp"
+
+namespace tecscan {
+
+namespace {
+
+using Eigen::Index;
+using layers::ConstMapR;
+using layers::ConstRowVecMap;
+using layers::MapR;
+using layers::RowVecMap;
+
+// z = sigmoid(z), written through an Eigen block (coefficient-wise, so in place is safe).
+template <typename Block>
+void sigmoid_block(Block&& z) {
+  using T = typename std::decay_t<Block>::Scalar;
+  z.array() = (T(1) + (-z.array()).exp()).inverse();
+}
+
+template <typename Block>
+void activate_block(Activation a, Block&& z) {
+  using T = typename std::decay_t<Block>::Scalar;
+  switch (a) {
+    case Activation::kSigmoid:
+      sigmoid_block(z);
+      break;
+    case Activation::kTanh:
+      z.array() = z.array().tanh();
+      break;
+    case Activation::kRelu:
+      z.array() = z.array().max(T(0));
+      break;
+  }
+}
+
+// d *= A'(z), from the activation's output a = A(z) (TF's gradients use the output too).
+template <typename ABlock, typename DBlock>
+void times_derivative(Activation act, const ABlock& a, DBlock&& d) {
+  using T = typename std::decay_t<DBlock>::Scalar;
+  switch (act) {
+    case Activation::kSigmoid:
+      d.array() *= a.array() * (T(1) - a.array());
+      break;
+    case Activation::kTanh:
+      d.array() *= T(1) - a.array().square();
+      break;
+    case Activation::kRelu:
+      d.array() *= (a.array() > T(0)).template cast<T>();
+      break;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+const T* LstmLayer<T>::forward(const T* kernel, const T* recurrent, const T* bias, const T* x,
+                               int batch, int steps) {
+  batch_ = batch;
+  steps_ = steps;
+  const Index u = units_, nb = batch, rows = nb * steps;
+  MapR<T> gates(gates_.get(rows * 4 * u), rows, 4 * u);
+  MapR<T> h(h_.get((rows + nb) * u), rows + nb, u);
+  MapR<T> c(c_.get((rows + nb) * u), rows + nb, u);
+  MapR<T> cell_act(cell_act_.get(rows * u), rows, u);
+  ConstMapR<T> recurrent_kernel(recurrent, u, 4 * u);
+
+  // Input projections of every step in one GEMM; the recurrence adds h_{t-1} U step by step.
+  gates.noalias() = ConstMapR<T>(x, rows, inputs_) * ConstMapR<T>(kernel, inputs_, 4 * u);
+  gates.rowwise() += ConstRowVecMap<T>(bias, 4 * u);
+  h.topRows(nb).setZero();
+  c.topRows(nb).setZero();
+  for (Index t = 0; t < steps; ++t) {
+    auto g = gates.middleRows(t * nb, nb);
+    if (t > 0) g.noalias() += h.middleRows(t * nb, nb) * recurrent_kernel;
+    sigmoid_block(g.leftCols(2 * u));  // i, f
+    activate_block(activation_, g.middleCols(2 * u, u));
+    sigmoid_block(g.rightCols(u));  // o
+    auto c_new = c.middleRows((t + 1) * nb, nb);
+    c_new.array() = g.middleCols(u, u).array() * c.middleRows(t * nb, nb).array() +
+                    g.leftCols(u).array() * g.middleCols(2 * u, u).array();
+    auto a = cell_act.middleRows(t * nb, nb);
+    a = c_new;
+    activate_block(activation_, a);
+    h.middleRows((t + 1) * nb, nb).array() = g.rightCols(u).array() * a.array();
+  }
+  return h_.data() + rows * u;
+}
+
+template <typename T>
+void LstmLayer<T>::backward(const T* kernel, const T* recurrent, const T* x, const T* dh_last,
+                            T* dkernel, T* drecurrent, T* dbias, T* dx) {
+  const Index u = units_, nb = batch_, rows = nb * steps_;
+  ConstMapR<T> gates(gates_.data(), rows, 4 * u);
+  ConstMapR<T> h(h_.data(), rows + nb, u);
+  ConstMapR<T> c(c_.data(), rows + nb, u);
+  ConstMapR<T> cell_act(cell_act_.data(), rows, u);
+  ConstMapR<T> recurrent_kernel(recurrent, u, 4 * u);
+  MapR<T> dgates(dgates_.get(rows * 4 * u), rows, 4 * u);
+  MapR<T> dh(dh_.get(nb * u), nb, u);
+  MapR<T> dc(dc_.get(nb * u), nb, u);
+
+  dh = ConstMapR<T>(dh_last, nb, u);
+  dc.setZero();
+  for (Index t = steps_ - 1; t >= 0; --t) {
+    auto g = gates.middleRows(t * nb, nb);
+    auto dg = dgates.middleRows(t * nb, nb);
+    auto a = cell_act.middleRows(t * nb, nb);
+    auto i = g.leftCols(u).array(), f = g.middleCols(u, u).array();
+    auto cand = g.middleCols(2 * u, u).array(), o = g.rightCols(u).array();
+    auto di = dg.leftCols(u), df = dg.middleCols(u, u);
+    auto dcand = dg.middleCols(2 * u, u), d_o = dg.rightCols(u);
+
+    // h = o * A(c): the cell gradient gains dh * o * A'(c); di is scratch until set below.
+    d_o.array() = dh.array() * a.array() * o * (T(1) - o);
+    di.array() = dh.array() * o;
+    times_derivative(activation_, a, di);
+    dc += di;
+    // c = f * c_prev + i * cand
+    df.array() = dc.array() * c.middleRows(t * nb, nb).array() * f * (T(1) - f);
+    di.array() = dc.array() * cand * i * (T(1) - i);
+    dcand.array() = dc.array() * i;
+    times_derivative(activation_, g.middleCols(2 * u, u), dcand);
+    dc.array() *= f;
+    if (t > 0) dh.noalias() = dg * recurrent_kernel.transpose();
+  }
+  // Weight gradients of all steps at once: h rows [0, rows) are h_{t-1} of every step.
+  MapR<T>(drecurrent, u, 4 * u).noalias() = h.topRows(rows).transpose() * dgates;
+  ConstMapR<T> xs(x, rows, inputs_);
+  MapR<T>(dkernel, inputs_, 4 * u).noalias() = xs.transpose() * dgates;
+  RowVecMap<T>(dbias, 4 * u) = dgates.colwise().sum();
+  if (dx)
+    MapR<T>(dx, rows, inputs_).noalias() =
+        dgates * ConstMapR<T>(kernel, inputs_, 4 * u).transpose();
+}
+
+template class LstmLayer<float>;
+template class LstmLayer<double>;
+
+namespace {
+
+template <typename T>
+class LstmModel final : public CpuModel<T> {
+ public:
+  explicit LstmModel(const ModelConfig& c)
+      : steps_(c.window), dense_(c.lstm_dense), lstm_(1, c.lstm_units, c.lstm_activation) {
+    std::vector<TensorSpec> s = parameter_layout(ModelKind::kLstm, c);  // validates the sizes
+    for (int i = 0; i < 7; ++i) offset_[i] = s[i].offset;
+  }
+  ModelKind kind() const override { return ModelKind::kLstm; }
+
+  void forward(const T* p, const T* x, int batch, T* y) override {
+    batch_ = batch;
+    const Index nb = batch, u = lstm_.units();
+    // [batch, steps] -> time-major [steps, batch] (one feature per step).
+    T* xt = x_time_major_.get(nb * steps_);
+    MapR<T>(xt, steps_, nb) = ConstMapR<T>(x, nb, steps_).transpose();
+    last_h_ = lstm_.forward(p + offset_[0], p + offset_[1], p + offset_[2], xt, batch, steps_);
+    T* d1 = dense_out_.get(nb * dense_);
+    layers::dense_forward(last_h_, batch, static_cast<int>(u), p + offset_[3], p + offset_[4],
+                          dense_, d1);
+    layers::dense_forward(d1, batch, dense_, p + offset_[5], p + offset_[6], 1, y);
+  }
+
+  void backward(const T* p, const T* dy, T* grad) override {
+    const int u = lstm_.units();
+    T* dd1 = ddense_out_.get(static_cast<size_t>(batch_) * dense_);
+    T* dh = dlast_h_.get(static_cast<size_t>(batch_) * u);
+    layers::dense_backward(dense_out_.data(), batch_, dense_, p + offset_[5], 1, dy,
+                           grad + offset_[5], grad + offset_[6], dd1);
+    layers::dense_backward(last_h_, batch_, u, p + offset_[3], dense_, dd1, grad + offset_[3],
+                           grad + offset_[4], dh);
+    lstm_.backward(p + offset_[0], p + offset_[1], x_time_major_.data(), dh, grad + offset_[0],
+                   grad + offset_[1], grad + offset_[2], static_cast<T*>(nullptr));
+  }
+
+ private:
+  int steps_, dense_;
+  LstmLayer<T> lstm_;
+  int64_t offset_[7];  // lstm kernel, recurrent, bias, dense_1 kernel, bias, dense_2 kernel, bias
+  int batch_ = 0;
+  const T* last_h_ = nullptr;  // owned by lstm_
+  layers::Scratch<T> x_time_major_, dense_out_, ddense_out_, dlast_h_;
+};
+
+}  // namespace
+
+template <typename T>
+std::unique_ptr<CpuModel<T>> make_lstm_model(const ModelConfig& c) {
+  return std::make_unique<LstmModel<T>>(c);
+}
+
+template std::unique_ptr<CpuModel<float>> make_lstm_model<float>(const ModelConfig&);
+template std::unique_ptr<CpuModel<double>> make_lstm_model<double>(const ModelConfig&);
+
+}  // namespace tecscan

@@ -1,0 +1,439 @@
+#include "tecscan/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include "tecscan/atomic_file.hpp"
+#include "tecscan/error.hpp"
+
+namespace tecscan {
+namespace {
+
+const char* const kDevices[] = {"auto", "cpu", "gpu"};
+
+bool any_number(double) {
+  return true;
+}  // infinities allowed: "f107_max = inf" disables a criterion
+bool positive_number(double x) {
+  return x > 0 && std::isfinite(x);
+}
+bool open_unit(double x) {
+  return x > 0 && x < 1;
+}
+bool decay_rate(double x) {
+  return x >= 0 && x < 1;
+}
+
+// Reads values out of a parsed TOML table into a ScanConfig. Every error names the source
+// (a file and line, or a command-line override) and the key.
+class Reader {
+ public:
+  Reader(std::string source, bool with_lines) : source_(std::move(source)), lines_(with_lines) {}
+
+  [[noreturn]] void fail(const toml::node* node, const std::string& key,
+                         const std::string& what) const {
+    long line = lines_ && node ? static_cast<long>(node->source().begin.line) : 0;
+    throw InputError(source_, line, key + ": " + what);
+  }
+
+  void apply(const toml::table& root, ScanConfig& c) const {
+    using Section = std::map<std::string, Setter>;
+    ModelConfig& m = c.model;
+    TrainConfig& t = c.train;
+    DetectConfig& d = c.detect;
+    QuietThresholds& q = c.quiet;
+    ScanSettings& s = c.scan;
+    const std::map<std::string, Section> sections = {
+        {"model",
+         {{"window", positive(m.window)},
+          {"mlp_hidden", positive(m.mlp_hidden)},
+          {"cnn_filters", positive(m.cnn_filters)},
+          {"cnn_kernel", positive(m.cnn_kernel)},
+          {"cnn_pool", positive(m.cnn_pool)},
+          {"rnn_units", positive(m.rnn_units)},
+          {"gru_units", positive(m.gru_units)},
+          {"gru_reset_after", boolean(m.gru_reset_after)},
+          {"lstm_units", positive(m.lstm_units)},
+          {"lstm_dense", positive(m.lstm_dense)},
+          {"lstm_activation", activation(m.lstm_activation)},
+          {"cnnlstm_subseq", positive(m.cnnlstm_subseq)},
+          {"cnnlstm_units", positive(m.cnnlstm_units)},
+          {"cnnlstm_activation", activation(m.cnnlstm_activation)}}},
+        {"train",
+         {{"epochs", positive(t.epochs)},
+          {"batch", positive(t.batch)},
+          {"train_fraction", real(t.train_fraction, open_unit, "a number in (0, 1)")},
+          {"learning_rate", real32(t.adam.lr, positive_number, "a number > 0")},
+          {"beta1", real32(t.adam.beta1, decay_rate, "a number in [0, 1)")},
+          {"beta2", real32(t.adam.beta2, decay_rate, "a number in [0, 1)")},
+          {"epsilon", real32(t.adam.eps, positive_number, "a number > 0")},
+          {"seed", seed(t.seed)}}},
+        {"detect",
+         {{"threshold", real(d.threshold, positive_number, "a number > 0")},
+          {"scope", scope(d.scope)},
+          {"median_iqr_days", positive(d.median_iqr_days)},
+          {"median_iqr_min_history", positive(d.median_iqr_min_history)}}},
+        {"quiet",
+         {{"kp_max", real(q.kp_max, any_number, "a number")},
+          {"ap_max", real(q.ap_max, any_number, "a number")},
+          {"dst_min", real(q.dst_min, any_number, "a number")},
+          {"dst_max", real(q.dst_max, any_number, "a number")},
+          {"f107_max", real(q.f107_max, any_number, "a number")}}},
+        {"scan",
+         {{"models", models(s.models)},
+          {"device", device(s.device)},
+          {"threads", non_negative(s.threads)}}},
+    };
+
+    for (auto&& [section_key, section_node] : root) {
+      const std::string name(section_key.str());
+      auto sec = sections.find(name);
+      if (sec == sections.end())
+        fail(&section_node, name,
+             "unknown section (expected [model], [train], [detect], [quiet], [scan])");
+      const toml::table* table = section_node.as_table();
+      if (!table) fail(&section_node, name, "expected a [" + name + "] table");
+      for (auto&& [key, value] : *table) {
+        const std::string full = name + "." + std::string(key.str());
+        auto setter = sec->second.find(std::string(key.str()));
+        if (setter == sec->second.end()) {
+          std::string valid;
+          for (const auto& [k, unused] : sec->second) valid += (valid.empty() ? "" : ", ") + k;
+          fail(&value, full, "unknown key (valid keys of [" + name + "]: " + valid + ")");
+        }
+        setter->second(value, full);
+      }
+    }
+    check_consistency(root, c);
+  }
+
+ private:
+  using Setter = std::function<void(const toml::node&, const std::string&)>;
+
+  int64_t integer(const toml::node& v, const std::string& key, int64_t lo, const char* what) const {
+    auto x = v.value_exact<int64_t>();
+    if (!x || *x < lo || *x > std::numeric_limits<int>::max())
+      fail(&v, key, std::string("expected ") + what);
+    return *x;
+  }
+  Setter positive(int& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      dst = static_cast<int>(integer(v, k, 1, "an integer >= 1"));
+    };
+  }
+  Setter non_negative(int& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      dst = static_cast<int>(integer(v, k, 0, "an integer >= 0"));
+    };
+  }
+  Setter seed(uint64_t& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      auto x = v.value_exact<int64_t>();
+      if (!x || *x < 0) fail(&v, k, "expected an integer >= 0");
+      dst = static_cast<uint64_t>(*x);
+    };
+  }
+  using Check = bool (*)(double);
+  // An integer is accepted where a float is expected ("threshold = 2").
+  double number(const toml::node& v, const std::string& key, Check ok, const char* what) const {
+    std::optional<double> x;
+    if (v.is_floating_point()) x = v.value_exact<double>();
+    if (v.is_integer()) x = static_cast<double>(*v.value_exact<int64_t>());
+    if (!x || std::isnan(*x) || !ok(*x)) fail(&v, key, std::string("expected ") + what);
+    return *x;
+  }
+  Setter real(double& dst, Check ok, const char* what) const {
+    return [=, &dst](const toml::node& v, const std::string& k) { dst = number(v, k, ok, what); };
+  }
+  Setter real32(float& dst, Check ok, const char* what) const {
+    return [=, &dst](const toml::node& v, const std::string& k) {
+      dst = static_cast<float>(number(v, k, ok, what));
+    };
+  }
+  Setter boolean(bool& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      auto x = v.value_exact<bool>();
+      if (!x) fail(&v, k, "expected true or false");
+      dst = *x;
+    };
+  }
+  std::string text(const toml::node& v, const std::string& key, const char* what) const {
+    auto x = v.value_exact<std::string>();
+    if (!x) fail(&v, key, std::string("expected ") + what);
+    return *x;
+  }
+  Setter activation(Activation& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      std::string name = text(v, k, "an activation name (\"relu\", \"tanh\", \"sigmoid\")");
+      try {
+        dst = parse_activation(name);
+      } catch (const InputError& e) {
+        fail(&v, k, e.what());
+      }
+    };
+  }
+  Setter scope(DtecScope& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      std::string name = text(v, k, "\"series\" or \"utc-hour\"");
+      if (name == "series") {
+        dst = DtecScope::kWholeSeries;
+      } else if (name == "utc-hour") {
+        dst = DtecScope::kPerUtcHour;
+      } else {
+        fail(&v, k, "expected \"series\" or \"utc-hour\", got \"" + name + "\"");
+      }
+    };
+  }
+  Setter device(std::string& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      std::string name = text(v, k, "\"auto\", \"cpu\" or \"gpu\"");
+      for (const char* d : kDevices)
+        if (name == d) {
+          dst = name;
+          return;
+        }
+      fail(&v, k, "expected \"auto\", \"cpu\" or \"gpu\", got \"" + name + "\"");
+    };
+  }
+  // A TOML array of names, or one string "mlp,cnn" (handy on the command line).
+  Setter models(std::vector<std::string>& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      const char* what = "a list of model names, e.g. [\"mlp\", \"cnn\", \"median-iqr\"]";
+      std::vector<std::string> names;
+      if (const toml::array* a = v.as_array()) {
+        for (const toml::node& item : *a) names.push_back(text(item, k, what));
+      } else {
+        std::stringstream ss(text(v, k, what));
+        for (std::string name; std::getline(ss, name, ',');) {
+          name.erase(0, name.find_first_not_of(" \t"));
+          name.erase(name.find_last_not_of(" \t") + 1);
+          names.push_back(name);
+        }
+      }
+      if (names.empty()) fail(&v, k, std::string("expected ") + what + ", got an empty list");
+      for (size_t i = 0; i < names.size(); ++i) {
+        for (size_t j = 0; j < i; ++j)
+          if (names[j] == names[i]) fail(&v, k, "\"" + names[i] + "\" is listed twice");
+        if (names[i] == kMedianIqrName) continue;
+        try {
+          parse_model(names[i]);
+        } catch (const InputError&) {
+          fail(&v, k,
+               "unknown model \"" + names[i] +
+                   "\" (valid: mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr)");
+        }
+      }
+      dst = names;
+    };
+  }
+
+  // Rules that involve several keys; reported at the line of the later key when it is present.
+  void check_consistency(const toml::table& root, const ScanConfig& c) const {
+    auto node = [&](const char* section, const char* key) -> const toml::node* {
+      return root.at_path(std::string(section) + "." + key).node();
+    };
+    if (c.detect.median_iqr_min_history > c.detect.median_iqr_days) {
+      const toml::node* n = node("detect", "median_iqr_min_history");
+      fail(n ? n : node("detect", "median_iqr_days"), "detect.median_iqr_min_history",
+           "must be <= detect.median_iqr_days (" + std::to_string(c.detect.median_iqr_days) + ")");
+    }
+    if (!(c.quiet.dst_min < c.quiet.dst_max)) {
+      const toml::node* n = node("quiet", "dst_max");
+      fail(n ? n : node("quiet", "dst_min"), "quiet.dst_min", "must be < quiet.dst_max");
+    }
+    // Architectures that cannot be built (e.g. a CNN whose pooling leaves no step): say so now,
+    // not after an hour of training the models listed before it.
+    for (ModelKind k : neural_models(c)) {
+      try {
+        parameter_count(k, c.model);
+      } catch (const InputError& e) {
+        fail(node("model", "window"), std::string("[model] for ") + model_name(k), e.what());
+      }
+    }
+  }
+
+  std::string source_;
+  bool lines_;
+};
+
+toml::table parse_toml(const std::string& text, const std::string& name, bool with_lines) {
+  try {
+    return toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    long line = with_lines ? static_cast<long>(e.source().begin.line) : 0;
+    throw InputError(name, line, "invalid TOML: " + std::string(e.description()));
+  }
+}
+
+// Shortest text that reads back as exactly v: plain decimals ("20.0", "0.65") in the usual
+// range, an exponent ("1e-07") outside it. TOML needs a '.' or an exponent in a float.
+template <typename T>
+std::string toml_float(T v) {
+  char buf[64];
+  auto reads_back = [&] { return static_cast<T>(std::strtod(buf, nullptr)) == v; };
+  const double a = std::fabs(static_cast<double>(v));
+  bool done = false;
+  if (a == 0 || (a >= 1e-4 && a < 1e15))
+    for (int decimals = 0; decimals <= 20 && !done; ++decimals) {
+      std::snprintf(buf, sizeof buf, "%.*f", decimals, static_cast<double>(v));
+      done = reads_back();
+    }
+  for (int digits = 1; digits <= 17 && !done; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, static_cast<double>(v));
+    done = reads_back();
+  }
+  std::string s = buf;
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // "n": inf, nan
+  return s;
+}
+
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+const char* dtec_scope_name(DtecScope s) {
+  return s == DtecScope::kPerUtcHour ? "utc-hour" : "series";
+}
+
+ScanConfig parse_config(const std::string& toml_text, const std::string& name,
+                        const ScanConfig& base) {
+  toml::table root = parse_toml(toml_text, name, true);
+  ScanConfig c = base;
+  Reader(name, true).apply(root, c);
+  return c;
+}
+
+ScanConfig load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "cannot open the config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+void apply_overrides(ScanConfig& config, const std::vector<std::string>& overrides) {
+  for (const std::string& o : overrides) {
+    const std::string source = "override '" + o + "'";
+    size_t eq = o.find('=');
+    size_t dot = o.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+      throw InputError(source, 0, "expected section.key=value, e.g. train.epochs=10");
+    std::string key = o.substr(0, eq), value = o.substr(eq + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    // TOML dotted keys: "train.epochs = 10" sets [train] epochs. A value that is not TOML
+    // (detect.scope=utc-hour) is taken as a string.
+    toml::table root;
+    try {
+      root = toml::parse(key + " = " + value, source);
+    } catch (const toml::parse_error&) {
+      root = parse_toml(key + " = " + toml_string(value), source, false);
+    }
+    ScanConfig c = config;
+    Reader(source, false).apply(root, c);
+    config = c;
+  }
+}
+
+std::string config_to_toml(const ScanConfig& c) {
+  const ModelConfig& m = c.model;
+  const TrainConfig& t = c.train;
+  std::ostringstream o;
+  o << "# tecscan " << TECSCAN_VERSION << ": the effective configuration of this run.\n"
+    << "# Reload it with `tecscan scan --config config.used.toml` to repeat the run.\n\n";
+  o << "[model]\n"
+    << "window = " << m.window << "\n"
+    << "mlp_hidden = " << m.mlp_hidden << "\n"
+    << "cnn_filters = " << m.cnn_filters << "\n"
+    << "cnn_kernel = " << m.cnn_kernel << "\n"
+    << "cnn_pool = " << m.cnn_pool << "\n"
+    << "rnn_units = " << m.rnn_units << "\n"
+    << "gru_units = " << m.gru_units << "\n"
+    << "gru_reset_after = " << (m.gru_reset_after ? "true" : "false") << "\n"
+    << "lstm_units = " << m.lstm_units << "\n"
+    << "lstm_dense = " << m.lstm_dense << "\n"
+    << "lstm_activation = " << toml_string(activation_name(m.lstm_activation)) << "\n"
+    << "cnnlstm_subseq = " << m.cnnlstm_subseq << "\n"
+    << "cnnlstm_units = " << m.cnnlstm_units << "\n"
+    << "cnnlstm_activation = " << toml_string(activation_name(m.cnnlstm_activation)) << "\n\n";
+  o << "[train]\n"
+    << "epochs = " << t.epochs << "\n"
+    << "batch = " << t.batch << "\n"
+    << "train_fraction = " << toml_float(t.train_fraction) << "\n"
+    << "learning_rate = " << toml_float(t.adam.lr) << "\n"
+    << "beta1 = " << toml_float(t.adam.beta1) << "\n"
+    << "beta2 = " << toml_float(t.adam.beta2) << "\n"
+    << "epsilon = " << toml_float(t.adam.eps) << "\n"
+    << "seed = " << t.seed << "\n\n";
+  o << "[detect]\n"
+    << "threshold = " << toml_float(c.detect.threshold) << "\n"
+    << "scope = " << toml_string(dtec_scope_name(c.detect.scope)) << "\n"
+    << "median_iqr_days = " << c.detect.median_iqr_days << "\n"
+    << "median_iqr_min_history = " << c.detect.median_iqr_min_history << "\n\n";
+  o << "[quiet]\n"
+    << "kp_max = " << toml_float(c.quiet.kp_max) << "\n"
+    << "ap_max = " << toml_float(c.quiet.ap_max) << "\n"
+    << "dst_min = " << toml_float(c.quiet.dst_min) << "\n"
+    << "dst_max = " << toml_float(c.quiet.dst_max) << "\n"
+    << "f107_max = " << toml_float(c.quiet.f107_max) << "\n\n";
+  o << "[scan]\nmodels = [";
+  for (size_t i = 0; i < c.scan.models.size(); ++i)
+    o << (i ? ", " : "") << toml_string(c.scan.models[i]);
+  o << "]\n"
+    << "device = " << toml_string(c.scan.device) << "\n"
+    << "threads = " << c.scan.threads << "\n";
+  return o.str();
+}
+
+void write_config(const std::string& path, const ScanConfig& config) {
+  write_file_atomic(path, config_to_toml(config));
+}
+
+std::vector<ModelKind> neural_models(const ScanConfig& config) {
+  std::vector<ModelKind> kinds;
+  for (const std::string& name : config.scan.models)
+    if (name != kMedianIqrName) kinds.push_back(parse_model(name));
+  return kinds;
+}
+
+bool wants_median_iqr(const ScanConfig& config) {
+  for (const std::string& name : config.scan.models)
+    if (name == kMedianIqrName) return true;
+  return false;
+}
+
+bool operator==(const ScanConfig& a, const ScanConfig& b) {
+  const ModelConfig &m = a.model, &n = b.model;
+  const TrainConfig &t = a.train, &u = b.train;
+  return m.window == n.window && m.mlp_hidden == n.mlp_hidden && m.cnn_filters == n.cnn_filters &&
+         m.cnn_kernel == n.cnn_kernel && m.cnn_pool == n.cnn_pool && m.rnn_units == n.rnn_units &&
+         m.gru_units == n.gru_units && m.gru_reset_after == n.gru_reset_after &&
+         m.lstm_units == n.lstm_units && m.lstm_dense == n.lstm_dense &&
+         m.lstm_activation == n.lstm_activation && m.cnnlstm_subseq == n.cnnlstm_subseq &&
+         m.cnnlstm_units == n.cnnlstm_units && m.cnnlstm_activation == n.cnnlstm_activation &&
+         t.epochs == u.epochs && t.batch == u.batch && t.train_fraction == u.train_fraction &&
+         t.adam.lr == u.adam.lr && t.adam.beta1 == u.adam.beta1 && t.adam.beta2 == u.adam.beta2 &&
+         t.adam.eps == u.adam.eps && t.seed == u.seed && a.detect.threshold == b.detect.threshold &&
+         a.detect.scope == b.detect.scope && a.detect.median_iqr_days == b.detect.median_iqr_days &&
+         a.detect.median_iqr_min_history == b.detect.median_iqr_min_history &&
+         a.quiet.kp_max == b.quiet.kp_max && a.quiet.ap_max == b.quiet.ap_max &&
+         a.quiet.dst_min == b.quiet.dst_min && a.quiet.dst_max == b.quiet.dst_max &&
+         a.quiet.f107_max == b.quiet.f107_max && a.scan.models == b.scan.models &&
+         a.scan.device == b.scan.device && a.scan.threads == b.scan.threads;
+}
+
+}  // namespace tecscan

@@ -1,0 +1,520 @@
+// The run directory: scan.h5, anomalies.csv, config.used.toml and summary.json (written last).
+// docs/outputs.md is the user's description of every field written here.
+#include <toml++/toml.h>
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "tecscan/atomic_file.hpp"
+#include "tecscan/error.hpp"
+#include "tecscan/h5file.hpp"
+#include "tecscan/scan.hpp"
+
+namespace tecscan {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr const char* kTimeUnits = "hours since 1970-01-01 00:00:00";
+constexpr const char* kNodeCoords = "node_lat node_lon";
+const float kFloatFill = std::numeric_limits<float>::quiet_NaN();
+
+// ---- SHA-256 (FIPS 180-4): checksums of the input files, so a run can be traced to its data.
+class Sha256 {
+ public:
+  void update(const unsigned char* data, size_t n) {
+    length_ += n;
+    for (size_t i = 0; i < n; ++i) {
+      block_[fill_++] = data[i];
+      if (fill_ == 64) compress();
+    }
+  }
+  std::string hex_digest() {
+    const uint64_t bits = length_ * 8;
+    const unsigned char pad = 0x80, zero = 0;
+    update(&pad, 1);
+    while (fill_ != 56) update(&zero, 1);
+    for (int i = 7; i >= 0; --i) {
+      const auto byte = static_cast<unsigned char>(bits >> (8 * i));
+      update(&byte, 1);
+    }
+    std::string hex;
+    char buf[9];
+    for (uint32_t h : h_) {
+      std::snprintf(buf, sizeof buf, "%08x", h);
+      hex += buf;
+    }
+    return hex;
+  }
+
+ private:
+  static uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+  void compress() {
+    static constexpr uint32_t k[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2};
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i)
+      w[i] = (uint32_t{block_[4 * i]} << 24) | (uint32_t{block_[4 * i + 1]} << 16) |
+             (uint32_t{block_[4 * i + 2]} << 8) | uint32_t{block_[4 * i + 3]};
+    for (int i = 16; i < 64; ++i) {
+      const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+    for (int i = 0; i < 64; ++i) {
+      const uint32_t t1 =
+          h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      h = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    const uint32_t add[8] = {a, b, c, d, e, f, g, h};
+    for (int i = 0; i < 8; ++i) h_[i] += add[i];
+    fill_ = 0;
+  }
+
+  std::array<uint32_t, 8> h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  unsigned char block_[64] = {};
+  size_t fill_ = 0;
+  uint64_t length_ = 0;
+};
+
+Json input_checksum(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "cannot read this input file (needed for its checksum)");
+  Sha256 sha;
+  std::vector<char> buf(1 << 16);
+  uint64_t bytes = 0;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto n = static_cast<size_t>(in.gcount());
+    sha.update(reinterpret_cast<const unsigned char*>(buf.data()), n);
+    bytes += n;
+  }
+  return Json{{"path", path}, {"bytes", bytes}, {"sha256", sha.hex_digest()}};
+}
+
+// ---- small formatting helpers ------------------------------------------------------------------
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// "35", "37.5", "0.25": fixed decimals without trailing zeros.
+std::string trimmed(double v, int decimals) {
+  std::string s = fixed(v, decimals);
+  if (s.find('.') != std::string::npos) {
+    s.erase(s.find_last_not_of('0') + 1);
+    if (s.back() == '.') s.pop_back();
+  }
+  if (s == "-0") s = "0";
+  return s;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+double event_time_s(const Event& e) {
+  return static_cast<double>(e.time) + e.time_frac;
+}
+
+double hour_of_day(TimeS t) {
+  TimeS s = t % kDay;
+  if (s < 0) s += kDay;
+  return static_cast<double>(s) / 3600.0;
+}
+
+// Mean solar local time: UTC + longitude / 15 h, folded into [0, 24).
+double local_time_h(TimeS t, double lon) {
+  double h = std::fmod(hour_of_day(t) + lon / 15.0, 24.0);
+  return h < 0 ? h + 24.0 : h;
+}
+
+// ---- scan.h5 -----------------------------------------------------------------------------------
+
+struct IndexMeta {
+  const char* units;
+  const char* long_name;
+};
+// The cube's metadata of /indices/* (src/io/cube.cpp), in IndexKind order.
+constexpr IndexMeta kIndexMeta[kNumIndexKinds] = {
+    {"1", "planetary K index Kp (3-hourly)"},
+    {"nT", "planetary equivalent amplitude ap (3-hourly)"},
+    {"nT", "daily planetary amplitude Ap"},
+    {"nT", "disturbance storm time index Dst (hourly)"},
+    {"10^-22 W m^-2 Hz^-1", "solar radio flux F10.7 (adjusted to 1 AU)"},
+    {"10^-22 W m^-2 Hz^-1", "solar radio flux F10.7 (observed)"},
+};
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) out += (i ? "\n" : "") + lines[i];
+  return out;
+}
+
+// A [node, time] variable with its dimension scales.
+template <typename T>
+void write_node_time(H5File& f, const std::string& name, const std::vector<T>& data, size_t nn,
+                     size_t nt, H5Attrs attrs) {
+  attrs.emplace_back("coordinates", kNodeCoords);
+  f.write(name, data, {nn, nt}, attrs);
+  f.attach_scale(name, 0, "node");
+  f.attach_scale(name, 1, "time");
+}
+
+void write_coordinates(H5File& f, const Cube& cube) {
+  const size_t nn = cube.nnode(), nt = cube.ntime();
+  std::vector<double> hours(nt);
+  for (size_t t = 0; t < nt; ++t) hours[t] = hours_since_epoch(cube.time[t]);
+  f.write("time", hours, {nt},
+          {{"units", kTimeUnits},
+           {"calendar", "standard"},
+           {"standard_name", "time"},
+           {"long_name", "epoch of the ionosphere map (UTC)"},
+           {"axis", "T"}});
+  f.make_scale("time", "time");
+  std::vector<float> node_number(nn);
+  for (size_t n = 0; n < nn; ++n) node_number[n] = static_cast<float>(n);
+  f.write("node", node_number, {nn}, {{"long_name", "region node number (grid order)"}});
+  f.make_scale("node", "node");
+  f.write(
+      "node_lat", cube.node_lat, {nn},
+      {{"units", "degrees_north"}, {"standard_name", "latitude"}, {"long_name", "node latitude"}});
+  f.write(
+      "node_lon", cube.node_lon, {nn},
+      {{"units", "degrees_east"}, {"standard_name", "longitude"}, {"long_name", "node longitude"}});
+  f.write("node_distance_km", cube.node_distance_km, {nn},
+          {{"units", "km"},
+           {"long_name", "great-circle distance from the epicentre"},
+           {"coordinates", kNodeCoords}});
+  for (const char* name : {"node_lat", "node_lon", "node_distance_km"})
+    f.attach_scale(name, 0, "node");
+}
+
+void write_root_attributes(H5File& f, const Cube& cube, const ScanConfig& config) {
+  const Event& e = cube.event;
+  f.set_attr("/", "Conventions", "CF-1.8");
+  f.set_attr("/", "title", "tecscan anomaly scan");
+  f.set_attr("/", "tecscan_version", TECSCAN_VERSION);
+  f.set_attr("/", "event_id", e.id);
+  std::string when = format_iso(e.time);
+  if (long ms = std::lround(e.time_frac * 1000.0); ms > 0 && ms < 1000) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03ld", ms);
+    when = when.substr(0, when.size() - 1) + frac + "Z";
+  }
+  f.set_attr("/", "event_time", when);
+  f.set_attr("/", "event_lat", e.lat);
+  f.set_attr("/", "event_lon", e.lon);
+  f.set_attr("/", "event_magnitude", e.mag);
+  f.set_attr("/", "event_depth_km", e.depth_km);
+  f.set_attr("/", "event_mag_type", e.mag_type);
+  f.set_attr("/", "event_place", e.place);
+  f.set_attr("/", "event_type", e.type);
+  f.set_attr("/", "radius_km", cube.radius_km);
+  f.set_attr("/", "source_files", join_lines(cube.sources));
+  f.set_attr("/", "missing_epochs", static_cast<int64_t>(cube.missing_epochs));
+  f.set_attr("/", "detectors", join_lines(config.scan.models));
+  f.set_attr("/", "config", config_to_toml(config));
+}
+
+void write_detector(H5File& f, const DetectorResult& d, size_t nn, size_t nt,
+                    const ScanConfig& config, bool& epoch_scale_made) {
+  const std::string& m = d.name;
+  const std::string what = d.neural ? "predicted by the " + m + " network"
+                                    : "median of the previous days at the same UTC time";
+  write_node_time(
+      f, "predicted/" + m, d.predicted, nn, nt,
+      {{"units", "TECU"}, {"long_name", "vertical TEC " + what}, {"_FillValue", kFloatFill}});
+  write_node_time(f, "delta_tec/" + m, d.delta, nn, nt,
+                  {{"units", "TECU"},
+                   {"long_name", "observed minus predicted TEC (" + m + ")"},
+                   {"_FillValue", kFloatFill}});
+  write_node_time(f, "dtec/" + m, d.dtec, nn, nt,
+                  {{"units", "1"},
+                   {"long_name", "DTEC = (dTEC - median) / IQR (" + m + ")"},
+                   {"_FillValue", kFloatFill}});
+  write_node_time(f, "anomaly/" + m, d.anomaly, nn, nt,
+                  {{"units", "1"},
+                   {"long_name", "anomaly: |DTEC| > threshold under quiet conditions (" + m + ")"},
+                   {"threshold", config.detect.threshold},
+                   {"comment", "1 = anomaly, 0 = none"}});
+
+  const std::string stats = "stats/" + m + "/";
+  if (d.neural) {
+    const std::vector<size_t> dims{nn, d.ngroup};
+    const std::string scope = dtec_scope_name(config.detect.scope);
+    f.write(
+        stats + "median", d.stat_median, dims,
+        {{"units", "TECU"}, {"long_name", "median of dTEC per node and group"}, {"scope", scope}});
+    f.write(stats + "iqr", d.stat_iqr, dims,
+            {{"units", "TECU"},
+             {"long_name", "interquartile range of dTEC per node and group"},
+             {"scope", scope}});
+    for (const char* s : {"median", "iqr"}) {
+      f.attach_scale(stats + s, 0, "node");
+      f.attach_scale(stats + s, 1, "dtec_group");
+    }
+    const std::string tr = "training/" + m + "/";
+    f.write(tr + "train_rmse", d.train_rmse, {nn},
+            {{"units", "TECU"}, {"long_name", "RMSE on the training part (" + m + ")"}});
+    f.write(tr + "test_rmse", d.test_rmse, {nn},
+            {{"units", "TECU"}, {"long_name", "RMSE on the test part (" + m + ")"}});
+    f.attach_scale(tr + "train_rmse", 0, "node");
+    f.attach_scale(tr + "test_rmse", 0, "node");
+    f.write(tr + "epoch_loss", d.epoch_loss, {nn, d.nepoch},
+            {{"units", "1"}, {"long_name", "mean training MSE per epoch, normalised units"}});
+    f.attach_scale(tr + "epoch_loss", 0, "node");
+    if (!epoch_scale_made) {
+      std::vector<int32_t> epochs(d.nepoch);
+      for (size_t e = 0; e < d.nepoch; ++e) epochs[e] = static_cast<int32_t>(e + 1);
+      f.write("training_epoch", epochs, {d.nepoch}, {{"long_name", "training epoch (1-based)"}});
+      f.make_scale("training_epoch", "training_epoch");
+      epoch_scale_made = true;
+    }
+    if (f.dims("training_epoch")[0] == d.nepoch)
+      f.attach_scale(tr + "epoch_loss", 1, "training_epoch");
+  } else {
+    write_node_time(
+        f, stats + "median", d.stat_median, nn, nt,
+        {{"units", "TECU"}, {"long_name", "median of the previous days' TEC at this UTC time"}});
+    write_node_time(
+        f, stats + "iqr", d.stat_iqr, nn, nt,
+        {{"units", "TECU"},
+         {"long_name", "interquartile range of the previous days' TEC at this UTC time"}});
+  }
+}
+
+void write_scan_h5(const std::string& path, const Cube& cube, const ScanConfig& config,
+                   const ScanResult& r) {
+  const size_t nn = r.nnode, nt = r.ntime;
+  H5File f = H5File::create(path);
+  write_coordinates(f, cube);
+  // The DTEC statistics' group axis: 0 for the whole series, else the UTC hour of day.
+  const size_t ngroup = config.detect.scope == DtecScope::kPerUtcHour ? 24 : 1;
+  std::vector<int32_t> groups(ngroup);
+  for (size_t g = 0; g < ngroup; ++g) groups[g] = static_cast<int32_t>(g);
+  f.write("dtec_group", groups, {ngroup},
+          {{"long_name", "DTEC statistics group: UTC hour of day (utc-hour scope) or 0 (series)"}});
+  f.make_scale("dtec_group", "dtec_group");
+
+  write_node_time(
+      f, "observed", cube.tec, nn, nt,
+      {{"units", "TECU"}, {"long_name", "observed vertical TEC"}, {"_FillValue", kFloatFill}});
+  bool epoch_scale_made = false;
+  for (const DetectorResult& d : r.detectors)
+    write_detector(f, d, nn, nt, config, epoch_scale_made);
+
+  f.write("quiet", r.quiet.quiet, {nt},
+          {{"units", "1"},
+           {"long_name", "quiet solar-geomagnetic conditions (every criterion present and quiet)"},
+           {"comment", "1 = quiet, 0 = not quiet or an index missing"}});
+  f.write("quiet_missing", r.quiet.missing, {nt},
+          {{"units", "1"},
+           {"long_name", "bit mask of the quiet criteria without data"},
+           {"comment", "bit 0 (1) Kp, bit 1 (2) daily Ap, bit 2 (4) Dst, bit 3 (8) F10.7"}});
+  f.attach_scale("quiet", 0, "time");
+  f.attach_scale("quiet_missing", 0, "time");
+  write_node_time(f, "consensus", r.consensus, nn, nt,
+                  {{"units", "1"}, {"long_name", "number of detectors flagging an anomaly"}});
+
+  f.create_group("indices");
+  for (int k = 0; k < kNumIndexKinds; ++k) {
+    if (cube.indices[k].empty()) continue;
+    const std::string name = std::string("indices/") + index_name(static_cast<IndexKind>(k));
+    f.write(name, cube.indices[k], {nt},
+            {{"units", kIndexMeta[k].units},
+             {"long_name", kIndexMeta[k].long_name},
+             {"_FillValue", kFloatFill}});
+    f.attach_scale(name, 0, "time");
+  }
+  write_root_attributes(f, cube, config);
+  f.commit();
+}
+
+// ---- anomalies.csv -----------------------------------------------------------------------------
+
+constexpr const char* kCsvHeader =
+    "event_id,model,node_lat,node_lon,distance_km,time_utc,days_to_event,hour_utc,local_time_h,"
+    "dtec,delta_tec,observed_tec,predicted_tec,quiet\n";
+
+std::string anomalies_csv(const Cube& cube, const ScanConfig& config, const ScanResult& r) {
+  std::string out = kCsvHeader;
+  const std::string event = csv_field(cube.event.id);
+  const double event_s = event_time_s(cube.event);
+  const size_t nt = r.ntime;
+  for (const DetectorResult& d : r.detectors)
+    for (size_t n = 0; n < r.nnode; ++n)
+      for (size_t t = 0; t < nt; ++t) {
+        const size_t i = n * nt + t;
+        if (!(std::fabs(d.dtec[i]) > config.detect.threshold)) continue;
+        const TimeS when = cube.time[t];
+        out += event + "," + d.name + "," + trimmed(cube.node_lat[n], 4) + "," +
+               trimmed(cube.node_lon[n], 4) + "," + fixed(cube.node_distance_km[n], 1) + "," +
+               format_iso(when) + "," + fixed((static_cast<double>(when) - event_s) / kDay, 4) +
+               "," + trimmed(hour_of_day(when), 4) + "," +
+               trimmed(local_time_h(when, cube.node_lon[n]), 4) + "," + fixed(d.dtec[i], 4) + "," +
+               fixed(d.delta[i], 4) + "," + fixed(cube.tec[i], 4) + "," + fixed(d.predicted[i], 4) +
+               "," + (r.quiet.quiet[t] ? "1" : "0") + "\n";
+      }
+  return out;
+}
+
+// ---- summary.json ------------------------------------------------------------------------------
+
+Json toml_to_json(const toml::node& node) {
+  if (const toml::table* t = node.as_table()) {
+    Json j = Json::object();
+    for (auto&& [k, v] : *t) j[std::string(k.str())] = toml_to_json(v);
+    return j;
+  }
+  if (const toml::array* a = node.as_array()) {
+    Json j = Json::array();
+    for (const toml::node& v : *a) j.push_back(toml_to_json(v));
+    return j;
+  }
+  if (auto v = node.value_exact<int64_t>()) return *v;
+  if (auto v = node.value_exact<double>()) return *v;  // inf becomes null in JSON
+  if (auto v = node.value_exact<bool>()) return *v;
+  if (auto v = node.value_exact<std::string>()) return *v;
+  return nullptr;
+}
+
+// [model] ... [scan] in file order (toml++ tables are sorted, the TOML text is not).
+Json config_json(const ScanConfig& config) {
+  const toml::table t = toml::parse(config_to_toml(config));
+  Json j = Json::object();
+  for (const char* section : {"model", "train", "detect", "quiet", "scan"})
+    j[section] = toml_to_json(*t.get(section));
+  return j;
+}
+
+Json number_or_null(double v) {
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
+
+Json anomaly_json(const AnomalyPoint& p, const Cube& cube) {
+  if (!p.found) return nullptr;
+  const TimeS when = cube.time[p.time];
+  return Json{{"time", format_iso(when)},
+              {"days_to_event", (static_cast<double>(when) - event_time_s(cube.event)) / kDay},
+              {"node", p.node},
+              {"node_lat", cube.node_lat[p.node]},
+              {"node_lon", cube.node_lon[p.node]},
+              {"distance_km", cube.node_distance_km[p.node]},
+              {"dtec", p.dtec},
+              {"abs_dtec", std::fabs(p.dtec)}};
+}
+
+std::string summary_json(const Cube& cube, const ScanConfig& config, const ScanSummary& s,
+                         const Json& inputs) {
+  const Event& e = cube.event;
+  Json j;
+  j["tecscan_version"] = TECSCAN_VERSION;
+  j["event"] = {{"id", e.id},
+                {"time", format_iso(e.time)},
+                {"time_frac_s", e.time_frac},
+                {"lat", e.lat},
+                {"lon", e.lon},
+                {"magnitude", number_or_null(e.mag)},
+                {"mag_type", e.mag_type},
+                {"depth_km", number_or_null(e.depth_km)},
+                {"place", e.place}};
+  j["cube"] = {{"nodes", cube.nnode()},
+               {"epochs", cube.ntime()},
+               {"start", format_iso(cube.time.front())},
+               {"end", format_iso(cube.time.back())},
+               {"step_s", cube.ntime() > 1 ? cube.time[1] - cube.time[0] : 0},
+               {"radius_km", cube.radius_km},
+               {"missing_epochs", cube.missing_epochs},
+               {"sources", cube.sources}};
+  j["inputs"] = inputs;
+  j["checksum"] = "sha256";
+  j["config"] = config_json(config);
+  Json timing = Json::object();
+  for (const auto& [stage, seconds] : s.timing) timing[stage] = seconds;
+  j["timing_s"] = timing;
+  Json devices = Json::object();
+  for (const DetectorSummary& d : s.detectors) devices[d.name] = d.device;
+  j["devices"] = devices;
+  j["quiet_epochs"] = s.quiet_epochs;
+  j["max_consensus"] = s.max_consensus;
+  Json models = Json::object();
+  for (const DetectorSummary& d : s.detectors)
+    models[d.name] = {{"device", d.device},
+                      {"anomalies", d.anomalies},
+                      {"flagged_storm", d.flagged_storm},
+                      {"first_anomaly", anomaly_json(d.first, cube)},
+                      {"strongest_anomaly", anomaly_json(d.strongest, cube)},
+                      {"median_train_rmse_tecu", number_or_null(d.median_train_rmse)},
+                      {"median_test_rmse_tecu", number_or_null(d.median_test_rmse)},
+                      {"seconds", d.seconds}};
+  j["models"] = models;
+  j["outputs"] = {"scan.h5", "anomalies.csv", "config.used.toml", "summary.json"};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace
+
+void write_scan_outputs(const std::string& out_dir, const Cube& cube, const ScanConfig& config,
+                        const ScanResult& result, ScanSummary& summary,
+                        const ScanOptions& options) {
+  namespace fs = std::filesystem;
+  auto start = std::chrono::steady_clock::now();
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec || !fs::is_directory(out_dir))
+    throw InputError(
+        out_dir, 0,
+        "cannot create the output directory" + (ec ? ": " + ec.message() : std::string()));
+  const fs::path dir(out_dir);
+  // From here on the directory mixes old and new files until summary.json is written again.
+  fs::remove(dir / "summary.json", ec);
+  if (ec) throw InputError((dir / "summary.json").string(), 0, "cannot remove: " + ec.message());
+
+  write_scan_h5((dir / "scan.h5").string(), cube, config, result);
+  write_file_atomic((dir / "anomalies.csv").string(), anomalies_csv(cube, config, result));
+  write_config((dir / "config.used.toml").string(), config);
+  Json inputs = Json::array();
+  for (const std::string& path : options.input_files) inputs.push_back(input_checksum(path));
+
+  summary.out_dir = out_dir;
+  summary.timing.emplace_back(
+      "write outputs",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  double total = 0;
+  for (const auto& stage : summary.timing) total += stage.second;
+  summary.timing.emplace_back("total", total);
+  write_file_atomic((dir / "summary.json").string(), summary_json(cube, config, summary, inputs));
+}
+
+}  // namespace tecscan

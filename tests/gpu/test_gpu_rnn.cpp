@@ -1,0 +1,789 @@
+// The recurrent models on the GPU (SimpleRNN, GRU, LSTM, CNN-LSTM), fused and cuDNN paths.
+//
+// Host tests (always run): the fused engine's very code on the CPU (RnnExec::kHost) against the
+// CPU reference models (make_cpu_model), a naive double-precision forward and central finite
+// differences; the Keras -> cuDNN weight map against cuDNN's documented equations; the trainer
+// against the CPU trainer. GPU tests (skip without a device): every path, the paper's sizes,
+// forward within 1e-5, 100 Adam steps within 1e-3, cuDNN = fused, train() = CPU trainer.
+// Every comparison prints its worst error and where it happened.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "rnn_cudnn.hpp"
+#include "tecscan/adam.hpp"
+#include "tecscan/cpu_model.hpp"
+#include "tecscan/cuda_backend.hpp"
+#include "tecscan/cuda_recurrent.hpp"
+#include "tecscan/error.hpp"
+#include "tecscan/model.hpp"
+#include "tecscan/trainer.hpp"
+
+namespace tecscan {
+namespace {
+
+const ModelKind kRecurrent[] = {ModelKind::kRnn, ModelKind::kGru, ModelKind::kLstm,
+                                ModelKind::kCnnLstm};
+
+#define SKIP_WITHOUT_GPU() \
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device"
+
+// Small sizes for the host emulation; the paper's activations (LSTM sigmoid, CNN-LSTM ReLU).
+ModelConfig small_config() {
+  ModelConfig mc;
+  mc.rnn_units = 6;
+  mc.gru_units = 5;
+  mc.lstm_units = 7;
+  mc.lstm_dense = 3;
+  mc.cnn_filters = 3;
+  mc.cnnlstm_units = 4;
+  return mc;
+}
+
+ModelConfig with_tanh(ModelConfig mc) {
+  mc.lstm_activation = Activation::kTanh;
+  mc.cnnlstm_activation = Activation::kTanh;
+  return mc;
+}
+
+// The worst of many comparisons, |a - b| / max(|b|, floor), and where it was.
+struct Worst {
+  double floor;
+  double err = 0;
+  std::string where = "nowhere";
+  explicit Worst(double f) : floor(f) {}
+  void add(double a, double b, const std::string& at) {
+    const double e = (std::isnan(a) != std::isnan(b)) ? INFINITY
+                     : std::isnan(a)                  ? 0.0
+                                     : std::fabs(a - b) / std::max(std::fabs(b), floor);
+    if (e > err || std::isnan(e)) {
+      err = e;
+      where = at + " (got " + std::to_string(a) + ", want " + std::to_string(b) + ")";
+    }
+  }
+  std::string str() const { return "max rel err " + std::to_string(err) + " at " + where; }
+};
+
+std::string at(int n, int i) {
+  return "node " + std::to_string(n) + " #" + std::to_string(i);
+}
+
+// One minibatch per node: Keras-initialised weights (init_parameters keyed by node) plus noise so
+// the zero biases are exercised; inputs in [-1.5, 1.5]; count[n] varies (rows beyond = padding).
+struct Batch {
+  int nnode = 0, batch = 0, len = 0;
+  int64_t nparam = 0;
+  std::vector<float> params, x, target;
+  std::vector<int> count;
+};
+
+Batch make_batch(ModelKind k, const ModelConfig& mc, int nnode, int batch, unsigned seed) {
+  Batch b;
+  b.nnode = nnode, b.batch = batch;
+  b.len = input_length(k, mc);
+  b.nparam = parameter_count(k, mc);
+  b.params.resize(static_cast<size_t>(nnode) * b.nparam);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> noise(-0.1f, 0.1f), in(-1.5f, 1.5f), out(-1.0f, 1.0f);
+  for (int n = 0; n < nnode; ++n) {
+    init_parameters(k, mc, 42, static_cast<uint64_t>(n), b.params.data() + n * b.nparam);
+    for (int64_t i = 0; i < b.nparam; ++i) b.params[n * b.nparam + i] += noise(rng);
+  }
+  b.x.resize(static_cast<size_t>(nnode) * batch * b.len);
+  for (float& v : b.x) v = in(rng);
+  b.target.resize(static_cast<size_t>(nnode) * batch);
+  for (float& v : b.target) v = out(rng);
+  for (int n = 0; n < nnode; ++n) b.count.push_back(std::max(1, batch - (n % 3) * (batch / 3)));
+  for (int n = 0; n < nnode; ++n)  // padding rows carry zeros, as the trainer's gather writes
+    for (int r = b.count[n]; r < batch; ++r) {
+      std::fill_n(b.x.begin() + (static_cast<size_t>(n) * batch + r) * b.len, b.len, 0.0f);
+      b.target[static_cast<size_t>(n) * batch + r] = 0.0f;
+    }
+  return b;
+}
+
+// The CPU reference model: forward of node n's rows.
+std::vector<float> cpu_forward(ModelKind k, const ModelConfig& mc, const Batch& b) {
+  auto model = make_cpu_model<float>(k, mc);
+  std::vector<float> y(static_cast<size_t>(b.nnode) * b.batch);
+  for (int n = 0; n < b.nnode; ++n)
+    model->forward(b.params.data() + n * b.nparam,
+                   b.x.data() + static_cast<size_t>(n) * b.batch * b.len, b.batch,
+                   y.data() + static_cast<size_t>(n) * b.batch);
+  return y;
+}
+
+// The CPU reference gradient of the batch-mean MSE over the first count[n] rows.
+std::vector<float> cpu_gradient(ModelKind k, const ModelConfig& mc, const Batch& b) {
+  auto model = make_cpu_model<float>(k, mc);
+  std::vector<float> grads(b.params.size()), y(b.batch), dy(b.batch);
+  for (int n = 0; n < b.nnode; ++n) {
+    const int cnt = b.count[n];
+    model->forward(b.params.data() + n * b.nparam,
+                   b.x.data() + static_cast<size_t>(n) * b.batch * b.len, cnt, y.data());
+    for (int r = 0; r < cnt; ++r)
+      dy[r] =
+          2.0f * (y[r] - b.target[static_cast<size_t>(n) * b.batch + r]) / static_cast<float>(cnt);
+    model->backward(b.params.data() + n * b.nparam, dy.data(), grads.data() + n * b.nparam);
+  }
+  return grads;
+}
+
+std::vector<double> reference_forward(ModelKind k, const ModelConfig& mc, const Batch& b) {
+  std::vector<double> y(static_cast<size_t>(b.nnode) * b.batch);
+  std::vector<double> p(b.nparam), x(b.len);
+  for (int n = 0; n < b.nnode; ++n) {
+    std::copy_n(b.params.begin() + n * b.nparam, b.nparam, p.begin());
+    for (int r = 0; r < b.batch; ++r) {
+      std::copy_n(b.x.begin() + (static_cast<size_t>(n) * b.batch + r) * b.len, b.len, x.begin());
+      y[static_cast<size_t>(n) * b.batch + r] = rnn_reference_forward(k, mc, p.data(), x.data());
+    }
+  }
+  return y;
+}
+
+Worst compare(const std::vector<float>& got, const std::vector<float>& want, int per_node,
+              double floor) {
+  Worst w(floor);
+  for (size_t i = 0; i < want.size(); ++i)
+    w.add(got[i], want[i], at(static_cast<int>(i / per_node), static_cast<int>(i % per_node)));
+  return w;
+}
+
+RnnOptions options(RnnImpl impl, RnnExec exec) {
+  RnnOptions o;
+  o.impl = impl;
+  o.exec = exec;
+  return o;
+}
+
+// ---- host tests ---------------------------------------------------------------------------------
+
+TEST(GpuRnnHost, ParsesImplementationNames) {
+  EXPECT_EQ(parse_rnn_impl("auto"), RnnImpl::kAuto);
+  EXPECT_EQ(parse_rnn_impl("Fused"), RnnImpl::kFused);
+  EXPECT_EQ(parse_rnn_impl("CUDNN"), RnnImpl::kCudnn);
+  EXPECT_STREQ(rnn_impl_name(RnnImpl::kCudnn), "cudnn");
+  try {
+    parse_rnn_impl("cudnn8");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("auto, fused or cudnn"), std::string::npos) << e.what();
+  }
+}
+
+TEST(GpuRnnHost, SupportsWhatEachPathCanRun) {
+  const ModelConfig paper;
+  auto fused = make_cuda_recurrent_trainer(0, RnnImpl::kFused);
+  auto autod = make_cuda_recurrent_trainer(0, RnnImpl::kAuto);
+  auto cudnn = make_cuda_recurrent_trainer(0, RnnImpl::kCudnn);
+  for (ModelKind k : kRecurrent) {
+    EXPECT_TRUE(fused->supports(k, paper)) << model_name(k);
+    EXPECT_TRUE(autod->supports(k, paper)) << model_name(k);
+  }
+  for (ModelKind k : {ModelKind::kMlp, ModelKind::kCnn}) {
+    EXPECT_FALSE(fused->supports(k, paper)) << model_name(k);
+    EXPECT_FALSE(cudnn->supports(k, paper)) << model_name(k);
+  }
+  // cuDNN cells are tanh only: the paper's LSTM (sigmoid) and CNN-LSTM (ReLU) fall back.
+  EXPECT_TRUE(cudnn->supports(ModelKind::kRnn, paper));
+  EXPECT_TRUE(cudnn->supports(ModelKind::kGru, paper));
+  EXPECT_FALSE(cudnn->supports(ModelKind::kLstm, paper));
+  EXPECT_FALSE(cudnn->supports(ModelKind::kCnnLstm, paper));
+  EXPECT_NE(rnn_unsupported_reason(ModelKind::kLstm, paper, RnnImpl::kCudnn).find("sigmoid"),
+            std::string::npos);
+  EXPECT_TRUE(cudnn->supports(ModelKind::kLstm, with_tanh(paper)));
+  EXPECT_TRUE(cudnn->supports(ModelKind::kCnnLstm, with_tanh(paper)));
+  ModelConfig no_reset_after = paper;
+  no_reset_after.gru_reset_after = false;
+  EXPECT_FALSE(fused->supports(ModelKind::kGru, no_reset_after));
+  EXPECT_FALSE(cudnn->supports(ModelKind::kGru, no_reset_after));
+  ModelConfig no_steps = paper;  // the conv stack leaves nothing: the CPU reports the error
+  no_steps.window = 2;
+  EXPECT_FALSE(fused->supports(ModelKind::kCnnLstm, no_steps));
+}
+
+// The naive double-precision forward (the obviously-correct reference) = the CPU models.
+TEST(GpuRnnHost, NaiveReferenceMatchesCpuModels) {
+  for (const ModelConfig& mc : {small_config(), with_tanh(small_config())})
+    for (ModelKind k : kRecurrent) {
+      SCOPED_TRACE(
+          std::string(model_name(k)) + " " +
+          activation_name(k == ModelKind::kLstm ? mc.lstm_activation : mc.cnnlstm_activation));
+      const Batch b = make_batch(k, mc, 3, 8, 1);
+      const std::vector<double> ref = reference_forward(k, mc, b);
+      const std::vector<float> cpu = cpu_forward(k, mc, b);
+      Worst w(1e-2);
+      for (size_t i = 0; i < ref.size(); ++i)
+        w.add(cpu[i], ref[i], at(static_cast<int>(i / 8), static_cast<int>(i % 8)));
+      std::printf("[ naive ref ] %-8s cpu vs naive double: %s\n", model_name(k), w.str().c_str());
+      EXPECT_LT(w.err, 1e-5) << w.str();
+    }
+}
+
+// The fused engine on the host: forward = CPU model and = naive reference.
+TEST(GpuRnnHost, FusedEngineForwardMatchesCpu) {
+  const ModelConfig mc = small_config();
+  for (ModelKind k : kRecurrent) {
+    SCOPED_TRACE(model_name(k));
+    const Batch b = make_batch(k, mc, 4, 6, 2);
+    const std::vector<float> got = rnn_forward(options(RnnImpl::kFused, RnnExec::kHost), k, mc,
+                                               b.nnode, b.batch, b.params, b.x);
+    const Worst w = compare(got, cpu_forward(k, mc, b), b.batch, 1e-2);
+    std::printf("[ host fused ] %-8s forward vs cpu: %s\n", model_name(k), w.str().c_str());
+    EXPECT_LT(w.err, 1e-5) << w.str();
+  }
+}
+
+// Gradients of the fused engine on the host: = CPU backward and = central finite differences of
+// the naive double forward. Rows beyond count[n] must not contribute.
+TEST(GpuRnnHost, FusedEngineGradientMatchesCpuAndFiniteDifferences) {
+  for (const ModelConfig& mc : {small_config(), with_tanh(small_config())})
+    for (ModelKind k : kRecurrent) {
+      SCOPED_TRACE(model_name(k));
+      const Batch b = make_batch(k, mc, 3, 6, 3);
+      std::vector<double> loss_sum;
+      const std::vector<float> got =
+          rnn_gradient(options(RnnImpl::kFused, RnnExec::kHost), k, mc, b.nnode, b.batch, b.params,
+                       b.x, b.target, b.count, &loss_sum);
+      const Worst wc = compare(got, cpu_gradient(k, mc, b), static_cast<int>(b.nparam), 1e-3);
+      std::printf("[ host fused ] %-8s gradient vs cpu: %s\n", model_name(k), wc.str().c_str());
+      EXPECT_LT(wc.err, 1e-4) << wc.str();
+
+      // Finite differences of L = mean over valid rows of (y - t)^2, in double.
+      const double eps = 1e-6;
+      Worst wf(1e-4);
+      std::vector<double> p(b.nparam), x(b.len);
+      for (int n = 0; n < b.nnode; ++n) {
+        auto loss = [&](const std::vector<double>& pp) {
+          double l = 0;
+          for (int r = 0; r < b.count[n]; ++r) {
+            std::copy_n(b.x.begin() + (static_cast<size_t>(n) * b.batch + r) * b.len, b.len,
+                        x.begin());
+            const double e = rnn_reference_forward(k, mc, pp.data(), x.data()) -
+                             b.target[static_cast<size_t>(n) * b.batch + r];
+            l += e * e;
+          }
+          return l / b.count[n];
+        };
+        std::copy_n(b.params.begin() + n * b.nparam, b.nparam, p.begin());
+        EXPECT_NEAR(loss_sum[n] / b.count[n], loss(p), 1e-5 * loss(p)) << "node " << n;
+        for (int64_t i = 0; i < b.nparam; ++i) {
+          const double keep = p[i];
+          p[i] = keep + eps;
+          const double up = loss(p);
+          p[i] = keep - eps;
+          const double down = loss(p);
+          p[i] = keep;
+          wf.add(got[n * b.nparam + i], (up - down) / (2 * eps), at(n, static_cast<int>(i)));
+        }
+      }
+      std::printf("[ host fused ] %-8s gradient vs finite differences: %s\n", model_name(k),
+                  wf.str().c_str());
+      EXPECT_LT(wf.err, 1e-3) << wf.str();
+    }
+}
+
+// 100 Adam steps of the CPU reference loop (train.cpp's step: forward, dy, backward, adam.hpp).
+// Nodes idle on some steps keep their own step counter. Returns the losses [step][node].
+std::vector<float> cpu_adam_steps(ModelKind k, const ModelConfig& mc, const AdamConfig& adam,
+                                  int nnode, int batch, int steps, std::vector<float>* params,
+                                  const std::vector<float>& x, const std::vector<float>& target,
+                                  const std::vector<int>& count) {
+  auto model = make_cpu_model<float>(k, mc);
+  const int len = input_length(k, mc);
+  const int64_t P = parameter_count(k, mc);
+  std::vector<float> losses(static_cast<size_t>(steps) * nnode, NAN);
+  std::vector<float> y(batch), dy(batch), g(P);
+  for (int n = 0; n < nnode; ++n) {
+    float* p = params->data() + n * P;
+    std::vector<float> m(P, 0.0f), v(P, 0.0f);
+    long t = 1;
+    for (int s = 0; s < steps; ++s) {
+      const int cnt = count[static_cast<size_t>(s) * nnode + n];
+      if (cnt == 0) continue;
+      const size_t row = (static_cast<size_t>(s) * nnode + n) * batch;
+      model->forward(p, x.data() + row * len, cnt, y.data());
+      double sum = 0;
+      for (int r = 0; r < cnt; ++r) {
+        const float e = y[r] - target[row + r];
+        sum += static_cast<double>(e) * e;
+        dy[r] = 2.0f * e / static_cast<float>(cnt);
+      }
+      losses[static_cast<size_t>(s) * nnode + n] = static_cast<float>(sum / cnt);
+      model->backward(p, dy.data(), g.data());
+      const float alpha = adam_alpha(adam, t++);
+      for (int64_t i = 0; i < P; ++i)
+        adam_update<float>(p[i], m[i], v[i], g[i], alpha, adam.beta1, adam.beta2, adam.eps);
+    }
+  }
+  return losses;
+}
+
+// Minibatches of a learnable problem (next value of a noisy sine), with partial batches and a
+// node idle on some steps.
+struct Steps {
+  int nnode, batch, steps;
+  std::vector<float> x, target;
+  std::vector<int> count;
+};
+
+Steps make_steps(ModelKind k, const ModelConfig& mc, int nnode, int batch, int steps) {
+  Steps s{nnode, batch, steps, {}, {}, {}};
+  const int len = input_length(k, mc);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> noise(0.0f, 0.1f);
+  std::uniform_real_distribution<float> phase(0.0f, 24.0f);
+  s.x.assign(static_cast<size_t>(steps) * nnode * batch * len, 0.0f);
+  s.target.assign(static_cast<size_t>(steps) * nnode * batch, 0.0f);
+  for (int st = 0; st < steps; ++st)
+    for (int n = 0; n < nnode; ++n) {
+      int cnt = batch;
+      if (n == 1 && st % 7 == 6) cnt = batch / 3 + 1;  // a last partial batch
+      if (n == 2 && st % 10 == 9) cnt = 0;             // idle: no update, no Adam step
+      s.count.push_back(cnt);
+      for (int r = 0; r < cnt; ++r) {
+        const float t0 = phase(rng);
+        const size_t row = (static_cast<size_t>(st) * nnode + n) * batch + r;
+        for (int i = 0; i <= len; ++i) {
+          const float v = std::sin(6.2831853f * (t0 + i) / 24.0f) * (1.0f + 0.2f * n) + noise(rng);
+          if (i < len)
+            s.x[row * len + i] = v;
+          else
+            s.target[row] = v;
+        }
+      }
+    }
+  return s;
+}
+
+std::vector<float> initial_params(ModelKind k, const ModelConfig& mc, int nnode) {
+  const int64_t P = parameter_count(k, mc);
+  std::vector<float> p(static_cast<size_t>(nnode) * P);
+  for (int n = 0; n < nnode; ++n)
+    init_parameters(k, mc, 42, static_cast<uint64_t>(n), p.data() + n * P);
+  return p;
+}
+
+Worst compare_losses(const std::vector<float>& got, const std::vector<float>& want, int nnode) {
+  Worst w(1e-6);
+  for (size_t i = 0; i < want.size(); ++i)
+    w.add(got[i], want[i],
+          "step " + std::to_string(i / nnode + 1) + " node " + std::to_string(i % nnode));
+  return w;
+}
+
+TEST(GpuRnnHost, FusedEngineAdamStepsMatchCpu) {
+  const ModelConfig mc = small_config();
+  const AdamConfig adam;
+  const int steps = 100;
+  for (ModelKind k : kRecurrent) {
+    SCOPED_TRACE(model_name(k));
+    const Steps s = make_steps(k, mc, 3, 8, steps);
+    std::vector<float> p_gpu = initial_params(k, mc, s.nnode), p_cpu = p_gpu;
+    const std::vector<float> got =
+        rnn_adam_steps(options(RnnImpl::kFused, RnnExec::kHost), k, mc, adam, s.nnode, s.batch,
+                       steps, &p_gpu, s.x, s.target, s.count);
+    const std::vector<float> want =
+        cpu_adam_steps(k, mc, adam, s.nnode, s.batch, steps, &p_cpu, s.x, s.target, s.count);
+    const Worst w = compare_losses(got, want, s.nnode);
+    std::printf(
+        "[ host fused ] %-8s 100 Adam steps, losses vs cpu: %s (last loss node 0: %g -> %g)\n",
+        model_name(k), w.str().c_str(), want[0], want[(steps - 1) * s.nnode]);
+    EXPECT_LT(w.err, 1e-3) << w.str();
+    EXPECT_LT(want[(steps - 1) * s.nnode], want[0]) << "the problem should be learnable";
+  }
+}
+
+// A synthetic cube: diurnal sine + noise per node; node 3 has gaps, node 4 is constant (no
+// predictions, NaN RMSE, exactly as the CPU trainer).
+Cube synthetic_cube(int nnode, int ntime) {
+  Cube c;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> noise(0.0f, 0.5f);
+  for (int n = 0; n < nnode; ++n) {
+    c.node_lat.push_back(10.0 + n);
+    c.node_lon.push_back(-90.0);
+    c.node_distance_km.push_back(100.0 * n);
+  }
+  for (int t = 0; t < ntime; ++t) c.time.push_back(static_cast<TimeS>(t) * 7200);
+  c.tec.resize(static_cast<size_t>(nnode) * ntime);
+  for (int n = 0; n < nnode; ++n)
+    for (int t = 0; t < ntime; ++t) {
+      float v = 20.0f + (8.0f + n) * std::sin(6.2831853f * t / 12.0f + 0.3f * n) + noise(rng);
+      if (n == 3 && (t % 37 == 5 || (t > 60 && t < 70))) v = NAN;
+      if (n == 4) v = 15.0f;
+      c.tec[static_cast<size_t>(n) * ntime + t] = v;
+    }
+  return c;
+}
+
+void compare_runs(const ModelRun& got, const ModelRun& want, double tol, const char* label) {
+  ASSERT_EQ(got.predicted.size(), want.predicted.size());
+  Worst wp(1.0), wl(1e-6), wr(1e-6);
+  long both = 0;
+  for (size_t i = 0; i < want.predicted.size(); ++i) {
+    wp.add(got.predicted[i], want.predicted[i],
+           at(static_cast<int>(i / want.ntime), static_cast<int>(i % want.ntime)));
+    both += std::isfinite(want.predicted[i]);
+  }
+  for (size_t i = 0; i < want.epoch_loss.size(); ++i)
+    wl.add(got.epoch_loss[i], want.epoch_loss[i], "epoch loss " + std::to_string(i));
+  for (size_t n = 0; n < want.train_rmse.size(); ++n) {
+    wr.add(got.train_rmse[n], want.train_rmse[n], "train rmse node " + std::to_string(n));
+    wr.add(got.test_rmse[n], want.test_rmse[n], "test rmse node " + std::to_string(n));
+  }
+  std::printf(
+      "[ %s ] %s: %ld predictions; predictions (TECU, rel to max(|v|,1)) %s; epoch loss %s; "
+      "rmse %s\n",
+      label, model_name(want.kind), both, wp.str().c_str(), wl.str().c_str(), wr.str().c_str());
+  EXPECT_GT(both, 0);
+  EXPECT_LT(wp.err, tol) << wp.str();
+  EXPECT_LT(wl.err, tol) << wl.str();
+  EXPECT_LT(wr.err, tol) << wr.str();
+}
+
+TEST(GpuRnnHost, TrainerEmulationMatchesCpuTrainer) {
+  const ModelConfig mc = small_config();
+  TrainConfig tc;
+  tc.epochs = 3;
+  tc.batch = 16;
+  const Cube cube = synthetic_cube(5, 120);
+  for (ModelKind k : kRecurrent) {
+    SCOPED_TRACE(model_name(k));
+    const ModelRun want = make_cpu_trainer(1)->train(k, mc, tc, cube, nullptr);
+    RnnOptions o = options(RnnImpl::kFused, RnnExec::kHost);
+    const ModelRun got = rnn_train(o, k, mc, tc, cube, nullptr, nullptr);
+    compare_runs(got, want, 1e-4, "host fused train");
+    // The constant node: no predictions, NaN RMSE and loss, as train_node.
+    for (int t = 0; t < 120; ++t) EXPECT_TRUE(std::isnan(got.predicted[4 * 120 + t]));
+    EXPECT_TRUE(std::isnan(got.train_rmse[4]));
+    // Chunks of 2 nodes give the same bits (node ids key the RNG streams).
+    o.max_chunk_nodes = 2;
+    const ModelRun chunked = rnn_train(o, k, mc, tc, cube, nullptr, nullptr);
+    for (size_t i = 0; i < got.predicted.size(); ++i)
+      ASSERT_TRUE(got.predicted[i] == chunked.predicted[i] ||
+                  (std::isnan(got.predicted[i]) && std::isnan(chunked.predicted[i])))
+          << "index " << i;
+    EXPECT_EQ(got.epoch_loss.size(), chunked.epoch_loss.size());
+  }
+}
+
+TEST(GpuRnnHost, BadInputsAreRejected) {
+  const ModelConfig mc = small_config();
+  const Cube cube = synthetic_cube(2, 50);
+  TrainConfig tc;
+  tc.epochs = 0;
+  EXPECT_THROW(rnn_train(options(RnnImpl::kFused, RnnExec::kHost), ModelKind::kRnn, mc, tc, cube,
+                         nullptr, nullptr),
+               InputError);
+  tc.epochs = 1;
+  Cube broken = cube;
+  broken.tec.pop_back();
+  EXPECT_THROW(rnn_train(options(RnnImpl::kFused, RnnExec::kHost), ModelKind::kRnn, mc, tc, broken,
+                         nullptr, nullptr),
+               InputError);
+  EXPECT_THROW(rnn_train(options(RnnImpl::kFused, RnnExec::kHost), ModelKind::kMlp, mc, tc, cube,
+                         nullptr, nullptr),
+               std::invalid_argument);
+  // cuDNN cannot be emulated on the host.
+  EXPECT_THROW(rnn_forward(options(RnnImpl::kCudnn, RnnExec::kHost), ModelKind::kRnn, mc, 1, 1,
+                           initial_params(ModelKind::kRnn, mc, 1), std::vector<float>(4, 0.0f)),
+               std::invalid_argument);
+}
+
+// ---- the Keras -> cuDNN weight map, checked with cuDNN's documented equations ------------------
+
+// cuDNN's own packing order: the 2G matrices, then the 2G biases.
+std::vector<rnn::CudnnLinLayer> packed_layout(const rnn::RnnShape& s, long long* total) {
+  std::vector<rnn::CudnnLinLayer> layers;
+  long long at = 0;
+  for (int id = 0; id < 2 * s.gates; ++id) {
+    rnn::CudnnLinLayer l;
+    l.id = id;
+    l.rows = s.units;
+    l.cols = id < s.gates ? s.in : s.units;
+    l.matrix = at;
+    at += static_cast<long long>(l.rows) * l.cols;
+    layers.push_back(l);
+  }
+  for (rnn::CudnnLinLayer& l : layers) l.bias = at, at += s.units;
+  *total = at + 5;  // + padding that must stay unmapped
+  return layers;
+}
+
+double sig(double v) {
+  return 1.0 / (1.0 + std::exp(-v));
+}
+
+// One cuDNN step (cudnnRNNMode_t docs) reading only the weight space; ids as cuDNN numbers them.
+std::vector<double> cudnn_step(const rnn::RnnShape& s, const std::vector<rnn::CudnnLinLayer>& L,
+                               const std::vector<double>& ws, const std::vector<double>& x,
+                               const std::vector<double>& h, std::vector<double>* c) {
+  const int u = s.units, G = s.gates;
+  auto lin = [&](int id, const std::vector<double>& in, int j) {  // W x + b for unit j
+    double a = ws[L[id].bias + j];
+    for (size_t k = 0; k < in.size(); ++k) a += ws[L[id].matrix + j * in.size() + k] * in[k];
+    return a;
+  };
+  std::vector<double> out(u);
+  for (int j = 0; j < u; ++j) {
+    if (s.kind == ModelKind::kRnn) {
+      out[j] = std::tanh(lin(0, x, j) + lin(1, h, j));
+    } else if (s.kind == ModelKind::kGru) {  // r = 0, i (update) = 1, h' = 2
+      const double r = sig(lin(0, x, j) + lin(G + 0, h, j));
+      const double i = sig(lin(1, x, j) + lin(G + 1, h, j));
+      const double hc = std::tanh(lin(2, x, j) + r * lin(G + 2, h, j));
+      out[j] = (1 - i) * hc + i * h[j];
+    } else {  // i, f, g, o
+      const double i = sig(lin(0, x, j) + lin(G + 0, h, j));
+      const double f = sig(lin(1, x, j) + lin(G + 1, h, j));
+      const double g = std::tanh(lin(2, x, j) + lin(G + 2, h, j));
+      const double o = sig(lin(3, x, j) + lin(G + 3, h, j));
+      (*c)[j] = f * (*c)[j] + i * g;
+      out[j] = o * std::tanh((*c)[j]);
+    }
+  }
+  return out;
+}
+
+// The same step from the Keras tensors (model.hpp's formulas).
+std::vector<double> keras_step(const rnn::RnnShape& s, const std::vector<double>& p,
+                               const std::vector<double>& x, const std::vector<double>& h,
+                               std::vector<double>* c) {
+  const int u = s.units, gu = s.gu();
+  auto pre = [&](int block, int j, double* rec) {
+    double a = 0, r = 0;
+    for (size_t k = 0; k < x.size(); ++k) a += x[k] * p[s.off_kernel + k * gu + block * u + j];
+    for (int m = 0; m < u; ++m) r += h[m] * p[s.off_recurrent + m * gu + block * u + j];
+    *rec = r;
+    return a;
+  };
+  std::vector<double> out(u);
+  for (int j = 0; j < u; ++j) {
+    double r0, r1, r2, r3;
+    if (s.kind == ModelKind::kRnn) {
+      out[j] = std::tanh(pre(0, j, &r0) + r0 + p[s.off_bias + j]);
+    } else if (s.kind == ModelKind::kGru) {
+      const double* bi = p.data() + s.off_bias;
+      const double* br = bi + gu;
+      const double xz = pre(0, j, &r0), xr = pre(1, j, &r1), xh = pre(2, j, &r2);
+      const double z = sig(xz + bi[j] + r0 + br[j]);
+      const double r = sig(xr + bi[u + j] + r1 + br[u + j]);
+      const double hc = std::tanh(xh + bi[2 * u + j] + r * (r2 + br[2 * u + j]));
+      out[j] = z * h[j] + (1 - z) * hc;
+    } else {
+      const double* b = p.data() + s.off_bias;
+      const double i = sig(pre(0, j, &r0) + r0 + b[j]);
+      const double f = sig(pre(1, j, &r1) + r1 + b[u + j]);
+      const double g = std::tanh(pre(2, j, &r2) + r2 + b[2 * u + j]);
+      const double o = sig(pre(3, j, &r3) + r3 + b[3 * u + j]);
+      (*c)[j] = f * (*c)[j] + i * g;
+      out[j] = o * std::tanh((*c)[j]);
+    }
+  }
+  return out;
+}
+
+TEST(GpuRnnHost, CudnnWeightMapReproducesKerasEquations) {
+  const ModelConfig mc = with_tanh(small_config());
+  for (ModelKind k : kRecurrent) {
+    SCOPED_TRACE(model_name(k));
+    const rnn::RnnShape s = rnn::make_rnn_shape(k, mc);
+    long long total = 0;
+    const std::vector<rnn::CudnnLinLayer> layers = packed_layout(s, &total);
+    const std::vector<long long> map = rnn::cudnn_weight_map(s, total, layers);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<double> d(-0.8, 0.8);
+    std::vector<double> p(s.nparam);
+    for (double& v : p) v = d(rng);  // every bias non-zero: a mixed-up bias would show
+    std::vector<double> ws(total);
+    long long unmapped = 0;
+    for (long long i = 0; i < total; ++i) {
+      ws[i] = map[i] >= 0 ? p[map[i]] : 0.0;
+      unmapped += map[i] < 0;
+    }
+    // Padding, plus the recurrent bias cuDNN has and Keras' SimpleRNN / LSTM do not.
+    EXPECT_EQ(unmapped, 5 + (k == ModelKind::kGru ? 0 : s.gu()));
+    std::vector<double> hk(s.units, 0.0), hc(s.units, 0.0), ck(s.units, 0.0), cc(s.units, 0.0);
+    double worst = 0;
+    for (int t = 0; t < 3; ++t) {
+      std::vector<double> x(s.in);
+      for (double& v : x) v = d(rng);
+      hk = keras_step(s, p, x, hk, &ck);
+      hc = cudnn_step(s, layers, ws, x, hc, &cc);
+      for (int j = 0; j < s.units; ++j) worst = std::max(worst, std::fabs(hk[j] - hc[j]));
+    }
+    std::printf("[ cudnn map ] %-8s max |h_keras - h_cudnn| over 3 steps = %g\n", model_name(k),
+                worst);
+    EXPECT_LT(worst, 1e-12);
+  }
+  // A layout that maps a float twice is refused.
+  const rnn::RnnShape s = rnn::make_rnn_shape(ModelKind::kRnn, mc);
+  long long total = 0;
+  std::vector<rnn::CudnnLinLayer> layers = packed_layout(s, &total);
+  layers[1].matrix = layers[0].matrix;
+  EXPECT_THROW(rnn::cudnn_weight_map(s, total, layers), std::logic_error);
+}
+
+// ---- GPU tests
+// -----------------------------------------------------------------------------------
+
+struct Path {
+  const char* name;
+  RnnImpl impl;
+  RnnExec exec;
+};
+const Path kPaths[] = {{"fused", RnnImpl::kFused, RnnExec::kDevice},
+                       {"naive", RnnImpl::kFused, RnnExec::kDeviceNaive},
+                       {"cudnn", RnnImpl::kCudnn, RnnExec::kDevice}};
+
+bool runs(const Path& p, ModelKind k, const ModelConfig& mc) {
+  return rnn_unsupported_reason(k, mc, p.impl).empty();
+}
+
+// The paper's sizes, and the tanh variant cuDNN can also run.
+std::vector<ModelConfig> gpu_configs() {
+  return {ModelConfig(), with_tanh(ModelConfig())};
+}
+
+TEST(GpuRnn, ForwardMatchesCpuEveryPath) {
+  SKIP_WITHOUT_GPU();
+  for (const ModelConfig& mc : gpu_configs())
+    for (ModelKind k : kRecurrent) {
+      const Batch b = make_batch(k, mc, 5, 32, 21);
+      const std::vector<float> want = cpu_forward(k, mc, b);
+      for (const Path& p : kPaths) {
+        if (!runs(p, k, mc)) continue;
+        SCOPED_TRACE(std::string(model_name(k)) + " " + p.name);
+        const std::vector<float> got =
+            rnn_forward(options(p.impl, p.exec), k, mc, b.nnode, b.batch, b.params, b.x);
+        const Worst w = compare(got, want, b.batch, 1e-2);
+        std::printf(
+            "[ gpu %-5s ] %-8s (%s cell) forward vs cpu: %s\n", p.name, model_name(k),
+            activation_name(k == ModelKind::kCnnLstm ? mc.cnnlstm_activation : mc.lstm_activation),
+            w.str().c_str());
+        EXPECT_LT(w.err, 1e-5) << w.str();
+      }
+    }
+}
+
+TEST(GpuRnn, GradientsMatchHostEmulationEveryPath) {
+  SKIP_WITHOUT_GPU();
+  for (const ModelConfig& mc : gpu_configs())
+    for (ModelKind k : kRecurrent) {
+      const Batch b = make_batch(k, mc, 4, 32, 22);
+      const std::vector<float> cpu = cpu_gradient(k, mc, b);
+      for (const Path& p : kPaths) {
+        if (!runs(p, k, mc)) continue;
+        SCOPED_TRACE(std::string(model_name(k)) + " " + p.name);
+        const std::vector<float> got =
+            rnn_gradient(options(p.impl, p.exec), k, mc, b.nnode, b.batch, b.params, b.x, b.target,
+                         b.count, nullptr);
+        const Worst w = compare(got, cpu, static_cast<int>(b.nparam), 1e-3);
+        std::printf("[ gpu %-5s ] %-8s gradient vs cpu: %s\n", p.name, model_name(k),
+                    w.str().c_str());
+        EXPECT_LT(w.err, 1e-3) << w.str();
+      }
+    }
+}
+
+TEST(GpuRnn, HundredAdamStepsMatchCpuEveryPath) {
+  SKIP_WITHOUT_GPU();
+  const AdamConfig adam;
+  const int steps = 100;
+  for (const ModelConfig& mc : gpu_configs())
+    for (ModelKind k : kRecurrent) {
+      const Steps s = make_steps(k, mc, 3, 32, steps);
+      std::vector<float> p_cpu = initial_params(k, mc, s.nnode);
+      const std::vector<float> p0 = p_cpu;
+      const std::vector<float> want =
+          cpu_adam_steps(k, mc, adam, s.nnode, s.batch, steps, &p_cpu, s.x, s.target, s.count);
+      for (const Path& p : kPaths) {
+        if (!runs(p, k, mc)) continue;
+        SCOPED_TRACE(std::string(model_name(k)) + " " + p.name);
+        std::vector<float> params = p0;
+        const std::vector<float> got =
+            rnn_adam_steps(options(p.impl, p.exec), k, mc, adam, s.nnode, s.batch, steps, &params,
+                           s.x, s.target, s.count);
+        Worst last(1e-6);
+        for (int n = 0; n < s.nnode; ++n)
+          last.add(got[(steps - 1) * s.nnode + n], want[(steps - 1) * s.nnode + n],
+                   "node " + std::to_string(n));
+        const Worst all = compare_losses(got, want, s.nnode);
+        std::printf("[ gpu %-5s ] %-8s loss after 100 Adam steps vs cpu: %s (all steps: %s)\n",
+                    p.name, model_name(k), last.str().c_str(), all.str().c_str());
+        EXPECT_LT(last.err, 1e-3) << last.str();
+      }
+    }
+}
+
+TEST(GpuRnn, CudnnAndFusedAgree) {
+  SKIP_WITHOUT_GPU();
+  const ModelConfig mc = with_tanh(ModelConfig());
+  for (ModelKind k : kRecurrent) {
+    SCOPED_TRACE(model_name(k));
+    const Batch b = make_batch(k, mc, 6, 32, 23);
+    const auto fused = options(RnnImpl::kFused, RnnExec::kDevice);
+    const auto cudnn = options(RnnImpl::kCudnn, RnnExec::kDevice);
+    const Worst wf =
+        compare(rnn_forward(cudnn, k, mc, b.nnode, b.batch, b.params, b.x),
+                rnn_forward(fused, k, mc, b.nnode, b.batch, b.params, b.x), b.batch, 1e-2);
+    const Worst wg = compare(
+        rnn_gradient(cudnn, k, mc, b.nnode, b.batch, b.params, b.x, b.target, b.count, nullptr),
+        rnn_gradient(fused, k, mc, b.nnode, b.batch, b.params, b.x, b.target, b.count, nullptr),
+        static_cast<int>(b.nparam), 1e-3);
+    std::printf("[ cudnn=fused ] %-8s forward %s; gradient %s\n", model_name(k), wf.str().c_str(),
+                wg.str().c_str());
+    EXPECT_LT(wf.err, 1e-5) << wf.str();
+    EXPECT_LT(wg.err, 1e-3) << wg.str();
+  }
+}
+
+// train() on a small synthetic cube against the CPU trainer. Tolerance: 1e-3 relative (to
+// max(|value|, 1 TECU) for predictions): after 4 epochs of Adam the two float implementations
+// drift by summation order only (~1e-6 per step), far below the series' 0.5 TECU noise.
+TEST(GpuRnn, TrainMatchesCpuTrainer) {
+  SKIP_WITHOUT_GPU();
+  TrainConfig tc;
+  tc.epochs = 4;
+  const Cube cube = synthetic_cube(6, 240);
+  for (const ModelConfig& mc : gpu_configs())
+    for (ModelKind k : kRecurrent) {
+      const Path* paths[] = {&kPaths[0], &kPaths[2]};  // fused and cuDNN
+      const ModelRun want = make_cpu_trainer(0)->train(k, mc, tc, cube, nullptr);
+      for (const Path* p : paths) {
+        if (!runs(*p, k, mc)) continue;
+        SCOPED_TRACE(std::string(model_name(k)) + " " + p->name);
+        RnnTiming timing;
+        const ModelRun got =
+            rnn_train(options(p->impl, p->exec), k, mc, tc, cube, nullptr, &timing);
+        std::printf("[ gpu train ] %-8s %s on %s: %.3f s (setup %.3f s)\n", model_name(k), p->name,
+                    got.device.c_str(), got.train_seconds, timing.setup_s);
+        compare_runs(got, want, 1e-3, p->name);
+      }
+    }
+}
+
+TEST(GpuRnn, ChunkedTrainingEqualsOneLaunch) {
+  SKIP_WITHOUT_GPU();
+  TrainConfig tc;
+  tc.epochs = 2;
+  const Cube cube = synthetic_cube(7, 150);
+  const ModelConfig mc;
+  RnnOptions o = options(RnnImpl::kFused, RnnExec::kDevice);
+  const ModelRun whole = rnn_train(o, ModelKind::kGru, mc, tc, cube, nullptr, nullptr);
+  o.max_chunk_nodes = 3;
+  const ModelRun chunked = rnn_train(o, ModelKind::kGru, mc, tc, cube, nullptr, nullptr);
+  compare_runs(chunked, whole, 1e-5, "chunks of 3 vs 1");
+}
+
+}  // namespace
+}  // namespace tecscan

@@ -1,0 +1,482 @@
+// The CUDA feed-forward kernels' bodies (kernels/*.cuh), run on the host: Block executes each
+// phase's iterations sequentially, forwards and backwards, so CI without a GPU checks the very
+// code the GPU runs against the CPU reference (train_node), and a missing sync between two
+// phases (an iteration reading what another iteration of the same phase writes) shows up as a
+// difference between the two orders.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+#include "../../kernels/cnn_kernels.cuh"
+#include "../../kernels/mlp_kernels.cuh"
+#include "tecscan/adam.hpp"
+#include "tecscan/cpu_model.hpp"
+#include "tecscan/model.hpp"
+#include "tecscan/train.hpp"
+
+using namespace tecscan;
+using namespace tecscan::ff;
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Diurnal TEC-like series (12 epochs a day) with a trend, deterministic noise and gaps; node 0
+// is constant (cannot be normalised) and node 1 has no data in its training part.
+std::vector<float> synthetic_tec(int nnode, int ntime) {
+  std::vector<float> tec(static_cast<size_t>(nnode) * ntime);
+  for (int n = 0; n < nnode; ++n)
+    for (int t = 0; t < ntime; ++t) {
+      double v = 20 + 3 * n + 8 * std::sin(2 * M_PI * t / 12.0 + 0.3 * n) + 0.01 * t +
+                 0.7 * std::sin(12.9898 * (t + 1) * (n + 2));
+      if (n == 0) v = 15;
+      if (n == 1 && t < ntime * 0.7) v = kNaN;
+      if (n >= 2 && (t * 7 + n) % 53 == 0) v = kNaN;  // scattered gaps
+      tec[static_cast<size_t>(n) * ntime + t] = static_cast<float>(v);
+    }
+  return tec;
+}
+
+struct HostRun {
+  std::vector<float> predicted, epoch_loss, params, step_loss;
+  int max_steps = 0;
+};
+
+// What cuda/ff_trainer.cu does on the device, with host vectors and the same kernel bodies.
+template <class M>
+HostRun run_on_host(const M& model, ModelKind kind, const ModelConfig& mc, const TrainConfig& tc,
+                    const std::vector<float>& tec, int nnode, int ntime, bool naive, bool reverse) {
+  const Block blk{reverse};
+  const int64_t P = model.nparam();
+  const size_t cells = static_cast<size_t>(nnode) * ntime;
+  std::vector<float> z(cells), predicted(cells, kNaN);
+  std::vector<double> mean(nnode), stdev(nnode);
+  std::vector<int> train_t(cells), predict_t(cells), n_train_t(nnode), n_predict(nnode),
+      order(cells);
+  TrainArgs a;
+  a.s.nnode = nnode;
+  a.s.ntime = ntime;
+  a.s.input_len = model.input_len();
+  a.s.n_train = static_cast<int>(std::floor(tc.train_fraction * ntime));
+  a.s.tec = tec.data();
+  a.s.z = z.data();
+  a.s.mean = mean.data();
+  a.s.std = stdev.data();
+  a.s.train_targets = train_t.data();
+  a.s.n_train_targets = n_train_t.data();
+  a.s.predict_targets = predict_t.data();
+  a.s.n_predict = n_predict.data();
+  for (int n = 0; n < nnode; ++n) {
+    double stats[2];
+    windows_block(blk, a.s, n, stats);
+  }
+
+  HostRun r;
+  r.max_steps = tc.epochs * ceil_div(ntime, tc.batch);
+  std::vector<float> alpha(r.max_steps);
+  for (int t = 1; t <= r.max_steps; ++t) alpha[t - 1] = adam_alpha(tc.adam, t);
+  r.params.resize(static_cast<size_t>(nnode) * P);
+  for (int n = 0; n < nnode; ++n) init_parameters(kind, mc, tc.seed, n, r.params.data() + n * P);
+  std::vector<float> m(r.params.size(), 0.0f), v(r.params.size(), 0.0f), grad(r.params.size());
+  r.epoch_loss.assign(static_cast<size_t>(nnode) * tc.epochs, kNaN);
+  r.step_loss.assign(static_cast<size_t>(nnode) * r.max_steps, kNaN);
+  std::vector<double> loss_sum(nnode);
+  a.batch = tc.batch;
+  a.epochs = tc.epochs;
+  a.max_steps = r.max_steps;
+  a.shuffle_seed = tc.seed;
+  a.kind = static_cast<uint64_t>(kind);
+  a.nparam = P;
+  a.params = r.params.data();
+  a.adam_m = m.data();
+  a.adam_v = v.data();
+  a.order = order.data();
+  a.epoch_loss = r.epoch_loss.data();
+  a.step_loss = r.step_loss.data();
+  a.predicted = predicted.data();
+  a.adam.alpha = alpha.data();
+  a.adam.beta1 = tc.adam.beta1;
+  a.adam.beta2 = tc.adam.beta2;
+  a.adam.eps = tc.adam.eps;
+  a.grad = grad.data();
+  a.acts_per_node = naive_acts_floats(model, tc.batch);
+  std::vector<float> acts(static_cast<size_t>(nnode * a.acts_per_node));
+  a.acts = acts.data();
+  a.loss_sum = loss_sum.data();
+
+  std::vector<int> work(ntime), swap_j(ntime);
+  std::vector<double> smem(fast_smem_bytes(model, tc.batch) / sizeof(double) + 1);
+  int max_batches = 0;
+  for (int n = 0; n < nnode; ++n)
+    max_batches = std::max(max_batches, ceil_div(n_train_t[n], tc.batch));
+  auto nodes = [&](auto f) {
+    for (int i = 0; i < nnode; ++i) f(reverse ? nnode - 1 - i : i);
+  };
+  for (int e = 0; e < tc.epochs; ++e) {
+    if (!naive) {
+      nodes([&](int n) {
+        shuffle_block(blk, a, n, e, work.data(), swap_j.data());
+        train_epoch_block(blk, model, a, smem.data(), n, e);
+      });
+      continue;
+    }
+    nodes([&](int n) { shuffle_naive_thread(a, n, e); });
+    for (int bi = 0; bi < max_batches; ++bi) {
+      nodes([&](int n) {
+        blk.parallel_for(tc.batch, [&](int b) { naive_forward_thread(model, a, n, b, e, bi); });
+      });
+      nodes([&](int n) { naive_loss_thread(model, a, n, e, bi); });
+      nodes([&](int n) {
+        blk.parallel_for(tc.batch, [&](int b) { naive_backward_thread(model, a, n, b, e, bi); });
+      });
+      nodes([&](int n) {
+        blk.parallel_for(static_cast<int>(P),
+                         [&](int p) { naive_grad_thread(model, a, n, p, e, bi); });
+      });
+      nodes([&](int n) {
+        blk.parallel_for(static_cast<int>(P), [&](int p) { adam_naive_thread(a, n, p, e, bi); });
+      });
+    }
+  }
+  if (!naive) {
+    nodes([&](int n) { predict_block(blk, model, a, smem.data(), n); });
+  } else {
+    int max_predict = *std::max_element(n_predict.begin(), n_predict.end());
+    for (int pb = 0; pb < ceil_div(max_predict, tc.batch); ++pb)
+      nodes([&](int n) {
+        blk.parallel_for(tc.batch, [&](int b) { naive_predict_thread(model, a, n, b, pb); });
+      });
+  }
+  r.predicted = predicted;
+  return r;
+}
+
+}  // namespace
+
+namespace {
+
+// Largest |a - b| / (|b| + floor) over finite pairs; NaN patterns must agree.
+struct Diff {
+  double max_rel = 0;
+  size_t where = 0;
+  size_t nan_mismatch = 0;
+};
+Diff compare(const std::vector<float>& a, const std::vector<float>& b, double floor) {
+  Diff d;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i]) != std::isnan(b[i])) {
+      ++d.nan_mismatch;
+      continue;
+    }
+    if (std::isnan(a[i])) continue;
+    double rel = std::fabs(static_cast<double>(a[i]) - b[i]) / (std::fabs(b[i]) + floor);
+    if (rel > d.max_rel) d.max_rel = rel, d.where = i;
+  }
+  return d;
+}
+
+ModelConfig small_config() {
+  ModelConfig mc;
+  mc.mlp_hidden = 12;
+  mc.cnn_filters = 6;
+  return mc;
+}
+
+TrainConfig short_training(int epochs) {
+  TrainConfig tc;
+  tc.epochs = epochs;
+  tc.seed = 7;
+  return tc;
+}
+
+MlpModel<MlpDims> mlp_model(const ModelConfig& mc) {
+  return {MlpDims{mc.window, mc.mlp_hidden}};
+}
+CnnModel<CnnDims> cnn_model(const ModelConfig& mc) {
+  return {CnnDims{mc.window, mc.cnn_kernel, mc.cnn_filters, mc.cnn_pool}};
+}
+
+}  // namespace
+
+TEST(FfHostKernels, LayoutMatchesParameterLayout) {
+  for (const ModelConfig& mc : {ModelConfig{}, small_config()}) {
+    std::vector<TensorSpec> mlp = parameter_layout(ModelKind::kMlp, mc);
+    const MlpModel<MlpDims> m = mlp_model(mc);
+    const int64_t mlp_offsets[] = {m.w1(), m.b1(), m.w2(), m.b2(), m.w3(), m.b3()};
+    ASSERT_EQ(mlp.size(), 6u);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(mlp[i].offset, mlp_offsets[i]) << mlp[i].name;
+    EXPECT_EQ(m.nparam(), parameter_count(ModelKind::kMlp, mc));
+    std::vector<TensorSpec> cnn = parameter_layout(ModelKind::kCnn, mc);
+    const CnnModel<CnnDims> c = cnn_model(mc);
+    const int64_t cnn_offsets[] = {c.k1(), c.b1(), c.k2(), c.b2(), c.wd(), c.bd()};
+    ASSERT_EQ(cnn.size(), 6u);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(cnn[i].offset, cnn_offsets[i]) << cnn[i].name;
+    EXPECT_EQ(c.nparam(), parameter_count(ModelKind::kCnn, mc));
+  }
+  EXPECT_EQ((MlpModel<MlpFixedDims<4, 100>>{}.nparam()), 10701);
+  EXPECT_EQ((CnnModel<CnnFixedDims<4, 2, 100, 2>>{}.nparam()), 20501);
+}
+
+TEST(FfHostKernels, WindowsMatchMakeWindows) {
+  const int nnode = 5, ntime = 300, L = 4;
+  std::vector<float> tec = synthetic_tec(nnode, ntime);
+  const size_t cells = static_cast<size_t>(nnode) * ntime;
+  std::vector<float> z(cells);
+  std::vector<double> mean(nnode), stdev(nnode);
+  std::vector<int> train_t(cells), predict_t(cells), n_train_t(nnode), n_predict(nnode);
+  SeriesArgs s{nnode,
+               ntime,
+               L,
+               static_cast<int>(std::floor(0.65 * ntime)),
+               tec.data(),
+               z.data(),
+               mean.data(),
+               stdev.data(),
+               train_t.data(),
+               n_train_t.data(),
+               predict_t.data(),
+               n_predict.data()};
+  for (bool reverse : {false, true})
+    for (int n = 0; n < nnode; ++n) {
+      double stats[2];
+      windows_block(Block{reverse}, s, n, stats);
+      NodeWindows w = make_windows(tec.data() + n * ntime, ntime, L, 0.65);
+      EXPECT_EQ(s.n_train, w.n_train);
+      EXPECT_TRUE(mean[n] == w.mean || (std::isnan(mean[n]) && std::isnan(w.mean))) << n;
+      EXPECT_TRUE(stdev[n] == w.std || (std::isnan(stdev[n]) && std::isnan(w.std))) << n;
+      ASSERT_EQ(n_train_t[n], static_cast<int>(w.train_targets.size())) << "node " << n;
+      ASSERT_EQ(n_predict[n], static_cast<int>(w.predict_targets.size())) << "node " << n;
+      for (int i = 0; i < n_train_t[n]; ++i) EXPECT_EQ(train_t[n * ntime + i], w.train_targets[i]);
+      for (int i = 0; i < n_predict[n]; ++i)
+        EXPECT_EQ(predict_t[n * ntime + i], w.predict_targets[i]);
+      for (int t = 0; t < ntime; ++t) {
+        const float a = z[n * ntime + t], b = w.z[t];
+        EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << "node " << n << " t " << t;
+      }
+    }
+  EXPECT_EQ(n_predict[0], 0);  // constant series
+  EXPECT_EQ(n_train_t[1], 0);  // no training data
+  EXPECT_GT(n_predict[1], 0);
+  EXPECT_GT(n_train_t[2], 150);
+}
+
+TEST(FfHostKernels, BlockShuffleEqualsShuffleEpoch) {
+  const int ntime = 700;
+  std::vector<int> n_train_t{1, 2, 33, 600};
+  TrainArgs a;
+  a.s.ntime = ntime;
+  a.s.n_train_targets = n_train_t.data();
+  a.shuffle_seed = 42;
+  a.kind = 1;
+  a.node_offset = 5;
+  std::vector<int> order(n_train_t.size() * ntime), work(ntime), swap_j(ntime);
+  a.order = order.data();
+  for (int epoch : {0, 1, 99})
+    for (int node = 0; node < static_cast<int>(n_train_t.size()); ++node) {
+      const int n = n_train_t[node];
+      shuffle_block(Block{}, a, node, epoch, work.data(), swap_j.data());
+      std::vector<int> expected(n);
+      for (int k = 0; k < n; ++k) expected[k] = k;
+      shuffle_epoch(rng_key(42, 5 + node, 1, kRngShuffle), epoch, expected.data(), n);
+      for (int k = 0; k < n; ++k) ASSERT_EQ(order[node * ntime + k], expected[k]) << "k " << k;
+      shuffle_naive_thread(a, node, epoch);
+      for (int k = 0; k < n; ++k) ASSERT_EQ(order[node * ntime + k], expected[k]) << "k " << k;
+    }
+}
+
+namespace {
+
+// The fast or naive prediction path on given weights and inputs: sample s of a node becomes
+// target (s + 1) * L of a series holding the samples back to back (mean 0, std 1).
+template <class M>
+std::vector<float> forward_on_host(const M& model, std::vector<float> params,
+                                   const std::vector<float>& x, int nnode, int nsample, int batch,
+                                   bool naive) {
+  const int L = model.input_len(), T = nsample * L + 1;
+  const size_t cells = static_cast<size_t>(nnode) * T;
+  std::vector<float> z(cells, 0.0f), predicted(cells, kNaN);
+  std::vector<double> mean(nnode, 0.0), stdev(nnode, 1.0);
+  std::vector<int> targets(cells), n_train_t(nnode, 1), n_predict(nnode, nsample);
+  for (int n = 0; n < nnode; ++n)
+    for (int s = 0; s < nsample; ++s) {
+      targets[n * T + s] = (s + 1) * L;
+      for (int i = 0; i < L; ++i)
+        z[n * T + s * L + i] = x[(static_cast<size_t>(n) * nsample + s) * L + i];
+    }
+  TrainArgs a;
+  a.s = SeriesArgs{nnode,
+                   T,
+                   L,
+                   T,
+                   nullptr,
+                   z.data(),
+                   mean.data(),
+                   stdev.data(),
+                   targets.data(),
+                   n_train_t.data(),
+                   targets.data(),
+                   n_predict.data()};
+  a.batch = batch;
+  a.nparam = model.nparam();
+  a.params = params.data();
+  a.predicted = predicted.data();
+  a.acts_per_node = naive_acts_floats(model, batch);
+  std::vector<float> acts(static_cast<size_t>(nnode * a.acts_per_node));
+  a.acts = acts.data();
+  std::vector<double> smem(fast_smem_bytes(model, batch) / sizeof(double) + 1);
+  for (int n = 0; n < nnode; ++n) {
+    if (!naive) {
+      predict_block(Block{}, model, a, smem.data(), n);
+      continue;
+    }
+    for (int pb = 0; pb < ceil_div(nsample, batch); ++pb)
+      Block{}.parallel_for(batch, [&](int b) { naive_predict_thread(model, a, n, b, pb); });
+  }
+  std::vector<float> y(static_cast<size_t>(nnode) * nsample);
+  for (int n = 0; n < nnode; ++n)
+    for (int s = 0; s < nsample; ++s) y[n * nsample + s] = predicted[n * T + (s + 1) * L];
+  return y;
+}
+
+// train_node's loop with the loss of every minibatch (before its update) recorded, for at most
+// `steps` steps.
+std::vector<float> cpu_step_losses(ModelKind kind, const ModelConfig& mc, const TrainConfig& tc,
+                                   const float* tec, int ntime, int node, int steps) {
+  NodeWindows w = make_windows(tec, ntime, input_length(kind, mc), tc.train_fraction);
+  auto model = make_cpu_model<float>(kind, mc);
+  const size_t P = static_cast<size_t>(parameter_count(kind, mc));
+  std::vector<float> params(P), m(P, 0.0f), v(P, 0.0f), grad(P), losses;
+  init_parameters(kind, mc, tc.seed, node, params.data());
+  const int n = static_cast<int>(w.train_targets.size()), L = w.input_len;
+  std::vector<int> order(n);
+  std::vector<float> x(static_cast<size_t>(tc.batch) * L), y(tc.batch), yhat(tc.batch),
+      dy(tc.batch);
+  const uint64_t key = rng_key(tc.seed, node, static_cast<uint64_t>(kind), kRngShuffle);
+  long step = 1;
+  for (int epoch = 0; n > 0 && epoch < tc.epochs && step <= steps; ++epoch) {
+    for (int k = 0; k < n; ++k) order[k] = k;
+    shuffle_epoch(key, epoch, order.data(), n);
+    for (int start = 0; start < n && step <= steps; start += tc.batch, ++step) {
+      const int count = std::min(tc.batch, n - start);
+      for (int i = 0; i < count; ++i) {
+        const int t = w.train_targets[order[start + i]];
+        std::copy(w.z.begin() + (t - L), w.z.begin() + t, x.begin() + i * L);
+        y[i] = w.z[t];
+      }
+      model->forward(params.data(), x.data(), count, yhat.data());
+      double sum = 0;
+      for (int i = 0; i < count; ++i) {
+        const float e = yhat[i] - y[i];
+        sum += static_cast<double>(e) * e;
+        dy[i] = 2.0f * e / static_cast<float>(count);
+      }
+      losses.push_back(static_cast<float>(sum / count));
+      model->backward(params.data(), dy.data(), grad.data());
+      const float alpha = adam_alpha(tc.adam, step);
+      for (size_t p = 0; p < P; ++p)
+        adam_update<float>(params[p], m[p], v[p], grad[p], alpha, tc.adam.beta1, tc.adam.beta2,
+                           tc.adam.eps);
+    }
+  }
+  return losses;
+}
+
+template <class M>
+void check_forward(ModelKind kind, const ModelConfig& mc, const M& model) {
+  const int nnode = 3, nsample = 45, L = model.input_len();  // 45: a partial last batch
+  const int64_t P = model.nparam();
+  std::vector<float> params(nnode * P), x(static_cast<size_t>(nnode) * nsample * L), expected;
+  for (int n = 0; n < nnode; ++n) init_parameters(kind, mc, 3, n, params.data() + n * P);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(std::sin(0.37 * i) * 1.5);
+  auto cpu = make_cpu_model<float>(kind, mc);
+  for (int n = 0; n < nnode; ++n) {
+    std::vector<float> y(nsample);
+    cpu->forward(params.data() + n * P, x.data() + n * nsample * L, nsample, y.data());
+    expected.insert(expected.end(), y.begin(), y.end());
+  }
+  for (bool naive : {false, true}) {
+    std::vector<float> y = forward_on_host(model, params, x, nnode, nsample, 32, naive);
+    Diff d = compare(y, expected, 1e-2);
+    std::printf("[forward %s %s] max rel err %.3g at node %zu sample %zu\n", model_name(kind),
+                naive ? "naive" : "fast", d.max_rel, d.where / nsample, d.where % nsample);
+    EXPECT_EQ(d.nan_mismatch, 0u);
+    EXPECT_LT(d.max_rel, 1e-5);
+  }
+}
+
+}  // namespace
+
+TEST(FfHostKernels, ForwardMatchesCpuModel) {
+  for (const ModelConfig& mc : {ModelConfig{}, small_config()}) {
+    check_forward(ModelKind::kMlp, mc, mlp_model(mc));
+    check_forward(ModelKind::kCnn, mc, cnn_model(mc));
+  }
+  ModelConfig wide;  // three pooled steps, a kernel of 3
+  wide.window = 11, wide.cnn_kernel = 3, wide.cnn_pool = 2, wide.cnn_filters = 5;
+  check_forward(ModelKind::kCnn, wide, cnn_model(wide));
+  check_forward(ModelKind::kMlp, ModelConfig{}, MlpModel<MlpFixedDims<4, 100>>{});
+  check_forward(ModelKind::kCnn, ModelConfig{}, CnnModel<CnnFixedDims<4, 2, 100, 2>>{});
+}
+
+namespace {
+
+template <class M>
+void check_training(ModelKind kind, const ModelConfig& mc, const M& model, int nnode, int ntime,
+                    int epochs) {
+  const TrainConfig tc = short_training(epochs);
+  std::vector<float> tec = synthetic_tec(nnode, ntime);
+  HostRun fast = run_on_host(model, kind, mc, tc, tec, nnode, ntime, false, false);
+  HostRun fast_rev = run_on_host(model, kind, mc, tc, tec, nnode, ntime, false, true);
+  HostRun naive = run_on_host(model, kind, mc, tc, tec, nnode, ntime, true, true);
+  // Iteration order inside a phase must not matter, and both paths share their formulas.
+  EXPECT_EQ(compare(fast.params, fast_rev.params, 0).max_rel, 0.0) << "fast: order dependence";
+  EXPECT_EQ(compare(fast.predicted, fast_rev.predicted, 0).max_rel, 0.0);
+  EXPECT_EQ(compare(naive.params, fast.params, 0).max_rel, 0.0) << "naive != fast";
+  EXPECT_EQ(compare(naive.step_loss, fast.step_loss, 0).max_rel, 0.0);
+  EXPECT_EQ(compare(naive.predicted, fast.predicted, 0).nan_mismatch, 0u);
+
+  std::vector<float> cpu_pred, cpu_loss, host_loss;
+  double worst_step = 0;
+  for (int n = 0; n < nnode; ++n) {
+    TrainResult r = train_node(kind, mc, tc, tec.data() + n * ntime, ntime, n);
+    cpu_pred.insert(cpu_pred.end(), r.predicted.begin(), r.predicted.end());
+    cpu_loss.insert(cpu_loss.end(), r.epoch_loss.begin(), r.epoch_loss.end());
+    std::vector<float> steps = cpu_step_losses(kind, mc, tc, tec.data() + n * ntime, ntime, n, 100);
+    size_t host_steps = 0;
+    for (int s = 0; s < fast.max_steps; ++s)
+      host_steps += !std::isnan(fast.step_loss[n * fast.max_steps + s]);
+    EXPECT_EQ(std::min<size_t>(host_steps, 100), steps.size()) << "node " << n;
+    for (size_t s = 0; s < steps.size(); ++s) {
+      const float h = fast.step_loss[n * fast.max_steps + s];
+      worst_step = std::max(worst_step, std::fabs(h - steps[s]) / (std::fabs(steps[s]) + 1e-6));
+    }
+  }
+  Diff loss = compare(fast.epoch_loss, cpu_loss, 1e-6);
+  Diff pred = compare(fast.predicted, cpu_pred, 1.0);
+  std::printf(
+      "[train %s F/H=%d] step loss max rel %.3g; epoch loss max rel %.3g (node %zu); "
+      "prediction max rel %.3g (node %zu t %zu)\n",
+      model_name(kind), kind == ModelKind::kMlp ? mc.mlp_hidden : mc.cnn_filters, worst_step,
+      loss.max_rel, loss.where / epochs, pred.max_rel, pred.where / ntime, pred.where % ntime);
+  EXPECT_EQ(loss.nan_mismatch, 0u);
+  EXPECT_EQ(pred.nan_mismatch, 0u);
+  EXPECT_LT(worst_step, 1e-3);
+  EXPECT_LT(loss.max_rel, 1e-3);
+  EXPECT_LT(pred.max_rel, 1e-3);
+}
+
+}  // namespace
+
+TEST(FfHostKernels, TrainingMatchesTrainNodeSmall) {
+  check_training(ModelKind::kMlp, small_config(), mlp_model(small_config()), 5, 240, 6);
+  check_training(ModelKind::kCnn, small_config(), cnn_model(small_config()), 5, 240, 6);
+}
+
+TEST(FfHostKernels, TrainingMatchesTrainNodePaperSizes) {
+  check_training(ModelKind::kMlp, ModelConfig{}, MlpModel<MlpFixedDims<4, 100>>{}, 3, 200, 3);
+  check_training(ModelKind::kCnn, ModelConfig{}, CnnModel<CnnFixedDims<4, 2, 100, 2>>{}, 3, 200, 3);
+}
