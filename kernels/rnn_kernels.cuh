@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -224,6 +225,15 @@ struct GemmCm {
   int batch = 1;
 
   long long outputs() const { return static_cast<long long>(m) * n * batch; }
+  // cuBLAS' argument rules (it returns CUBLAS_STATUS_INVALID_VALUE otherwise); "" when valid.
+  std::string invalid() const {
+    auto at_least = [](int ld, int rows) { return ld >= (rows > 1 ? rows : 1); };
+    if (m < 0 || n < 0 || k < 0 || batch < 0) return "negative size";
+    if (!at_least(lda, trans_a ? k : m)) return "lda " + std::to_string(lda) + " too small";
+    if (!at_least(ldb, trans_b ? n : k)) return "ldb " + std::to_string(ldb) + " too small";
+    if (!at_least(ldc, m)) return "ldc " + std::to_string(ldc) + " too small";
+    return "";
+  }
   // The naive GEMM: one call per output element, index = (batch * n + col) * m + row.
   TECSCAN_HD void operator()(long long idx) const {
     const int i = static_cast<int>(idx % m);
@@ -290,13 +300,18 @@ struct GemmRm {
 
 // ---- back ends ----------------------------------------------------------------------------------
 
-// The CPU: element functors in a loop, GEMMs as GemmCm loops. For the host tests.
+// The CPU: element functors in a loop, GEMMs as GemmCm loops. For the host tests. New buffers
+// hold garbage (all bits set: NaN floats, -1 ints) as cudaMalloc'ed memory may, so a read of
+// something never written shows up in the host tests too.
 class HostOps {
  public:
   template <typename T>
   class Buffer {
    public:
-    void resize(size_t n) { v_.assign(n, T()); }
+    void resize(size_t n) {
+      v_.resize(n);
+      if (n) std::memset(static_cast<void*>(v_.data()), 0xFF, n * sizeof(T));
+    }
     T* data() { return v_.data(); }
     const T* data() const { return v_.data(); }
     size_t size() const { return v_.size(); }
@@ -310,7 +325,12 @@ class HostOps {
   void for_each(long long n, const F& f) {
     for (long long i = 0; i < n; ++i) f(i);
   }
-  void gemm(const GemmRm& g) { for_each(g.column_major().outputs(), g.column_major()); }
+  void gemm(const GemmRm& g) {
+    const GemmCm c = g.column_major();
+    const std::string bad = c.invalid();
+    if (!bad.empty()) throw std::logic_error("GEMM arguments cuBLAS would reject: " + bad);
+    for_each(c.outputs(), c);
+  }
   template <typename T>
   void to_device(T* dst, const T* src, size_t n) {
     if (n) std::memcpy(dst, src, n * sizeof(T));
@@ -367,6 +387,8 @@ class DeviceOps {
   }
   void gemm(const GemmRm& g) {
     const GemmCm c = g.column_major();
+    const std::string bad = c.invalid();
+    if (!bad.empty()) throw std::logic_error("GEMM arguments cuBLAS would reject: " + bad);
     if (c.outputs() == 0) return;
     if (naive_gemm_) return for_each(c.outputs(), c);
     CUBLAS_CHECK(cublasSgemmStridedBatched(cublas_, c.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,

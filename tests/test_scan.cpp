@@ -224,6 +224,12 @@ struct Synthetic {
   size_t quiet_node = 2, quiet_t = 30 * 12 + 6;  // day 30, 12 UTC
   size_t storm_node = 4, storm_t = 35 * 12 + 5;  // day 35, 10 UTC
   size_t storm_first = 35 * 12, storm_last = 35 * 12 + 11;
+  // A disturbance or an epoch whose network input window (<= 8 values) still holds one: the
+  // networks extrapolate from the spike there, so DTEC may be large too.
+  bool follows_a_disturbance(size_t node, size_t t) const {
+    return (node == quiet_node && t >= quiet_t && t <= quiet_t + 8) ||
+           (node == storm_node && t >= storm_t && t <= storm_t + 8);
+  }
 };
 
 Synthetic make_synthetic() {
@@ -415,9 +421,16 @@ class ScanEndToEnd : public ::testing::Test {
     synthetic_ = new Synthetic(make_synthetic());
     dir_ = new fs::path(temp_dir("run"));
     config_ = new ScanConfig();
-    config_->scan.models = {"mlp", "cnn", "median-iqr"};
+    // Every detector, with networks small enough to train in well under a second. The LSTM
+    // uses tanh here: the paper's sigmoid cell needs far more than 60 epochs to fit.
     config_->model.mlp_hidden = 16;
     config_->model.cnn_filters = 16;
+    config_->model.rnn_units = 8;
+    config_->model.gru_units = 8;
+    config_->model.lstm_units = 8;
+    config_->model.lstm_dense = 8;
+    config_->model.lstm_activation = Activation::kTanh;
+    config_->model.cnnlstm_units = 8;
     config_->train.epochs = 60;
     const fs::path inputs = *dir_ / "inputs";
     fs::create_directories(inputs);
@@ -457,13 +470,15 @@ ScanSummary* ScanEndToEnd::summary_ = nullptr;
 TEST_F(ScanEndToEnd, TheInjectedDisturbanceIsFlaggedAndLittleElse) {
   const Synthetic& s = *synthetic_;
   const size_t nn = s.cube.nnode(), nt = s.cube.ntime(), spike = s.quiet_node * nt + s.quiet_t;
+  const size_t ndet = config_->scan.models.size();
+  ASSERT_EQ(ndet, 7u);
   H5File f = H5File::open_read((out() / "scan.h5").string());
   const std::vector<uint8_t> consensus = f.read_uint8("consensus");
   ASSERT_EQ(consensus.size(), nn * nt);
-  EXPECT_EQ(consensus[spike], 3) << "every detector must flag the disturbance";
+  EXPECT_EQ(consensus[spike], ndet) << "every detector must flag the disturbance";
   // |DTEC| > 1.5 is about two standard deviations of Gaussian residuals, so by the method's
-  // design a few per cent of the noisy epochs cross it in any detector (measured: MLP and CNN
-  // ~4.5 %); median-iqr more (~12 %: the IQR of only 15 past values is itself noisy).
+  // design a few per cent of the noisy epochs cross it in any detector (measured: the
+  // networks ~4-5 %); median-iqr more (~12 %: the IQR of only 15 past values is noisy itself).
   for (const std::string& m : config_->scan.models) {
     const std::vector<uint8_t> a = f.read_uint8("anomaly/" + m);
     const std::vector<float> dtec = f.read_float("dtec/" + m);
@@ -472,7 +487,7 @@ TEST_F(ScanEndToEnd, TheInjectedDisturbanceIsFlaggedAndLittleElse) {
       if (i == spike) continue;
       flagged += a[i];
       finite += std::isfinite(dtec[i]);
-      if (i != s.storm_node * nt + s.storm_t && std::isfinite(dtec[i])) {
+      if (!s.follows_a_disturbance(i / nt, i % nt) && std::isfinite(dtec[i])) {
         EXPECT_LT(std::fabs(dtec[i]), std::fabs(dtec[spike])) << m << ": stronger at " << i;
       }
     }
@@ -482,16 +497,16 @@ TEST_F(ScanEndToEnd, TheInjectedDisturbanceIsFlaggedAndLittleElse) {
     EXPECT_LT(rate, m == "median-iqr" ? 0.16 : 0.08) << m;
   }
   // Agreement is what makes an anomaly credible: chance crossings rarely coincide.
-  size_t two = 0, all = 0;
+  size_t majority = 0, all = 0;
   for (size_t i = 0; i < nn * nt; ++i) {
     if (i == spike) continue;
-    two += consensus[i] >= 2;
-    all += consensus[i] == 3;
+    majority += consensus[i] > ndet / 2;
+    all += consensus[i] == ndet;
   }
-  std::printf("[ scan ] elsewhere: %zu of %zu cells flagged by >= 2 detectors, %zu by all 3\n", two,
-              nn * nt, all);
-  EXPECT_LT(static_cast<double>(two), 0.05 * static_cast<double>(nn * nt));
-  EXPECT_LT(static_cast<double>(all), 0.02 * static_cast<double>(nn * nt));
+  std::printf("[ scan ] elsewhere: %zu of %zu cells flagged by a majority, %zu by all %zu\n",
+              majority, nn * nt, all, ndet);
+  EXPECT_LT(static_cast<double>(majority), 0.04 * static_cast<double>(nn * nt));  // measured 2.3 %
+  EXPECT_LT(static_cast<double>(all), 0.01 * static_cast<double>(nn * nt));
   // The stormy-day disturbance is never an anomaly.
   EXPECT_EQ(consensus[s.storm_node * nt + s.storm_t], 0);
 }
@@ -627,18 +642,24 @@ TEST_F(ScanEndToEnd, SummaryJsonConfigAndNoTempFiles) {
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   EXPECT_EQ(j["inputs"][1]["bytes"], 56);
   EXPECT_EQ(j["config"]["train"]["epochs"], 60);
-  EXPECT_EQ(j["config"]["scan"]["models"], (std::vector<std::string>{"mlp", "cnn", "median-iqr"}));
-  for (const char* stage : {"train mlp", "train cnn", "median-iqr", "write outputs", "total"})
+  EXPECT_EQ(j["config"]["scan"]["models"], config_->scan.models);
+  EXPECT_EQ(j["config"]["model"]["lstm_activation"], "tanh");
+  for (const std::string& m : config_->scan.models) {
+    const std::string stage = m == "median-iqr" ? m : "train " + m;
     EXPECT_TRUE(j["timing_s"].contains(stage)) << stage;
-  EXPECT_TRUE(j["devices"]["mlp"].get<std::string>().rfind("cpu", 0) == 0);
+    EXPECT_TRUE(j["devices"][m].get<std::string>().rfind("cpu", 0) == 0) << m;
+  }
+  for (const char* stage : {"quiet mask", "write outputs", "total"})
+    EXPECT_TRUE(j["timing_s"].contains(stage)) << stage;
 
   // Counts agree with scan.h5 and with the returned summary.
   H5File f = H5File::open_read((out() / "scan.h5").string());
   const std::vector<uint8_t> quiet = f.read_uint8("quiet");
   const size_t nt = quiet.size();
-  ASSERT_EQ(summary_->detectors.size(), 3u);
+  ASSERT_EQ(summary_->detectors.size(), config_->scan.models.size());
   for (const DetectorSummary& d : summary_->detectors) {
     const auto& jm = j["models"][d.name];
+    ASSERT_TRUE(jm.is_object()) << d.name;
     const std::vector<uint8_t> a = f.read_uint8("anomaly/" + d.name);
     const std::vector<float> dtec = f.read_float("dtec/" + d.name);
     long anomalies = 0, storm = 0;
@@ -649,9 +670,10 @@ TEST_F(ScanEndToEnd, SummaryJsonConfigAndNoTempFiles) {
     EXPECT_EQ(jm["anomalies"], anomalies) << d.name;
     EXPECT_EQ(jm["flagged_storm"], storm) << d.name;
     EXPECT_EQ(d.anomalies, anomalies);
-    EXPECT_EQ(jm["strongest_anomaly"]["node"], synthetic_->quiet_node) << d.name;
-    EXPECT_EQ(jm["strongest_anomaly"]["time"],
-              format_iso(synthetic_->cube.time[synthetic_->quiet_t]));
+    const size_t strongest_t = static_cast<size_t>(
+        (parse_iso_time(jm["strongest_anomaly"]["time"]) - synthetic_->cube.time[0]) / (2 * kHour));
+    EXPECT_TRUE(synthetic_->follows_a_disturbance(jm["strongest_anomaly"]["node"], strongest_t))
+        << d.name << " strongest at " << jm["strongest_anomaly"];
     EXPECT_TRUE(jm["first_anomaly"].is_object());
     if (d.name == "median-iqr") {
       EXPECT_TRUE(jm["median_test_rmse_tecu"].is_null());
@@ -659,14 +681,17 @@ TEST_F(ScanEndToEnd, SummaryJsonConfigAndNoTempFiles) {
       EXPECT_LT(jm["median_test_rmse_tecu"].get<double>(), 2.0);
     }
   }
-  // The model keys keep the config order.
-  std::vector<std::string> keys;
-  for (auto it = j["models"].begin(); it != j["models"].end(); ++it) keys.push_back(it.key());
-  std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{"cnn", "median-iqr", "mlp"}));
+  // The model keys keep the config order in the file (nlohmann::json itself sorts them).
+  EXPECT_EQ(j["models"].size(), config_->scan.models.size());
   const std::string text = read_text(out() / "summary.json");
-  EXPECT_LT(text.find("\"mlp\""), text.find("\"cnn\""));
-  EXPECT_LT(text.find("\"cnn\""), text.find("\"median-iqr\""));
+  const size_t models_at = text.find("\"models\": {");
+  ASSERT_NE(models_at, std::string::npos);
+  size_t previous = models_at;
+  for (const std::string& m : config_->scan.models) {
+    const size_t at = text.find("\"" + m + "\": {", models_at);
+    EXPECT_GT(at, previous) << m << " out of order";
+    previous = at;
+  }
 
   EXPECT_TRUE(load_config((out() / "config.used.toml").string()) == *config_);
   std::vector<std::string> files;

@@ -1,11 +1,154 @@
-// tecscan scan (filled in once the pipeline lands).
+// tecscan scan: train the predictors for every node of a cube and flag anomalies.
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
 #include "commands.hpp"
+#include "ingest_args.hpp"
+#include "tecscan/config.hpp"
+#include "tecscan/error.hpp"
+#include "tecscan/scan.hpp"
+#ifdef TECSCAN_HAVE_CUDA
+#include "tecscan/cuda_backend.hpp"
+#include "tecscan/cuda_recurrent.hpp"
+#endif
 
 namespace tecscan::cli {
 
+namespace {
+struct ScanArgs {
+  IngestArgs ingest;
+  std::string cube, config, models, device, rnn_impl = "auto", out;
+  std::vector<std::string> overrides;
+  int epochs = -1, threads = -1;
+  long long seed = -1;
+  bool quiet = false;
+};
+
+// The trainers for the chosen device, most preferred first; the CPU trainer always last so
+// every model runs somewhere.
+std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& rnn_impl,
+                                      std::string& dtec_device) {
+  std::string device = cfg.scan.device == "gpu" ? "cuda" : cfg.scan.device;
+  std::vector<std::unique_ptr<Trainer>> chain;
+  dtec_device = "cpu";
+#ifdef TECSCAN_HAVE_CUDA
+  int ngpu = cuda_device_count();
+  if (device == "cuda" && ngpu == 0)
+    throw InputError("--device cuda: no usable CUDA device (driver missing or no GPU visible); "
+                     "use --device cpu or auto");
+  if (device == "auto" && ngpu == 0)
+    std::fprintf(stderr, "note: no CUDA device found, running on the CPU\n");
+  if ((device == "cuda" || device == "auto") && ngpu > 0) {
+    std::fprintf(stderr, "device: %s\n", cuda_device_description(0).c_str());
+    chain.push_back(make_cuda_feedforward_trainer());
+    chain.push_back(make_cuda_recurrent_trainer(0, parse_rnn_impl(rnn_impl)));
+    dtec_device = "cuda";
+  }
+#else
+  if (device == "cuda")
+    throw InputError("--device cuda: this tecscan was built without the CUDA backend (no nvcc at "
+                     "build time); rebuild with the CUDA Toolkit or use --device cpu");
+  (void)rnn_impl;
+#endif
+  chain.push_back(make_cpu_trainer(cfg.scan.threads));
+  return std::make_unique<CompositeTrainer>(std::move(chain));
+}
+}  // namespace
+
 Command add_scan(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("scan", "Train the predictors and flag anomalies");
-  return {cmd, [] { return 1; }};
+  auto a = std::make_shared<ScanArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "scan",
+      "Train the six predictors (MLP, CNN, RNN, GRU, LSTM, CNN-LSTM) for every node of the "
+      "region, compute dTEC = observed - predicted and DTEC = (dTEC - median) / IQR, and flag "
+      "|DTEC| > 1.5 under quiet conditions; the median-iqr detector (median +- 1.5 IQR of the "
+      "previous 15 days at the same hour) runs beside them.\n"
+      "Writes <out>/scan.h5, anomalies.csv, summary.json and config.used.toml.\n"
+      "Examples:\n"
+      "  tecscan scan --cube cube.h5 --out runs/ev1\n"
+      "  tecscan scan --cube cube.h5 --config configs/default.toml --models mlp,cnn,median-iqr "
+      "--epochs 20 --out runs/quick\n"
+      "  tecscan scan --ionex data/ionex/jpl-2000-2001 --indices data/indices/SW-All.txt \\\n"
+      "      --event 2001-01-13T17:33:32Z,13.049,-88.660,7.7 --set detect.scope=utc-hour "
+      "--out runs/hourly");
+  cmd->add_option("--cube", a->cube, "regional cube from 'tecscan ingest' (or give the ingest "
+                                     "inputs below to build it on the fly)")
+      ->group("Inputs");
+  add_ingest_options(*cmd, a->ingest);
+  cmd->add_option("--config", a->config,
+                  "TOML config (configs/default.toml documents every key); defaults are the "
+                  "paper's")
+      ->group("Method");
+  cmd->add_option("--models", a->models,
+                  "comma-separated detectors: mlp,cnn,rnn,gru,lstm,cnn-lstm,median-iqr")
+      ->group("Method");
+  cmd->add_option("--epochs", a->epochs, "training epochs (config [train] epochs, default 100)")
+      ->group("Method");
+  cmd->add_option("--seed", a->seed, "random seed for weights and batch order")->group("Method");
+  cmd->add_option("--set", a->overrides,
+                  "override any config key, e.g. --set detect.scope=utc-hour --set "
+                  "quiet.kp_max=3")
+      ->group("Method");
+  cmd->add_option("--device", a->device,
+                  "auto (GPU when present, else CPU), cpu or cuda; models the GPU backend "
+                  "cannot run fall back to the CPU with a note")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda", "gpu"}))
+      ->group("Hardware");
+  cmd->add_option("--rnn-impl", a->rnn_impl,
+                  "recurrent models on the GPU: auto, fused (every activation) or cudnn (tanh "
+                  "cells only)")
+      ->check(CLI::IsMember({"auto", "fused", "cudnn"}))
+      ->default_val("auto")
+      ->group("Hardware");
+  cmd->add_option("--threads", a->threads, "CPU threads (0 = all cores)")->group("Hardware");
+  cmd->add_option("--out,-o", a->out, "run directory (created; files replaced atomically)")
+      ->required();
+  cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
+  return {cmd, [a] {
+            ScanConfig cfg = a->config.empty() ? ScanConfig() : load_config(a->config);
+            std::vector<std::string> ov = a->overrides;
+            if (!a->models.empty()) ov.push_back("scan.models=" + a->models);
+            if (a->epochs >= 0) ov.push_back("train.epochs=" + std::to_string(a->epochs));
+            if (a->seed >= 0) ov.push_back("train.seed=" + std::to_string(a->seed));
+            if (a->threads >= 0) ov.push_back("scan.threads=" + std::to_string(a->threads));
+            if (!a->device.empty())
+              ov.push_back("scan.device=" + std::string(a->device == "cuda" ? "gpu" : a->device));
+            apply_overrides(cfg, ov);
+
+            bool have_ingest = !a->ingest.opt.ionex.empty();
+            if (a->cube.empty() == !have_ingest)
+              throw InputError("give either --cube FILE or the ingest inputs (--ionex ...), "
+                               "not both");
+            Cube cube;
+            ScanOptions opts;
+            opts.quiet_progress = a->quiet;
+            if (!a->cube.empty()) {
+              cube = read_cube(a->cube);
+              opts.input_files.push_back(a->cube);
+            } else {
+              cube = build_cube(a->ingest.resolved());
+              opts.input_files = cube.sources;
+            }
+            if (!a->quiet)
+              std::fprintf(stderr, "event %s: %zu nodes x %zu epochs, %d training epochs\n",
+                           cube.event.id.c_str(), cube.nnode(), cube.ntime(), cfg.train.epochs);
+            std::string dtec_device;
+            std::unique_ptr<Trainer> trainer = make_trainer(cfg, a->rnn_impl, dtec_device);
+#ifdef TECSCAN_HAVE_CUDA
+            if (dtec_device == "cuda") opts.dtec = compute_dtec_cuda;
+#endif
+            ScanSummary s = run_scan(cube, cfg, *trainer, a->out, opts);
+            std::printf("%-11s %-22s %9s %9s %10s %10s %8s\n", "detector", "device", "anomalies",
+                        "storm", "train_rmse", "test_rmse", "seconds");
+            for (const auto& d : s.detectors)
+              std::printf("%-11s %-22s %9ld %9ld %10.3f %10.3f %8.1f\n", d.name.c_str(),
+                          d.device.substr(0, 22).c_str(), d.anomalies, d.flagged_storm,
+                          d.median_train_rmse, d.median_test_rmse, d.seconds);
+            std::printf("results: %s/{scan.h5,anomalies.csv,summary.json,config.used.toml}\n",
+                        a->out.c_str());
+            return 0;
+          }};
 }
 
 }  // namespace tecscan::cli

@@ -22,8 +22,9 @@ constexpr size_t kLabelColumn = 60;  // 0-based start of columns 61-80
 constexpr int kValuesPerLine = 16;
 constexpr size_t kValueWidth = 5;
 constexpr long kMissingValue = 9999;
-constexpr long kMaxGridCells = 4'000'000;  // 0.1 deg global is 6.5e6/2: far beyond any product
-constexpr double kGridTolerance = 1e-3;    // degrees / km, fields are F6.1
+// A 0.1 deg global grid (1801 x 3601) fits; products today are 1-5 deg. Bounds memory on junk.
+constexpr long kMaxGridCells = 8'000'000;
+constexpr double kGridTolerance = 1e-3;  // degrees / km, fields are F6.1
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
