@@ -65,6 +65,10 @@ class FfModel {
   int64_t fast_smem_bytes(int batch) const {
     return is_mlp() ? ff::mlp_fast_smem_bytes(mlp_, batch) : ff::cnn_fast_smem_bytes(cnn_, batch);
   }
+  int64_t transposed_size() const {
+    return is_mlp() ? ff::MlpModel<ff::MlpDims>{mlp_}.transposed_size()
+                    : ff::CnnModel<ff::CnnDims>{cnn_}.transposed_size();
+  }
   int64_t naive_acts_floats(int batch) const {
     return is_mlp() ? ff::mlp_naive_acts_floats(mlp_, batch)
                     : ff::cnn_naive_acts_floats(cnn_, batch);
@@ -138,7 +142,7 @@ double rmse(const float* predicted, const float* tec, int begin, int end) {
 // Device memory of one chunk.
 struct ChunkBuffers {
   DeviceBuffer<float> tec, z, predicted, params, adam_m, adam_v, epoch_loss, step_loss, grad, acts,
-      alpha;
+      alpha, transposed;
   DeviceBuffer<double> mean, stdev, loss_sum;
   DeviceBuffer<int> train_targets, n_train_targets, predict_targets, n_predict, order;
 };
@@ -180,10 +184,12 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
                  model_name(k), static_cast<long long>(smem), static_cast<long long>(smem_limit),
                  model.is_mlp() ? "mlp_hidden" : "cnn_filters");
   const int64_t acts_per_node = naive ? model.naive_acts_floats(B) : 0;
+  const int64_t transposed_per_node = naive ? 0 : model.transposed_size();
 
   // Nodes per chunk: what fits in 70 % of the free memory (or the user's cap).
   const int64_t per_node_bytes =
-      4 * (6 * T + 3 * P + E + max_steps + (naive ? P + acts_per_node : 0)) + 3 * 8 + 2 * 4;
+      4 * (6 * T + 3 * P + E + max_steps + (naive ? P + acts_per_node : transposed_per_node)) +
+      3 * 8 + 2 * 4;
   size_t free_bytes = 0, total_bytes = 0;
   CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
   const int64_t budget =
@@ -261,6 +267,8 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
       b.grad.resize(count * P);
       b.acts.resize(count * acts_per_node);
       b.loss_sum.resize(count);
+    } else {
+      b.transposed.resize(count * transposed_per_node);
     }
 
     ff::TrainArgs a;
@@ -279,6 +287,7 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     a.epoch_loss = b.epoch_loss.data();
     a.step_loss = max_steps > 0 ? b.step_loss.data() : nullptr;
     a.predicted = b.predicted.data();
+    a.transposed = b.transposed.data();
     a.adam.alpha = b.alpha.data();
     a.adam.beta1 = tc.adam.beta1;
     a.adam.beta2 = tc.adam.beta2;

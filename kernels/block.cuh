@@ -56,6 +56,44 @@ TECSCAN_HD inline bool is_finite(float x) {
   return x == x && x - x == 0.0f;
 }
 
+TECSCAN_HD inline int ceil_div(int a, int b) {
+  return (a + b - 1) / b;
+}
+
+// out(r, c, acc) for every element of an R x C product acc = sum over k = 0 .. K-1 (in that
+// order, like a plain dot product) of a(r, k) * b(k, c), spread over the block. Each iteration
+// owns a TR x TC tile: rows r0 + i * nr, columns c0 + j * nc, interleaved so that consecutive
+// iterations (threads) read consecutive columns of b, and every a and b value it loads feeds
+// TC resp. TR multiply-adds from registers: (TR + TC) loads per TR * TC multiply-adds instead
+// of two per one, which is what bounds these small layers.
+template <int TR, int TC, typename A, typename B, typename Out>
+TECSCAN_HD void block_gemm(const Block& blk, int R, int C, int K, const A& a, const B& b,
+                           const Out& out) {
+  const int nr = ceil_div(R, TR), nc = ceil_div(C, TC);
+  blk.parallel_for(nr * nc, [&](int it) {
+    int row[TR], col[TC];
+    for (int i = 0; i < TR; ++i) {
+      row[i] = it / nc + i * nr;
+      if (row[i] >= R) row[i] = R - 1;  // a valid row to read; not written below
+    }
+    for (int j = 0; j < TC; ++j) {
+      col[j] = it % nc + j * nc;
+      if (col[j] >= C) col[j] = C - 1;
+    }
+    float acc[TR][TC] = {};
+    for (int k = 0; k < K; ++k) {
+      float av[TR], bv[TC];
+      for (int i = 0; i < TR; ++i) av[i] = a(row[i], k);
+      for (int j = 0; j < TC; ++j) bv[j] = b(k, col[j]);
+      for (int i = 0; i < TR; ++i)
+        for (int j = 0; j < TC; ++j) acc[i][j] += av[i] * bv[j];
+    }
+    for (int i = 0; i < TR; ++i)
+      for (int j = 0; j < TC; ++j)
+        if (it / nc + i * nr < R && it % nc + j * nc < C) out(row[i], col[j], acc[i][j]);
+  });
+}
+
 // Aligned carving of one dynamic shared-memory block (or a host vector) into arrays.
 class SmemCarver {
  public:

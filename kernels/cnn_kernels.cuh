@@ -109,19 +109,20 @@ struct CnnModel {
     if (q >= NP() || pool_argmax(s, b, q, c) != t || !(s.c2[o] > 0.0f)) return 0.0f;
     return s.dy[b] * P[wd() + q * d.F + c];
   }
-  // dLoss/d(conv 1 pre-activation) at [b][t][ci]: every conv 2 step whose patch covers t.
-  TECSCAN_HD float g1_unit(const float* P, const Acts& s, int o) const {
+  // dLoss/d(conv 1 pre-activation) at [b][t][ci]: every conv 2 step u = t - w whose patch
+  // covers t, summed for w = K-1 .. 0 (u ascending, as col2im adds) and c ascending.
+  // conv1d_2/kernel element (w, ci, c) is k[w * F * F + ci * sci + c * sc]: P + k2() with
+  // (F, 1), or the fast path's transposed copy with (1, F).
+  TECSCAN_HD float g1_unit(const float* k, int sci, int sc, const Acts& s, int o) const {
     if (!(s.c1[o] > 0.0f)) return 0.0f;
     const int ci = o % d.F, t = (o / d.F) % T1(), b = o / (d.F * T1());
     float acc = 0.0f;
-    for (int w = d.K - 1; w >= 0; --w) {  // output step u = t - w, ascending as col2im adds
+    for (int w = d.K - 1; w >= 0; --w) {
       const int u = t - w;
       if (u < 0 || u >= T2()) continue;
       const float* g = s.g2 + (int64_t(b) * T2() + u) * d.F;
-      const float* k = P + k2() + (int64_t(w) * d.F + ci) * d.F;
-      float part = 0.0f;
-      for (int c = 0; c < d.F; ++c) part += g[c] * k[c];
-      acc += part;
+      const float* kw = k + int64_t(w) * d.F * d.F + int64_t(ci) * sci;
+      for (int c = 0; c < d.F; ++c) acc += g[c] * kw[int64_t(c) * sc];
     }
     return acc;
   }
@@ -155,22 +156,70 @@ struct CnnModel {
     return g;
   }
 
-  // ---- fast path ---------------------------------------------------------------------------
+  // ---- fast path: the block computes a whole layer at once ------------------------------
+  // conv 2 forward, the conv 1 delta and the conv1d_2/kernel gradient are register-tiled
+  // block_gemm calls with the per-unit functions' summation order.
   TECSCAN_HD void forward(const Block& blk, const float* P, const Acts& s, int count) const {
-    blk.parallel_for(count * T1() * d.F, [&](int o) { s.c1[o] = c1_unit(P, s, o); });
+    const int F = d.F, t1 = T1(), t2 = T2();
+    blk.parallel_for(count * t1 * F, [&](int o) { s.c1[o] = c1_unit(P, s, o); });
     blk.sync();
-    blk.parallel_for(count * T2() * d.F, [&](int o) { s.c2[o] = c2_unit(P, s, o); });
+    // Row r = (b, t) of conv 2: the contiguous patch c1[b][t .. t + K)[0 .. F).
+    const float* w = P + k2();
+    const float* bias = P + b2();
+    block_gemm<4, 2>(
+        blk, count * t2, F, d.K * F,
+        [&](int r, int k) { return s.c1[((r / t2) * t1 + r % t2) * F + k]; },
+        [&](int k, int c) { return w[k * F + c]; },
+        [&](int r, int c, float acc) { s.c2[r * F + c] = relu(acc + bias[c]); });
     blk.sync();
     blk.parallel_for(count, [&](int b) { s.y[b] = y_unit(P, s, b); });
     blk.sync();
   }
-  TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, const Acts& s,
-                                int count, float alpha, const AdamArgs& adam) const {
-    blk.parallel_for(count * T2() * d.F, [&](int o) { s.g2[o] = g2_unit(P, s, o); });
+
+  // Floats of the transposed conv1d_2 kernel ([K][F out][F in]) the fast path keeps.
+  TECSCAN_HD int64_t transposed_size() const { return int64_t(d.K) * d.F * d.F; }
+  // Element q = (w * F + ci) * F + c of the kernel -> (w * F + c) * F + ci.
+  TECSCAN_HD int64_t transposed_index(int64_t q) const {
+    const int64_t FF = int64_t(d.F) * d.F, w = q / FF, ci = (q % FF) / d.F, c = q % d.F;
+    return w * FF + c * d.F + ci;
+  }
+  TECSCAN_HD void transpose_weights(const Block& blk, const float* P, float* wt) const {
+    blk.parallel_for(static_cast<int>(transposed_size()),
+                     [&](int q) { wt[transposed_index(q)] = P[k2() + q]; });
     blk.sync();
-    blk.parallel_for(count * T1() * d.F, [&](int o) { s.g1[o] = g1_unit(P, s, o); });
+  }
+
+  TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, float* wt,
+                                const Acts& s, int count, float alpha, const AdamArgs& adam) const {
+    const int F = d.F, K = d.K, t1 = T1(), t2 = T2();
+    blk.parallel_for(count * t2 * F, [&](int o) { s.g2[o] = g2_unit(P, s, o); });
     blk.sync();
-    blk.parallel_for(static_cast<int>(nparam()), [&](int p) {
+    // g1 row r = (b, t), column ci; k = (K-1-w) * F + c runs w down and c up (g1_unit's
+    // order); steps u = t - w outside conv 2's output contribute zeros.
+    block_gemm<4, 2>(
+        blk, count * t1, F, K * F,
+        [&](int r, int k) {
+          const int u = r % t1 - (K - 1 - k / F);
+          return u >= 0 && u < t2 ? s.g2[((r / t1) * t2 + u) * F + k % F] : 0.0f;
+        },
+        [&](int k, int c) { return wt[((K - 1 - k / F) * F + k % F) * F + c]; },
+        [&](int r, int c, float acc) { s.g1[r * F + c] = s.c1[r * F + c] > 0.0f ? acc : 0.0f; });
+    blk.sync();
+    // Every delta is known: each gradient, then its Adam step, in one pass (never stored).
+    // conv1d_2/kernel row f = (w, ci), column c: sum over rows k = (b, t) of conv 2 ...
+    block_gemm<4, 4>(
+        blk, K * F, F, count * t2,
+        [&](int f, int k) { return s.c1[((k / t2) * t1 + k % t2) * F + f]; },
+        [&](int k, int c) { return s.g2[k * F + c]; },
+        [&](int f, int c, float g) {
+          const int64_t q = int64_t(f) * F + c;
+          adam_param(P, m, v, k2() + q, g, alpha, adam);
+          wt[transposed_index(q)] = P[k2() + q];
+        });
+    // ... and every other parameter on its own (disjoint: no sync needed).
+    const int64_t skip = transposed_size();
+    blk.parallel_for(static_cast<int>(nparam() - skip), [&](int q) {
+      const int64_t p = q < k2() ? q : q + skip;
       adam_param(P, m, v, p, param_grad(P, s, p, count), alpha, adam);
     });
     blk.sync();
@@ -184,7 +233,8 @@ struct CnnModel {
   }
   TECSCAN_HD void backward_sample(const float* P, const Acts& s, int b) const {
     for (int o = b * T2() * d.F; o < (b + 1) * T2() * d.F; ++o) s.g2[o] = g2_unit(P, s, o);
-    for (int o = b * T1() * d.F; o < (b + 1) * T1() * d.F; ++o) s.g1[o] = g1_unit(P, s, o);
+    for (int o = b * T1() * d.F; o < (b + 1) * T1() * d.F; ++o)
+      s.g1[o] = g1_unit(P + k2(), d.F, 1, s, o);
   }
 };
 

@@ -6,8 +6,10 @@
 //    parameter), every activation in global memory. Obviously correct; the fast path's check.
 // A model policy provides: Acts (activation arrays of one minibatch, rows [batch][...]),
 // carve(SmemCarver&, batch), input_len(), nparam(), forward(blk, P, acts, count),
-// backward_adam(blk, P, m, v, acts, count, alpha, adam), forward_sample(P, acts, b),
-// backward_sample(P, acts, b), param_grad(P, acts, p, count).
+// backward_adam(blk, P, m, v, wt, acts, count, alpha, adam), forward_sample(P, acts, b),
+// backward_sample(P, acts, b), param_grad(P, acts, p, count), and for the fast path a
+// transposed copy wt of the one kernel the backward pass reads across its rows
+// (transposed_size(), transpose_weights(blk, P, wt)), which Adam keeps up to date.
 #pragma once
 #include <cstdint>
 
@@ -40,7 +42,9 @@ TECSCAN_HD void train_epoch_block(const Block& blk, const M& model, const TrainA
   float* params = a.params + row;
   float* adam_m = a.adam_m + row;
   float* adam_v = a.adam_v + row;
+  float* wt = a.transposed + static_cast<int64_t>(node) * model.transposed_size();
 
+  model.transpose_weights(blk, params, wt);
   blk.single([&] { *loss_sum = 0; });
   const int nb = ceil_div(n, a.batch);
   for (int bi = 0; bi < nb; ++bi) {
@@ -56,8 +60,8 @@ TECSCAN_HD void train_epoch_block(const Block& blk, const M& model, const TrainA
         slot.count, [&](int b) { acts.dy[b] = loss_gradient(acts.y[b], acts.tgt[b], slot.count); });
     blk.single([&] { account_batch_loss(a, node, slot, acts.y, acts.tgt, loss_sum); });
     blk.sync();
-    model.backward_adam(blk, params, adam_m, adam_v, acts, slot.count, a.adam.alpha[slot.step - 1],
-                        a.adam);
+    model.backward_adam(blk, params, adam_m, adam_v, wt, acts, slot.count,
+                        a.adam.alpha[slot.step - 1], a.adam);
   }
   blk.single([&] {
     a.epoch_loss[static_cast<int64_t>(node) * a.epochs + epoch] = static_cast<float>(*loss_sum / n);

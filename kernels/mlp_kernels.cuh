@@ -88,12 +88,14 @@ struct MlpModel {
   TECSCAN_HD float d2_unit(const float* P, const Acts& s, int b, int j) const {
     return s.a2[b * d.H + j] > 0.0f ? s.dy[b] * P[w3() + j] : 0.0f;
   }
-  TECSCAN_HD float d1_unit(const float* P, const Acts& s, int b, int i) const {
+  // W2 element (i, j) is w[i * ri + j * rj]: P + w2() with (H, 1), or the fast path's
+  // transposed copy with (1, H), whose reads are contiguous across the threads (over i).
+  TECSCAN_HD float d1_unit(const float* w, int ri, int rj, const Acts& s, int b, int i) const {
     if (!(s.a1[b * d.H + i] > 0.0f)) return 0.0f;
     const float* g = s.d2 + b * d.H;
-    const float* w = P + w2() + int64_t(i) * d.H;
+    const float* wi = w + int64_t(i) * ri;
     float acc = 0.0f;
-    for (int j = 0; j < d.H; ++j) acc += g[j] * w[j];
+    for (int j = 0; j < d.H; ++j) acc += g[j] * wi[int64_t(j) * rj];
     return acc;
   }
   // dLoss/dP[p] over the `count` samples of the minibatch.
@@ -122,25 +124,59 @@ struct MlpModel {
     return g;
   }
 
-  // ---- fast path: the block computes every (sample, unit) of a layer at once -----------------
+  // ---- fast path: the block computes a whole layer at once ------------------------------
+  // The three H x H products (a2, d1 and the dense_2/kernel gradient) are register-tiled
+  // block_gemm calls with the per-unit functions' summation order; the small layers use the
+  // per-unit functions directly.
   TECSCAN_HD void forward(const Block& blk, const float* P, const Acts& s, int count) const {
     const int H = d.H;
     blk.parallel_for(count * H, [&](int o) { s.a1[o] = a1_unit(P, s, o / H, o % H); });
     blk.sync();
-    blk.parallel_for(count * H, [&](int o) { s.a2[o] = a2_unit(P, s, o / H, o % H); });
+    const float* w = P + w2();
+    const float* bias = P + b2();
+    block_gemm<4, 2>(
+        blk, count, H, H, [&](int r, int k) { return s.a1[r * H + k]; },
+        [&](int k, int c) { return w[k * H + c]; },
+        [&](int r, int c, float acc) { s.a2[r * H + c] = relu(acc + bias[c]); });
     blk.sync();
     blk.parallel_for(count, [&](int b) { s.y[b] = y_unit(P, s, b); });
     blk.sync();
   }
-  TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, const Acts& s,
-                                int count, float alpha, const AdamArgs& adam) const {
+
+  // Floats of the transposed dense_2 kernel the fast path keeps beside the parameters, so that
+  // the backward product d2 W2^T reads it row by row.
+  TECSCAN_HD int64_t transposed_size() const { return int64_t(d.H) * d.H; }
+  TECSCAN_HD void transpose_weights(const Block& blk, const float* P, float* wt) const {
+    const int H = d.H;
+    blk.parallel_for(H * H, [&](int q) { wt[(q % H) * H + q / H] = P[w2() + q]; });
+    blk.sync();
+  }
+
+  TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, float* wt,
+                                const Acts& s, int count, float alpha, const AdamArgs& adam) const {
     const int H = d.H;
     blk.parallel_for(count * H, [&](int o) { s.d2[o] = d2_unit(P, s, o / H, o % H); });
     blk.sync();
-    blk.parallel_for(count * H, [&](int o) { s.d1[o] = d1_unit(P, s, o / H, o % H); });
+    // d1 = relu'(a1) * (d2 W2^T); W2^T (j, i) = wt[j * H + i].
+    block_gemm<4, 2>(
+        blk, count, H, H, [&](int r, int k) { return s.d2[r * H + k]; },
+        [&](int k, int c) { return wt[k * H + c]; },
+        [&](int r, int c, float acc) { s.d1[r * H + c] = s.a1[r * H + c] > 0.0f ? acc : 0.0f; });
     blk.sync();
-    // Every delta is known: each parameter's gradient, then its Adam step, in one pass.
-    blk.parallel_for(static_cast<int>(nparam()), [&](int p) {
+    // Every delta is known: each gradient, then its Adam step, in one pass (never stored).
+    // dense_2/kernel = a1^T d2 ...
+    block_gemm<4, 4>(
+        blk, H, H, count, [&](int r, int k) { return s.a1[k * H + r]; },
+        [&](int k, int c) { return s.d2[k * H + c]; },
+        [&](int r, int c, float g) {
+          const int64_t p = w2() + int64_t(r) * H + c;
+          adam_param(P, m, v, p, g, alpha, adam);
+          wt[int64_t(c) * H + r] = P[p];
+        });
+    // ... and every other parameter on its own (disjoint from dense_2/kernel: no sync needed).
+    const int64_t skip = int64_t(H) * H;
+    blk.parallel_for(static_cast<int>(nparam() - skip), [&](int q) {
+      const int64_t p = q < w2() ? q : q + skip;
       adam_param(P, m, v, p, param_grad(P, s, p, count), alpha, adam);
     });
     blk.sync();
@@ -154,7 +190,7 @@ struct MlpModel {
   }
   TECSCAN_HD void backward_sample(const float* P, const Acts& s, int b) const {
     for (int j = 0; j < d.H; ++j) s.d2[b * d.H + j] = d2_unit(P, s, b, j);
-    for (int i = 0; i < d.H; ++i) s.d1[b * d.H + i] = d1_unit(P, s, b, i);
+    for (int i = 0; i < d.H; ++i) s.d1[b * d.H + i] = d1_unit(P + w2(), d.H, 1, s, b, i);
   }
 };
 

@@ -13,7 +13,7 @@
 namespace tecscan {
 namespace rnn {
 
-// ---- shapes -------------------------------------------------------------------------------------
+// ---- shapes ------------------------------------------------------------------------------------
 
 namespace {
 
@@ -113,7 +113,7 @@ std::string fused_unsupported_reason(ModelKind k, const ModelConfig& mc) {
   return "";
 }
 
-// ---- element functors ---------------------------------------------------------------------------
+// ---- element functors --------------------------------------------------------------------------
 
 namespace {
 
@@ -484,8 +484,7 @@ struct Sizes {
 
 }  // namespace
 
-// ---- the engine
-// -----------------------------------------------------------------------------------
+// ---- the engine --------------------------------------------------------------------------------
 
 template <typename Ops>
 size_t RnnEngine<Ops>::bytes_per_node(const RnnShape& s, int batch, bool fused) {
@@ -835,7 +834,7 @@ void RnnEngine<Ops>::head_backward() {
 template class RnnEngine<HostOps>;
 template class RnnEngine<DeviceOps>;
 
-// ---- the naive forward, one sample per call -----------------------------------------------------
+// ---- the naive forward, one sample per call ----------------------------------------------------
 
 namespace {
 struct NaiveForward {

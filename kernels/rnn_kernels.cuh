@@ -28,7 +28,7 @@
 namespace tecscan {
 namespace rnn {
 
-// ---- sizes and offsets of one recurrent model -------------------------------------------------
+// ---- sizes and offsets of one recurrent model --------------------------------------------------
 
 struct RnnShape {
   ModelKind kind = ModelKind::kRnn;
@@ -56,7 +56,7 @@ RnnShape make_rnn_shape(ModelKind k, const ModelConfig& mc);
 // Why the fused path cannot run (k, mc), or "" when it can.
 std::string fused_unsupported_reason(ModelKind k, const ModelConfig& mc);
 
-// ---- element math (host and device) ----------------------------------------------------------
+// ---- element math (host and device) ------------------------------------------------------------
 
 TECSCAN_HD inline float fexp(float x) {
   return expf(x);
@@ -204,7 +204,7 @@ TECSCAN_HD T naive_forward(const RnnShape& s, const T* p, const T* x, T* scratch
   return y;
 }
 
-// ---- GEMM with cuBLAS semantics ---------------------------------------------------------------
+// ---- GEMM with cuBLAS semantics ----------------------------------------------------------------
 
 // C = alpha op(A) op(B) + beta C, COLUMN-major, batched with strides: exactly the arguments of
 // cublasSgemmStridedBatched. beta == 0 never reads C (cuBLAS' rule).
@@ -298,7 +298,7 @@ struct GemmRm {
   }
 };
 
-// ---- back ends ----------------------------------------------------------------------------------
+// ---- back ends ---------------------------------------------------------------------------------
 
 // The CPU: element functors in a loop, GEMMs as GemmCm loops. For the host tests. New buffers
 // hold garbage (all bits set: NaN floats, -1 ints) as cudaMalloc'ed memory may, so a read of
@@ -438,8 +438,7 @@ class RecurrentLayer {
   virtual void backward(const RecurrentIo& io) = 0;  // for the last forward
 };
 
-// ---- the engine
-// -----------------------------------------------------------------------------------
+// ---- the engine --------------------------------------------------------------------------------
 
 // One model, `nnode` nodes, minibatches of up to `batch` rows. Rows >= count[node] are padding:
 // inputs 0 and zero loss gradient, so they contribute nothing to any gradient.

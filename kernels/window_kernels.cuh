@@ -47,6 +47,7 @@ struct TrainArgs {
   float* epoch_loss = nullptr;  // [node][epochs], NaN unless trained
   float* step_loss = nullptr;   // [node][max_steps] or null: batch loss before each update
   float* predicted = nullptr;   // [node][ntime] TECU, NaN where no prediction
+  float* transposed = nullptr;  // fast path: [node][model's transposed_size()]
   AdamArgs adam;
   // Scratch of the naive kernels only.
   float* grad = nullptr;  // [node][nparam]
@@ -54,10 +55,6 @@ struct TrainArgs {
   int64_t acts_per_node = 0;
   double* loss_sum = nullptr;  // [node]
 };
-
-TECSCAN_HD inline int ceil_div(int a, int b) {
-  return (a + b - 1) / b;
-}
 
 // ---- make_windows on the device (one block per node) ---------------------------------------
 

@@ -134,6 +134,21 @@ TEST(QuietMask, ThresholdsAreStrictAndMissingIsNotQuiet) {
   EXPECT_EQ(quiet_mask(&kp3, &ap5, &dst0, &f80, 1, q).quiet[0], 0);
 }
 
+TEST(QuietMask, IgnoreMissingPolicySkipsOnlyTheMissingCriterion) {
+  QuietThresholds q;
+  q.ignore_missing = true;
+  // Dst missing: Kp/Ap/F10.7 decide. Kp stormy with Dst missing: still not quiet.
+  const std::vector<float> kp = {1.0f, 3.0f, kNaN}, ap = {5, 5, kNaN}, dst = {kNaN, kNaN, kNaN},
+                           f107 = {80, 80, kNaN};
+  QuietMask m = quiet_mask(kp.data(), ap.data(), dst.data(), f107.data(), 3, q);
+  EXPECT_EQ(m.quiet[0], 1);
+  EXPECT_EQ(m.missing[0], 4);
+  EXPECT_EQ(m.quiet[1], 0);
+  EXPECT_EQ(m.missing[1], 4);
+  EXPECT_EQ(m.quiet[2], 0);  // no index at all: never quiet
+  EXPECT_EQ(m.missing[2], 15);
+}
+
 TEST(FlagAnomalies, StrictThresholdQuietOnlyAndNeverNaN) {
   const std::vector<float> dtec = {1.5f, -1.5f, 1.5001f, -1.6f, kNaN, 0.0f,   // node 0
                                    9.0f, 9.0f,  9.0f,    9.0f,  9.0f, 9.0f};  // node 1

@@ -13,6 +13,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tecscan/config.hpp"
@@ -80,10 +81,14 @@ TEST(ScanConfig, DefaultTomlDocumentsTheBuiltInDefaults) {
   EXPECT_TRUE(wants_median_iqr(c));
 }
 
-TEST(ScanConfig, DemoTomlChangesOnlyTheEpochs) {
+TEST(ScanConfig, DemoTomlChangesOnlyEpochsF107AndMissingPolicy) {
   ScanConfig c = load_config(TECSCAN_SOURCE_DIR "/configs/demo.toml");
-  EXPECT_LT(c.train.epochs, 100);
+  EXPECT_LE(c.train.epochs, 100);
+  EXPECT_TRUE(std::isinf(c.quiet.f107_max) && c.quiet.f107_max > 0);
+  EXPECT_TRUE(c.quiet.ignore_missing);
   c.train.epochs = ScanConfig().train.epochs;
+  c.quiet.f107_max = ScanConfig().quiet.f107_max;
+  c.quiet.ignore_missing = ScanConfig().quiet.ignore_missing;
   EXPECT_TRUE(c == ScanConfig());
 }
 
@@ -120,6 +125,8 @@ ScanConfig every_field_changed() {
   c.quiet.dst_min = -31;
   c.quiet.dst_max = 12.125;
   c.quiet.f107_max = std::numeric_limits<double>::infinity();
+  c.quiet.f107_observed = false;
+  c.quiet.ignore_missing = true;
   c.scan.models = {"median-iqr", "lstm", "mlp"};
   c.scan.device = "cpu";
   c.scan.threads = 3;
@@ -392,6 +399,29 @@ TEST(ComputeScan, ConsensusQuietGateAndTheDtecHook) {
   EXPECT_DOUBLE_EQ(sum.median_test_rmse, 2.0);
 }
 
+TEST(ComputeScan, UtcHourScopeKeepsOneMedianAndIqrPerHour) {
+  Synthetic s = make_synthetic();
+  ScanConfig cfg;
+  cfg.scan.models = {"mlp"};
+  cfg.detect.scope = DtecScope::kPerUtcHour;
+  PersistenceTrainer trainer({ModelKind::kMlp});
+  ScanOptions opt;
+  opt.quiet_progress = true;
+  const ScanResult r = compute_scan(s.cube, cfg, trainer, opt);
+  const DetectorResult& d = r.detectors[0];
+  ASSERT_EQ(d.ngroup, 24u);
+  ASSERT_EQ(d.stat_median.size(), s.cube.nnode() * 24);
+  // 2-hour cadence from 00 UTC: odd hours have no epochs, so no statistics.
+  EXPECT_TRUE(std::isfinite(d.stat_median[0]) && std::isfinite(d.stat_iqr[0]));
+  EXPECT_TRUE(std::isnan(d.stat_median[1]) && std::isnan(d.stat_iqr[1]));
+  DtecOutput direct;
+  compute_dtec_cpu(s.cube.tec.data(), d.predicted.data(), s.cube.nnode(), s.cube.ntime(),
+                   s.cube.time.data(), DtecScope::kPerUtcHour, direct);
+  for (size_t i = 0; i < d.dtec.size(); ++i)
+    ASSERT_TRUE(d.dtec[i] == direct.dtec[i] ||
+                (std::isnan(d.dtec[i]) && std::isnan(direct.dtec[i])));
+}
+
 TEST(ComputeScan, RejectsCubesItCannotScan) {
   Synthetic s = make_synthetic();
   PersistenceTrainer trainer({ModelKind::kMlp});
@@ -635,6 +665,7 @@ TEST_F(ScanEndToEnd, ScanH5HoldsEveryDatasetWithItsShape) {
 TEST_F(ScanEndToEnd, SummaryJsonConfigAndNoTempFiles) {
   const nlohmann::json j = nlohmann::json::parse(read_text(out() / "summary.json"));
   EXPECT_EQ(j["event"]["id"], "synthetic,1");
+  EXPECT_EQ(j["event"]["time"], "2001-02-07T17:33:32.500Z");
   ASSERT_EQ(j["inputs"].size(), 2u);
   EXPECT_EQ(j["inputs"][0]["sha256"],
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -59,6 +59,12 @@ struct QuietThresholds {
   double dst_min = -20;   // -20 < Dst
   double dst_max = 20;    //        Dst < 20 nT
   double f107_max = 120;  // F10.7 < 120
+  // Which F10.7: observed (the paper quotes observed fluxes; adjusted fills epochs where no
+  // observed value is given, e.g. OMNI2-only input) or adjusted (1 AU).
+  bool f107_observed = true;
+  // An index without data at an epoch: false = that criterion cannot confirm quiet, so the
+  // epoch is not quiet (default); true = the criterion is skipped (the others decide).
+  bool ignore_missing = false;
 };
 
 // Summary printed by `tecscan indices`.

@@ -29,7 +29,7 @@ struct ScanArgs {
 // every model runs somewhere.
 std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& rnn_impl,
                                       std::string& dtec_device) {
-  std::string device = cfg.scan.device == "gpu" ? "cuda" : cfg.scan.device;
+  const std::string& device = cfg.scan.device;
   std::vector<std::unique_ptr<Trainer>> chain;
   dtec_device = "cpu";
 #ifdef TECSCAN_HAVE_CUDA
@@ -113,7 +113,7 @@ Command add_scan(CLI::App& app) {
             if (a->seed >= 0) ov.push_back("train.seed=" + std::to_string(a->seed));
             if (a->threads >= 0) ov.push_back("scan.threads=" + std::to_string(a->threads));
             if (!a->device.empty())
-              ov.push_back("scan.device=" + std::string(a->device == "cuda" ? "gpu" : a->device));
+              ov.push_back("scan.device=" + a->device);
             apply_overrides(cfg, ov);
 
             bool have_ingest = !a->ingest.opt.ionex.empty();

@@ -17,11 +17,12 @@
 namespace tecscan {
 namespace {
 
-const char* const kDevices[] = {"auto", "cpu", "gpu"};
+const char* const kDevices[] = {"auto", "cpu", "cuda"};
 
+// Valid ranges. Quiet thresholds may be infinite ("f107_max = inf": any F10.7 value passes).
 bool any_number(double) {
   return true;
-}  // infinities allowed: "f107_max = inf" disables a criterion
+}
 bool positive_number(double x) {
   return x > 0 && std::isfinite(x);
 }
@@ -86,7 +87,9 @@ class Reader {
           {"ap_max", real(q.ap_max, any_number, "a number")},
           {"dst_min", real(q.dst_min, any_number, "a number")},
           {"dst_max", real(q.dst_max, any_number, "a number")},
-          {"f107_max", real(q.f107_max, any_number, "a number")}}},
+          {"f107_max", real(q.f107_max, any_number, "a number")},
+          {"f107", choice(q.f107_observed, "observed", "adjusted")},
+          {"missing", choice(q.ignore_missing, "ignore", "not-quiet")}}},
         {"scan",
          {{"models", models(s.models)},
           {"device", device(s.device)},
@@ -95,12 +98,13 @@ class Reader {
 
     for (auto&& [section_key, section_node] : root) {
       const std::string name(section_key.str());
+      const char* sections_list = "[model], [train], [detect], [quiet], [scan]";
+      const toml::table* table = section_node.as_table();
+      if (!table)
+        fail(&section_node, name, std::string("a key outside the sections ") + sections_list);
       auto sec = sections.find(name);
       if (sec == sections.end())
-        fail(&section_node, name,
-             "unknown section (expected [model], [train], [detect], [quiet], [scan])");
-      const toml::table* table = section_node.as_table();
-      if (!table) fail(&section_node, name, "expected a [" + name + "] table");
+        fail(&section_node, name, std::string("unknown section (expected ") + sections_list + ")");
       for (auto&& [key, value] : *table) {
         const std::string full = name + "." + std::string(key.str());
         auto setter = sec->second.find(std::string(key.str()));
@@ -192,15 +196,26 @@ class Reader {
       }
     };
   }
+  // A string that must be one of two names; dst = (value == if_true).
+  Setter choice(bool& dst, const char* if_true, const char* if_false) const {
+    return [=, &dst](const toml::node& v, const std::string& k) {
+      std::string expected = std::string("\"") + if_true + "\" or \"" + if_false + "\"";
+      std::string name = text(v, k, expected.c_str());
+      if (name != if_true && name != if_false)
+        fail(&v, k, "expected " + expected + ", got \"" + name + "\"");
+      dst = name == if_true;
+    };
+  }
   Setter device(std::string& dst) const {
     return [this, &dst](const toml::node& v, const std::string& k) {
-      std::string name = text(v, k, "\"auto\", \"cpu\" or \"gpu\"");
+      std::string name = text(v, k, "\"auto\", \"cpu\" or \"cuda\"");
+      if (name == "gpu") name = "cuda";  // accepted alias
       for (const char* d : kDevices)
         if (name == d) {
           dst = name;
           return;
         }
-      fail(&v, k, "expected \"auto\", \"cpu\" or \"gpu\", got \"" + name + "\"");
+      fail(&v, k, "expected \"auto\", \"cpu\" or \"cuda\", got \"" + name + "\"");
     };
   }
   // A TOML array of names, or one string "mlp,cnn" (handy on the command line).
@@ -255,7 +270,7 @@ class Reader {
       try {
         parameter_count(k, c.model);
       } catch (const InputError& e) {
-        fail(node("model", "window"), std::string("[model] for ") + model_name(k), e.what());
+        fail(node("model", "window"), "[model]", e.what());
       }
     }
   }
@@ -389,7 +404,9 @@ std::string config_to_toml(const ScanConfig& c) {
     << "ap_max = " << toml_float(c.quiet.ap_max) << "\n"
     << "dst_min = " << toml_float(c.quiet.dst_min) << "\n"
     << "dst_max = " << toml_float(c.quiet.dst_max) << "\n"
-    << "f107_max = " << toml_float(c.quiet.f107_max) << "\n\n";
+    << "f107_max = " << toml_float(c.quiet.f107_max) << "\n"
+    << "f107 = " << toml_string(c.quiet.f107_observed ? "observed" : "adjusted") << "\n"
+    << "missing = " << toml_string(c.quiet.ignore_missing ? "ignore" : "not-quiet") << "\n\n";
   o << "[scan]\nmodels = [";
   for (size_t i = 0; i < c.scan.models.size(); ++i)
     o << (i ? ", " : "") << toml_string(c.scan.models[i]);
@@ -432,7 +449,8 @@ bool operator==(const ScanConfig& a, const ScanConfig& b) {
          a.detect.median_iqr_min_history == b.detect.median_iqr_min_history &&
          a.quiet.kp_max == b.quiet.kp_max && a.quiet.ap_max == b.quiet.ap_max &&
          a.quiet.dst_min == b.quiet.dst_min && a.quiet.dst_max == b.quiet.dst_max &&
-         a.quiet.f107_max == b.quiet.f107_max && a.scan.models == b.scan.models &&
+         a.quiet.f107_max == b.quiet.f107_max && a.quiet.f107_observed == b.quiet.f107_observed &&
+         a.quiet.ignore_missing == b.quiet.ignore_missing && a.scan.models == b.scan.models &&
          a.scan.device == b.scan.device && a.scan.threads == b.scan.threads;
 }
 

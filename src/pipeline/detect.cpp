@@ -71,9 +71,15 @@ QuietMask quiet_mask(const float* kp, const float* ap_daily, const float* dst, c
     uint8_t missing = 0;
     bool quiet = true;
     for (int i = 0; i < 4; ++i) {
-      if (std::isnan(v[i])) missing |= static_cast<uint8_t>(1u << i);
-      quiet = quiet && ok[i];  // NaN compares false: a missing criterion is never quiet
+      if (std::isnan(v[i])) {
+        missing |= static_cast<uint8_t>(1u << i);
+        quiet = quiet && q.ignore_missing;  // default: a missing criterion cannot confirm quiet
+      } else {
+        quiet = quiet && ok[i];
+      }
     }
+    // Even when missing criteria are ignored, an epoch with no index at all is never quiet.
+    if (missing == 0xF) quiet = false;
     m.quiet[t] = quiet ? 1 : 0;
     m.missing[t] = missing;
   }

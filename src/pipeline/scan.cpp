@@ -20,8 +20,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// A cube that cannot be scanned is an input problem, reported before any training.
-void check_cube(const Cube& cube, const ScanConfig& config) {
+// A cube or config that cannot be scanned is an input problem, reported before any training.
+void check_inputs(const Cube& cube, const ScanConfig& config, const Trainer& trainer) {
   const size_t nn = cube.nnode(), nt = cube.ntime();
   if (nn == 0 || nt == 0)
     throw InputError("the cube has " + std::to_string(nn) + " nodes and " + std::to_string(nt) +
@@ -44,6 +44,9 @@ void check_cube(const Cube& cube, const ScanConfig& config) {
       throw InputError(std::string("the cube has ") + std::to_string(nt) + " epochs; " +
                        model_name(k) + " needs at least " + std::to_string(need) +
                        " (lower [model] window or use a longer window of days)");
+    if (!trainer.supports(k, config.model))
+      throw InputError("the " + trainer.name() + " backend does not support " + model_name(k) +
+                       " with this [model] configuration");
   }
 }
 
@@ -59,9 +62,6 @@ DetectorResult run_network(ModelKind kind, const Cube& cube, const ScanConfig& c
                            ScanResult& result) {
   const size_t nn = cube.nnode(), nt = cube.ntime();
   const std::string name = model_name(kind);
-  if (!trainer.supports(kind, config.model))
-    throw InputError("the " + trainer.name() + " backend does not support " + name +
-                     " with this [model] configuration");
   auto start = std::chrono::steady_clock::now();
   ModelRun run;
   {
@@ -141,7 +141,7 @@ double median_of_finite(const std::vector<double>& v) {
 
 ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& trainer,
                         const ScanOptions& options) {
-  check_cube(cube, config);
+  check_inputs(cube, config, trainer);
   const size_t nn = cube.nnode(), nt = cube.ntime();
   ScanResult result;
   result.nnode = nn;
@@ -151,7 +151,13 @@ ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& tra
     auto kp = index_or_missing(cube, IndexKind::kKp);
     auto ap = index_or_missing(cube, IndexKind::kApDaily);
     auto dst = index_or_missing(cube, IndexKind::kDst);
-    auto f107 = index_or_missing(cube, IndexKind::kF107);
+    // The chosen F10.7 (observed by default), the other one where the chosen one is missing.
+    auto f107 = index_or_missing(cube, config.quiet.f107_observed ? IndexKind::kF107Obs
+                                                                  : IndexKind::kF107);
+    auto f107_other = index_or_missing(cube, config.quiet.f107_observed ? IndexKind::kF107
+                                                                        : IndexKind::kF107Obs);
+    for (size_t t = 0; t < nt; ++t)
+      if (std::isnan(f107[t])) f107[t] = f107_other[t];
     result.quiet = quiet_mask(kp.data(), ap.data(), dst.data(), f107.data(), nt, config.quiet);
     result.timing.emplace_back("quiet mask", seconds_since(start));
   }

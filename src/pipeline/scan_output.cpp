@@ -147,6 +147,16 @@ double event_time_s(const Event& e) {
   return static_cast<double>(e.time) + e.time_frac;
 }
 
+// "2017-11-12T18:18:17.180Z": the origin time with milliseconds when it has them (as the cube).
+std::string event_time_text(const Event& e) {
+  std::string iso = format_iso(e.time);
+  const long ms = std::lround(e.time_frac * 1000.0);
+  if (ms <= 0 || ms >= 1000) return iso;
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03ld", ms);
+  return iso.substr(0, iso.size() - 1) + frac + "Z";
+}
+
 double hour_of_day(TimeS t) {
   TimeS s = t % kDay;
   if (s < 0) s += kDay;
@@ -226,13 +236,7 @@ void write_root_attributes(H5File& f, const Cube& cube, const ScanConfig& config
   f.set_attr("/", "title", "tecscan anomaly scan");
   f.set_attr("/", "tecscan_version", TECSCAN_VERSION);
   f.set_attr("/", "event_id", e.id);
-  std::string when = format_iso(e.time);
-  if (long ms = std::lround(e.time_frac * 1000.0); ms > 0 && ms < 1000) {
-    char frac[8];
-    std::snprintf(frac, sizeof frac, ".%03ld", ms);
-    when = when.substr(0, when.size() - 1) + frac + "Z";
-  }
-  f.set_attr("/", "event_time", when);
+  f.set_attr("/", "event_time", event_time_text(e));
   f.set_attr("/", "event_lat", e.lat);
   f.set_attr("/", "event_lon", e.lon);
   f.set_attr("/", "event_magnitude", e.mag);
@@ -441,8 +445,7 @@ std::string summary_json(const Cube& cube, const ScanConfig& config, const ScanS
   Json j;
   j["tecscan_version"] = TECSCAN_VERSION;
   j["event"] = {{"id", e.id},
-                {"time", format_iso(e.time)},
-                {"time_frac_s", e.time_frac},
+                {"time", event_time_text(e)},
                 {"lat", e.lat},
                 {"lon", e.lon},
                 {"magnitude", number_or_null(e.mag)},

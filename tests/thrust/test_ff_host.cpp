@@ -3,6 +3,15 @@
 // code the GPU runs against the CPU reference (train_node), and a missing sync between two
 // phases (an iteration reading what another iteration of the same phase writes) shows up as a
 // difference between the two orders.
+// No fused multiply-adds in this file: the compiler would fuse differently in vectorised and
+// scalar copies of one loop, and so in a loop run forwards or backwards, which is exactly the
+// difference these tests look for. (The GPU runs one scalar copy per thread.)
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -107,6 +116,8 @@ HostRun run_on_host(const M& model, ModelKind kind, const ModelConfig& mc, const
   std::vector<float> acts(static_cast<size_t>(nnode * a.acts_per_node));
   a.acts = acts.data();
   a.loss_sum = loss_sum.data();
+  std::vector<float> transposed(static_cast<size_t>(nnode * model.transposed_size()));
+  a.transposed = transposed.data();
 
   std::vector<int> work(ntime), swap_j(ntime);
   std::vector<double> smem(fast_smem_bytes(model, tc.batch) / sizeof(double) + 1);
