@@ -47,15 +47,18 @@ if [ -z "$BUILD" ]; then
   t0=$(date +%s)
   if cmake -S "$ROOT" -B "$BUILD" -DTECSCAN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
     -DCMAKE_BUILD_TYPE=Release >"$OUT/configure.log" 2>&1; then
-    note "building tecscan_gpu_tests ${GPU_BENCHES[*]} with $JOBS jobs"
-    if timeout "$(cap 330)" cmake --build "$BUILD" -j "$JOBS" --target tecscan_gpu_tests \
-      "${GPU_BENCHES[@]}" >"$OUT/build.log" 2>&1; then
-      SUMMARY+=("build|ok ($(($(date +%s) - t0)) s)")
-    else
-      note "build failed or timed out; last lines of build.log:"
-      tail -20 "$OUT/build.log" | tee -a "$OUT/gpu-check.log"
-      SUMMARY+=("build|FAILED (build.log)")
-    fi
+    # The tests first, then each benchmark on its own: one broken target must not stop the rest.
+    for target in tecscan_gpu_tests "${GPU_BENCHES[@]}"; do
+      note "building $target with $JOBS jobs"
+      if timeout "$(cap 330)" cmake --build "$BUILD" -j "$JOBS" --target "$target" \
+        >>"$OUT/build.log" 2>&1; then
+        SUMMARY+=("build $target|ok ($(($(date +%s) - t0)) s since configure)")
+      else
+        note "building $target failed or timed out; last lines of build.log:"
+        tail -20 "$OUT/build.log" | tee -a "$OUT/gpu-check.log"
+        SUMMARY+=("build $target|FAILED (build.log)")
+      fi
+    done
   else
     note "configure failed (cmake or a dependency missing?); last lines of configure.log:"
     tail -10 "$OUT/configure.log" | tee -a "$OUT/gpu-check.log"

@@ -435,13 +435,10 @@ class CudaFeedForwardTrainer final : public Trainer {
   explicit CudaFeedForwardTrainer(const CudaTrainerOptions& o) : options_(o) {}
   std::string name() const override { return "cuda-ff"; }
   bool supports(ModelKind k, const ModelConfig& mc) const override {
-    if (k != ModelKind::kMlp && k != ModelKind::kCnn) return false;
-    try {
-      parameter_layout(k, mc);
-    } catch (const InputError&) {
-      return false;  // train() on any backend reports the size problem
-    }
-    return true;
+    const std::string why = cuda_ff_unsupported_reason(k, mc);
+    if (!why.empty() && options_.verbose && (k == ModelKind::kMlp || k == ModelKind::kCnn))
+      std::fprintf(stderr, "note: %s\n", why.c_str());
+    return why.empty();
   }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
@@ -453,6 +450,23 @@ class CudaFeedForwardTrainer final : public Trainer {
 };
 
 }  // namespace
+
+std::string cuda_ff_unsupported_reason(ModelKind k, const ModelConfig& mc) {
+  if (k != ModelKind::kMlp && k != ModelKind::kCnn)
+    return std::string("the GPU feed-forward trainer has no ") + model_name(k);
+  try {
+    const FfModel model(k, mc);
+    const int64_t bytes = model.fast_smem_bytes(32);
+    if (bytes > ff::kMaxSmemBytes)
+      return std::string(model_name(k)) + " on the GPU: a minibatch of 32 needs " +
+             std::to_string(bytes / 1024) + " KiB of shared memory per node, more than a thread " +
+             "block has (" + std::to_string(ff::kMaxSmemBytes / 1024) + " KiB); lower [model] " +
+             (model.is_mlp() ? "mlp_hidden" : "cnn_filters") + " or train it on the CPU";
+  } catch (const InputError& e) {
+    return e.what();  // train() on any backend reports the same problem
+  }
+  return "";
+}
 
 std::unique_ptr<Trainer> make_cuda_feedforward_trainer(const CudaTrainerOptions& options) {
   return std::make_unique<CudaFeedForwardTrainer>(options);

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "tecscan/adam.hpp"
 #include "tecscan/hd.hpp"
 
 namespace tecscan {
@@ -13,19 +14,11 @@ struct AdamArgs {
   float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-7f;
 };
 
-// adam.hpp's adam_update<float>, with the arithmetic the CPU build actually performs: there the
-// unqualified sqrt(float) resolves to ::sqrt(double) (g++/libstdc++), so the step
-// alpha * m / (sqrt(v) + eps) and the subtraction from p are evaluated in double. nvcc would
-// pick the float overload for the same source; spelling the types out keeps both backends on
-// the same arithmetic (moments in float, step in double, parameter rounded to float).
+// One parameter's Adam step: adam.hpp's adam_update<float> itself, so both backends share
+// the arithmetic (all float: adam.hpp pins sqrt to the float overload on every compiler).
 TECSCAN_HD inline void adam_param(float* p, float* m, float* v, int64_t i, float g, float alpha,
                                   const AdamArgs& a) {
-  m[i] = a.beta1 * m[i] + (1.0f - a.beta1) * g;
-  v[i] = a.beta2 * v[i] + (1.0f - a.beta2) * g * g;
-  const float numerator = alpha * m[i];
-  const double step = static_cast<double>(numerator) /
-                      (sqrt(static_cast<double>(v[i])) + static_cast<double>(a.eps));
-  p[i] = static_cast<float>(static_cast<double>(p[i]) - step);
+  adam_update<float>(p[i], m[i], v[i], g, alpha, a.beta1, a.beta2, a.eps);
 }
 
 }  // namespace ff

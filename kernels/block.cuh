@@ -1,8 +1,10 @@
-// One thread block, written so the same kernel body runs on the GPU and, sequentially, on the
-// host. The training kernels are sequences of phases separated by sync(); inside a phase every
-// parallel_for iteration must be independent of the others. On the host the iterations run in a
-// loop (optionally in reverse, which exposes a dependency between iterations as a changed
-// result), so the host tests check the very code the GPU runs, without a GPU.
+// One thread block, written so the same kernel body runs on the GPU and on the host. The
+// kernels are sequences of phases separated by sync(); inside a phase every parallel_for
+// iteration must be independent of the others. On the host the iterations run in a loop
+// (optionally backwards, which exposes a dependency between iterations of one phase as a
+// changed result), or - when a test installs a HostThread - as one emulated thread of a block
+// whose sync() switches to the next thread (a missing sync then reads stale data). So the host
+// tests check the very code the GPU runs, without a GPU.
 #pragma once
 #include <cstdint>
 
@@ -11,8 +13,20 @@
 namespace tecscan {
 namespace ff {
 
+#if !defined(__CUDA_ARCH__)
+// The emulated thread the host is running, if any (tests/thrust/test_ff_host.cpp).
+struct HostThread {
+  int tid = 0, nthreads = 1;
+  void (*barrier)() = nullptr;
+};
+inline HostThread*& current_host_thread() {
+  static thread_local HostThread* thread = nullptr;
+  return thread;
+}
+#endif
+
 struct Block {
-  bool reverse = false;  // host emulation only: run parallel_for iterations backwards
+  bool reverse = false;  // host loop emulation only: run parallel_for iterations backwards
 
   // f(i) for i in [0, n), spread over the threads of the block.
   template <typename F>
@@ -20,7 +34,9 @@ struct Block {
 #if defined(__CUDA_ARCH__)
     for (int i = static_cast<int>(threadIdx.x); i < n; i += static_cast<int>(blockDim.x)) f(i);
 #else
-    if (reverse)
+    if (const HostThread* t = current_host_thread())
+      for (int i = t->tid; i < n; i += t->nthreads) f(i);
+    else if (reverse)
       for (int i = n - 1; i >= 0; --i) f(i);
     else
       for (int i = 0; i < n; ++i) f(i);
@@ -33,13 +49,17 @@ struct Block {
 #if defined(__CUDA_ARCH__)
     if (threadIdx.x == 0) f();
 #else
-    f();
+    const HostThread* t = current_host_thread();
+    if (!t || t->tid == 0) f();
 #endif
   }
 
   TECSCAN_HD void sync() const {
 #if defined(__CUDA_ARCH__)
     __syncthreads();
+#else
+    if (const HostThread* t = current_host_thread())
+      if (t->barrier) t->barrier();
 #endif
   }
 };

@@ -39,8 +39,14 @@ struct CudaTrainerOptions {
 };
 
 // A Trainer for MLP and CNN on one GPU: the CPU reference's training (train.hpp) step for step,
-// all nodes of a chunk per launch. supports() is false for the recurrent models.
+// all nodes of a chunk per launch. supports() is false where cuda_ff_unsupported_reason() gives
+// a reason, so a composite trainer falls back to the CPU. Nothing touches the GPU before train().
 std::unique_ptr<Trainer> make_cuda_feedforward_trainer(const CudaTrainerOptions& options = {});
+
+// Why the GPU feed-forward trainer does not take (k, mc); "" when it does: a recurrent model,
+// sizes model.hpp rejects, or a minibatch of 32 whose activations exceed a thread block's
+// shared memory on sm_90 (227 KiB: mlp_hidden above ~450, cnn_filters above ~180 at window 4).
+std::string cuda_ff_unsupported_reason(ModelKind k, const ModelConfig& mc);
 
 // ---- DTEC and anomalies (Thrust) ---------------------------------------------------------------
 
