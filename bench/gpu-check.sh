@@ -141,6 +141,46 @@ for name in "${GPU_BENCHES[@]}"; do
   fi
 done
 
+# ---- whole event: the six-model scan of the bundled El Salvador event, GPU vs all CPU cores ------
+EXE="$BUILD/tecscan"
+if [ -x "$EXE" ] && (($(left) > 60)); then
+  EV="$OUT/event"
+  mkdir -p "$EV"
+  note "whole event: ingest + scan --device cuda and --device cpu (configs/demo.toml, 100 epochs)"
+  (cd "$ROOT" && "$EXE" ingest --ionex data/ionex/jpl-2000-2001 \
+    --indices data/indices/SW-All.txt data/indices/dst2000.txt \
+    --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --event-id usp000a7m5 \
+    --out "$EV/cube.h5") >"$OUT/event.log" 2>&1
+  for dev in cuda cpu; do
+    t0=$(date +%s.%N)
+    if timeout "$(cap 200)" "$EXE" scan --cube "$EV/cube.h5" --config "$ROOT/configs/demo.toml" \
+      --device "$dev" --quiet --out "$EV/$dev" >>"$OUT/event.log" 2>&1; then
+      t1=$(date +%s.%N)
+      per_model=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['timing_s']; print(' '.join('%s=%.2fs' % (k[6:], v) for k, v in t.items() if k.startswith('train ')))" "$EV/$dev/summary.json" 2>/dev/null || echo "?")
+      SUMMARY+=("event $dev|$(python3 -c "print('%.1f' % ($t1 - $t0))") s wall; train $per_model")
+    else
+      SUMMARY+=("event $dev|FAILED (event.log)")
+      ((STATUS == 0)) && STATUS=3
+    fi
+  done
+  cp "$EV"/cuda/summary.json "$OUT/event_cuda_summary.json" 2>/dev/null
+  cp "$EV"/cpu/summary.json "$OUT/event_cpu_summary.json" 2>/dev/null
+  if [ -f "$EV/cuda/anomalies.csv" ] && [ -f "$EV/cpu/anomalies.csv" ]; then
+    python3 - "$EV" <<'EOF' 2>&1 | tee -a "$OUT/gpu-check.log"
+import csv, sys
+ev = sys.argv[1]
+def rows(dev):
+    with open(f"{ev}/{dev}/anomalies.csv") as f:
+        return {(r["model"], r["node_lat"], r["node_lon"], r["time_utc"]): float(r["dtec"])
+                for r in csv.DictReader(f) if r["quiet"] == "1"}
+g, c = rows("cuda"), rows("cpu")
+for m in sorted({k[0] for k in g} | {k[0] for k in c}):
+    gm = {k for k in g if k[0] == m}; cm = {k for k in c if k[0] == m}
+    print(f"event anomalies {m}: gpu {len(gm)} cpu {len(cm)} both {len(gm & cm)}")
+EOF
+  fi
+fi
+
 # ---- summary (last) ---------------------------------------------------------------------------
 {
   printf '\n== gpu-check summary: %s, %s s ==\n' \
