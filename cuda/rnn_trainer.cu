@@ -405,7 +405,8 @@ class CubeTraining {
 
 class CudaRecurrentTrainer final : public Trainer {
  public:
-  CudaRecurrentTrainer(int device, RnnImpl impl) : device_(device), impl_(impl) {}
+  CudaRecurrentTrainer(int device, RnnImpl impl, int max_chunk_nodes)
+      : device_(device), impl_(impl), max_chunk_nodes_(max_chunk_nodes) {}
   std::string name() const override {
     return std::string("cuda-rnn-") + rnn_impl_name(resolve(impl_));
   }
@@ -417,12 +418,14 @@ class CudaRecurrentTrainer final : public Trainer {
     RnnOptions o;
     o.impl = impl_;
     o.device = device_;
+    o.max_chunk_nodes = max_chunk_nodes_;
     return rnn_train(o, k, mc, tc, cube, progress, nullptr);
   }
 
  private:
   int device_;
   RnnImpl impl_;
+  int max_chunk_nodes_;
 };
 
 }  // namespace
@@ -457,8 +460,9 @@ std::string rnn_unsupported_reason(ModelKind k, const ModelConfig& mc, RnnImpl i
                                                : rnn::fused_unsupported_reason(k, mc);
 }
 
-std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl) {
-  return std::make_unique<rnn::CudaRecurrentTrainer>(device, impl);
+std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl,
+                                                     int max_chunk_nodes) {
+  return std::make_unique<rnn::CudaRecurrentTrainer>(device, impl, max_chunk_nodes);
 }
 
 std::vector<float> rnn_forward(const RnnOptions& o, ModelKind k, const ModelConfig& mc, int nnode,

@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libtomlplusplus-dev libgtest-dev
   python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf
   gzip
+  gmt gmt-gshhg-low gmt-dcw ghostscript python3-pil
 )
 missing=()
 for p in "${packages[@]}"; do

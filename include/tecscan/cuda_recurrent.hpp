@@ -29,7 +29,9 @@ const char* rnn_impl_name(RnnImpl impl);
 // A Trainer for kRnn, kGru, kLstm, kCnnLstm on CUDA device `device`; supports() is false for
 // the feed-forward models and for what `impl` cannot run, so a composite trainer falls back to
 // the CPU. Nothing touches the GPU before train().
-std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl);
+// max_chunk_nodes: nodes per launch (0 = as many as fit in ~70 % of free memory).
+std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl,
+                                                     int max_chunk_nodes = 0);
 
 // Why `impl` cannot train (k, mc); "" when it can.
 std::string rnn_unsupported_reason(ModelKind k, const ModelConfig& mc, RnnImpl impl);

@@ -1,7 +1,6 @@
 // tecscan scan: train the predictors for every node of a cube and flag anomalies.
 #include <cstdio>
 #include <memory>
-#include <sstream>
 
 #include "commands.hpp"
 #include "ingest_args.hpp"
@@ -20,7 +19,7 @@ struct ScanArgs {
   IngestArgs ingest;
   std::string cube, config, models, device, rnn_impl = "auto", out;
   std::vector<std::string> overrides;
-  int epochs = -1, threads = -1;
+  int epochs = -1, threads = -1, gpu_node_chunk = 0;
   long long seed = -1;
   bool quiet = false;
 };
@@ -28,7 +27,7 @@ struct ScanArgs {
 // The trainers for the chosen device, most preferred first; the CPU trainer always last so
 // every model runs somewhere.
 std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& rnn_impl,
-                                      std::string& dtec_device) {
+                                      int gpu_node_chunk, std::string& dtec_device) {
   const std::string& device = cfg.scan.device;
   std::vector<std::unique_ptr<Trainer>> chain;
   dtec_device = "cpu";
@@ -41,8 +40,10 @@ std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& 
     std::fprintf(stderr, "note: no CUDA device found, running on the CPU\n");
   if ((device == "cuda" || device == "auto") && ngpu > 0) {
     std::fprintf(stderr, "device: %s\n", cuda_device_description(0).c_str());
-    chain.push_back(make_cuda_feedforward_trainer());
-    chain.push_back(make_cuda_recurrent_trainer(0, parse_rnn_impl(rnn_impl)));
+    CudaTrainerOptions ff;
+    ff.node_chunk = static_cast<size_t>(gpu_node_chunk);
+    chain.push_back(make_cuda_feedforward_trainer(ff));
+    chain.push_back(make_cuda_recurrent_trainer(0, parse_rnn_impl(rnn_impl), gpu_node_chunk));
     dtec_device = "cuda";
   }
 #else
@@ -50,6 +51,7 @@ std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& 
     throw InputError("--device cuda: this tecscan was built without the CUDA backend (no nvcc at "
                      "build time); rebuild with the CUDA Toolkit or use --device cpu");
   (void)rnn_impl;
+  (void)gpu_node_chunk;
 #endif
   chain.push_back(make_cpu_trainer(cfg.scan.threads));
   return std::make_unique<CompositeTrainer>(std::move(chain));
@@ -101,6 +103,11 @@ Command add_scan(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "fused", "cudnn"}))
       ->default_val("auto")
       ->group("Hardware");
+  cmd->add_option("--gpu-node-chunk", a->gpu_node_chunk,
+                  "nodes trained per GPU launch (0 = sized from free device memory); lower it "
+                  "if the GPU runs out of memory")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Hardware");
   cmd->add_option("--threads", a->threads, "CPU threads (0 = all cores)")->group("Hardware");
   cmd->add_option("--out,-o", a->out, "run directory (created; files replaced atomically)")
       ->required();
@@ -134,7 +141,8 @@ Command add_scan(CLI::App& app) {
               std::fprintf(stderr, "event %s: %zu nodes x %zu epochs, %d training epochs\n",
                            cube.event.id.c_str(), cube.nnode(), cube.ntime(), cfg.train.epochs);
             std::string dtec_device;
-            std::unique_ptr<Trainer> trainer = make_trainer(cfg, a->rnn_impl, dtec_device);
+            std::unique_ptr<Trainer> trainer =
+                make_trainer(cfg, a->rnn_impl, a->gpu_node_chunk, dtec_device);
 #ifdef TECSCAN_HAVE_CUDA
             if (dtec_device == "cuda") opts.dtec = compute_dtec_cuda;
 #endif

@@ -1,0 +1,99 @@
+// tecscan plot: checks the options against the run, then draws every figure and the report.
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "plot_internal.hpp"
+#include "tecscan/error.hpp"
+
+namespace tecscan {
+
+namespace fs = std::filesystem;
+
+namespace {
+double parse_number(const std::string& text, const std::string& option) {
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+    throw InputError(option + ": expected a number, got '" + text + "'");
+  return v;
+}
+}  // namespace
+
+void parse_day_window(const std::string& text, double& day_from, double& day_to) {
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos)
+    throw InputError("--days: expected d1:d2 in days relative to the event (e.g. -15:0), got '" +
+                     text + "'");
+  day_from = parse_number(text.substr(0, colon), "--days");
+  day_to = parse_number(text.substr(colon + 1), "--days");
+  if (!(day_from < day_to))
+    throw InputError("--days: expected d1 < d2, got '" + text + "'");
+}
+
+void parse_node(const std::string& text, double& lat, double& lon) {
+  const size_t comma = text.find(',');
+  if (comma == std::string::npos)
+    throw InputError("--node: expected lat,lon in degrees (e.g. 12.5,-90), got '" + text + "'");
+  lat = parse_number(text.substr(0, comma), "--node");
+  lon = parse_number(text.substr(comma + 1), "--node");
+  if (lat < -90 || lat > 90) throw InputError("--node: latitude outside [-90, 90]: '" + text + "'");
+}
+
+PlotResult plot_run(const std::string& run_dir, const PlotOptions& options) {
+  using namespace plot;
+  const RunData run = load_run(run_dir);
+  const PlotOptions& o = options;
+  if (!(o.day_from < o.day_to))
+    throw InputError("--days: expected d1 < d2, got " + fmt(o.day_from) + ":" + fmt(o.day_to));
+  bool window_has_data = false;
+  for (double d : run.days) window_has_data = window_has_data || (d >= o.day_from && d <= o.day_to);
+  if (!window_has_data)
+    throw InputError(run.scan_path, 0,
+                     "--days " + fmt(o.day_from, 2) + ":" + fmt(o.day_to, 2) +
+                         ": no epoch of the run in this window; the run covers days " +
+                         fmt(run.days.front(), 2) + " to " + fmt(run.days.back(), 2));
+  if (!o.model.empty() && o.model != "consensus" && !run.find(o.model)) {
+    std::string known;
+    for (const auto& d : run.detectors) known += " " + d.name;
+    throw InputError(run.scan_path, 0,
+                     "--model " + o.model + ": not a detector of this run (it has" + known +
+                         "; or give 'consensus')");
+  }
+  if (o.dpi < 30 || o.dpi > 1200) throw InputError("--dpi: expected 30..1200");
+  if (!gmt_available())
+    throw InputError("gmt (Generic Mapping Tools >= 6) is not installed; install it with "
+                     "'apt-get install gmt gmt-gshhg-low gmt-dcw ghostscript' (or "
+                     "scripts/install-deps.sh)");
+
+  // The node figures use the chosen detector, else the first network of the run.
+  std::string node_model = run.detectors.front().name;
+  for (const auto& d : run.detectors)
+    if (d.name != kMedianIqrName) {
+      node_model = d.name;
+      break;
+    }
+  if (run.find(o.model)) node_model = o.model;
+  const int ndet = static_cast<int>(run.detectors.size());
+  const int consensus_min = o.consensus_min > 0 ? o.consensus_min : ndet / 2 + 1;
+
+  const fs::path fig_dir = fs::absolute(fs::path(run_dir) / "figures");
+  const fs::path work_dir = fig_dir / "work";
+  std::error_code ec;
+  fs::create_directories(work_dir, ec);
+  if (ec) throw InputError(work_dir.string(), 0, "cannot create the directory: " + ec.message());
+
+  const size_t node = o.has_node ? run.nearest_node(o.node_lat, o.node_lon)
+                                 : run.nearest_node(run.event_lat, run.event_lon);
+  FigureContext ctx{run, o, fig_dir.string(), work_dir.string(), node, node_model, consensus_min};
+  PlotResult result;
+  for (auto draw : {plot_anomaly_maps, plot_day_hour_images, plot_indices, plot_time_series}) {
+    std::vector<std::string> files = draw(ctx);
+    result.figures.insert(result.figures.end(), files.begin(), files.end());
+  }
+  result.report = write_report(ctx, result.figures);
+  if (!o.keep_work) fs::remove_all(work_dir, ec);
+  return result;
+}
+
+}  // namespace tecscan

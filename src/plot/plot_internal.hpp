@@ -1,0 +1,90 @@
+// Shared by the figure writers of src/plot: the run read back from scan.h5, and a small GMT
+// script runner. Not a public interface.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tecscan/config.hpp"
+#include "tecscan/plot.hpp"
+#include "tecscan/time.hpp"
+
+namespace tecscan::plot {
+
+struct DetectorArrays {
+  std::string name;
+  std::vector<float> predicted, dtec;  // [node][time]
+  std::vector<uint8_t> anomaly;        // [node][time]
+};
+
+// What the figures need from a run directory.
+struct RunData {
+  std::string dir, scan_path;
+  std::string event_id, event_place, event_time_text;
+  TimeS event_time = 0;
+  double event_lat = 0, event_lon = 0, event_magnitude = 0, radius_km = 0;
+  size_t nnode = 0, ntime = 0;
+  std::vector<double> node_lat, node_lon, node_distance_km;
+  std::vector<double> days;  // per epoch: (t - event time) / 86400
+  std::vector<TimeS> time;
+  double step_hours = 1;
+  std::vector<float> observed;    // [node][time]
+  std::vector<uint8_t> quiet;     // [time]
+  std::vector<uint8_t> consensus;  // [node][time]
+  std::vector<float> kp, ap_daily, dst, f107;  // [time]; f107 is the one the quiet mask used
+  std::vector<DetectorArrays> detectors;
+  ScanConfig config;
+
+  const DetectorArrays* find(const std::string& name) const;
+  size_t nearest_node(double lat, double lon) const;
+};
+
+// Throws InputError(<dir>/scan.h5, 0, ...) when it is missing or lacks a dataset.
+RunData load_run(const std::string& run_dir);
+
+// One figure: a bash script of GMT modern-mode commands written to work_dir and run; the
+// output is <fig_dir>/<name>.png (and .pdf).
+class GmtFigure {
+ public:
+  GmtFigure(std::string name, const std::string& fig_dir, const std::string& work_dir,
+            const PlotOptions& options);
+  GmtFigure& operator<<(const std::string& line);  // one command line of the script
+  // A data file in the work dir (returns its path, quoted for the script).
+  std::string data(const std::string& file_name, const std::string& text);
+  // Runs the script; throws InputError(script, 0, GMT's stderr) when it fails. Returns the
+  // files written.
+  std::vector<std::string> render();
+
+ private:
+  std::string name_, fig_dir_, work_dir_, script_;
+  PlotOptions options_;
+};
+
+// Figure writers; each returns the files it wrote.
+struct FigureContext {
+  const RunData& run;
+  const PlotOptions& options;
+  std::string fig_dir, work_dir;
+  size_t node;                 // node of the node figures
+  std::string node_model;      // detector of the node figures
+  int consensus_min;
+};
+
+std::vector<std::string> plot_anomaly_maps(const FigureContext& ctx);  // per model + sheet
+std::vector<std::string> plot_day_hour_images(const FigureContext& ctx);  // Figure 3
+std::vector<std::string> plot_indices(const FigureContext& ctx);          // Figure 2
+std::vector<std::string> plot_time_series(const FigureContext& ctx);      // Figure 6
+std::string write_report(const FigureContext& ctx, const std::vector<std::string>& figures);
+
+// Helpers.
+std::string fmt(double v, int decimals = 4);  // fixed notation, "NaN" for NaN
+// Points of the circle of radius_km around (lat, lon), longitudes unwrapped around lon so the
+// line never jumps at the dateline.
+std::vector<std::pair<double, double>> great_circle_ring(double lat, double lon, double radius_km,
+                                                         int npoints = 181);
+// The point at distance_km along azimuth_deg from (lat, lon) (spherical earth).
+std::pair<double, double> destination(double lat, double lon, double azimuth_deg,
+                                      double distance_km);
+double unwrap_lon(double lon, double center);  // lon shifted by 360 into center +- 180
+
+}  // namespace tecscan::plot

@@ -1,0 +1,187 @@
+// <run_dir>/report.html: one offline page with the event, the inputs, the configuration, the
+// per-detector summary, the 20 strongest quiet anomalies and the figures (linked relatively).
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "plot_internal.hpp"
+#include "tecscan/atomic_file.hpp"
+#include "tecscan/error.hpp"
+
+namespace tecscan::plot {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string cell(const json& v) {
+  if (v.is_null()) return "&ndash;";
+  if (v.is_number_float()) return fmt(v.get<double>(), 3);
+  if (v.is_string()) return escape(v.get<std::string>());
+  return escape(v.dump());
+}
+
+// One CSV record (RFC 4180 quoting, as anomalies.csv writes a comma in an event id).
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
+    else if (c == '"') quoted = !quoted;
+    else if (c == ',' && !quoted) fields.emplace_back();
+    else if (c != '\r') fields.back() += c;
+  }
+  return fields;
+}
+
+// The strongest quiet anomalies (largest |DTEC|) of anomalies.csv.
+std::string top_anomalies_table(const std::string& path, size_t count) {
+  std::ifstream in(path);
+  if (!in) return "<p>No anomalies.csv in the run directory.</p>";
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = split_csv(line);
+  auto column = [&](const std::string& name) {
+    auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) throw InputError(path, 1, "expected a column '" + name + "'");
+    return static_cast<size_t>(it - header.begin());
+  };
+  const size_t quiet = column("quiet"), dtec = column("dtec");
+  const std::vector<std::string> shown = {"model",       "time_utc",     "days_to_event",
+                                          "node_lat",    "node_lon",     "distance_km",
+                                          "dtec",        "delta_tec",    "observed_tec",
+                                          "predicted_tec"};
+  std::vector<size_t> shown_index;
+  for (const auto& s : shown) shown_index.push_back(column(s));
+  std::vector<std::pair<double, std::vector<std::string>>> rows;
+  long line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    std::vector<std::string> f = split_csv(line);
+    if (f.size() != header.size())
+      throw InputError(path, line_no, "expected " + std::to_string(header.size()) + " fields");
+    if (f[quiet] != "1") continue;
+    rows.push_back({std::fabs(std::strtod(f[dtec].c_str(), nullptr)), std::move(f)});
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (rows.size() > count) rows.resize(count);
+  if (rows.empty()) return "<p>No quiet anomalies in anomalies.csv.</p>";
+  std::ostringstream h;
+  h << "<table><tr>";
+  for (const auto& s : shown) h << "<th>" << escape(s) << "</th>";
+  h << "</tr>\n";
+  for (const auto& r : rows) {
+    h << "<tr>";
+    for (size_t i : shown_index) h << "<td>" << escape(r.second[i]) << "</td>";
+    h << "</tr>\n";
+  }
+  h << "</table>";
+  return h.str();
+}
+
+std::string summary_tables(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "<p>No summary.json in the run directory (incomplete run?).</p>";
+  json s;
+  try {
+    s = json::parse(in);
+  } catch (const json::exception& e) {
+    throw InputError(path, 0, std::string("expected JSON: ") + e.what());
+  }
+  std::ostringstream h;
+  h << "<h2>Per-detector results</h2>\n<table><tr><th>detector</th><th>device</th>"
+       "<th>quiet anomalies</th><th>flagged, not quiet</th><th>first anomaly (days)</th>"
+       "<th>strongest |DTEC|</th><th>strongest at (days)</th><th>median train RMSE (TECU)</th>"
+       "<th>median test RMSE (TECU)</th><th>seconds</th></tr>\n";
+  for (const auto& [name, m] : s.value("models", json::object()).items()) {
+    auto field = [&](const char* outer, const char* inner) {
+      return m.contains(outer) && m[outer].is_object() ? m[outer].value(inner, json()) : json();
+    };
+    h << "<tr><td>" << escape(name) << "</td><td>" << cell(m.value("device", json())) << "</td><td>"
+      << cell(m.value("anomalies", json())) << "</td><td>" << cell(m.value("flagged_storm", json()))
+      << "</td><td>" << cell(field("first_anomaly", "days_to_event")) << "</td><td>"
+      << cell(field("strongest_anomaly", "abs_dtec")) << "</td><td>"
+      << cell(field("strongest_anomaly", "days_to_event")) << "</td><td>"
+      << cell(m.value("median_train_rmse_tecu", json())) << "</td><td>"
+      << cell(m.value("median_test_rmse_tecu", json())) << "</td><td>"
+      << cell(m.value("seconds", json())) << "</td></tr>\n";
+  }
+  h << "</table>\n<p>Quiet epochs: " << cell(s.value("quiet_epochs", json()))
+    << "; largest consensus: " << cell(s.value("max_consensus", json())) << " detectors.</p>\n";
+  h << "<h2>Inputs</h2>\n<table><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr>\n";
+  for (const auto& f : s.value("inputs", json::array()))
+    h << "<tr><td>" << cell(f.value("path", json())) << "</td><td>" << cell(f.value("bytes", json()))
+      << "</td><td><code>" << cell(f.value("sha256", json())) << "</code></td></tr>\n";
+  h << "</table>\n";
+  if (s.contains("cube"))
+    h << "<p>Cube: " << cell(s["cube"].value("nodes", json())) << " nodes x "
+      << cell(s["cube"].value("epochs", json())) << " epochs, "
+      << cell(s["cube"].value("start", json())) << " to " << cell(s["cube"].value("end", json()))
+      << ", step " << cell(s["cube"].value("step_s", json())) << " s.</p>\n";
+  return h.str();
+}
+
+}  // namespace
+
+std::string write_report(const FigureContext& ctx, const std::vector<std::string>& figures) {
+  const RunData& run = ctx.run;
+  const fs::path dir(run.dir);
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>tecscan "
+    << escape(run.event_id) << "</title>\n<style>body{font-family:sans-serif;max-width:1100px;"
+    << "margin:auto;padding:1em;color:#222}table{border-collapse:collapse;font-size:90%;"
+    << "margin:0.5em 0}td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}"
+    << "th{background:#eee}img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}"
+    << "pre{background:#f6f6f6;padding:0.5em;overflow:auto}</style></head><body>\n";
+  h << "<h1>TEC anomaly scan: " << escape(run.event_id) << "</h1>\n<p>M"
+    << fmt(run.event_magnitude, 1) << " " << escape(run.event_place) << ", "
+    << escape(run.event_time_text) << ", " << fmt(run.event_lat, 3) << "&deg;N "
+    << fmt(run.event_lon, 3) << "&deg;E. Region: " << run.nnode << " grid nodes within "
+    << fmt(run.radius_km, 0) << " km, " << run.ntime << " epochs of " << fmt(run.step_hours, 2)
+    << " h. Anomaly: |DTEC| &gt; " << fmt(run.config.detect.threshold, 2)
+    << " at a quiet epoch. Figures: window days " << fmt(ctx.options.day_from, 1) << " to "
+    << fmt(ctx.options.day_to, 1) << "; node " << fmt(run.node_lat[ctx.node], 2) << "N "
+    << fmt(run.node_lon[ctx.node], 2) << "E; consensus counts epochs with &ge; "
+    << ctx.consensus_min << " detectors.</p>\n";
+  h << summary_tables((dir / "summary.json").string());
+  h << "<h2>Strongest 20 quiet anomalies</h2>\n"
+    << top_anomalies_table((dir / "anomalies.csv").string(), 20) << "\n<h2>Figures</h2>\n";
+  for (const auto& f : figures) {
+    const std::string rel = fs::relative(f, dir).generic_string();
+    if (fs::path(f).extension() == ".png")
+      h << "<h3>" << escape(fs::path(f).stem().string()) << "</h3>\n<a href=\"" << escape(rel)
+        << "\"><img src=\"" << escape(rel) << "\" alt=\"" << escape(rel) << "\"></a>\n";
+    else
+      h << "<p><a href=\"" << escape(rel) << "\">" << escape(rel) << "</a></p>\n";
+  }
+  h << "<h2>Configuration</h2>\n<pre>" << escape(config_to_toml(run.config)) << "</pre>\n"
+    << "<p>Files: <a href=\"scan.h5\">scan.h5</a>, <a href=\"anomalies.csv\">anomalies.csv</a>, "
+    << "<a href=\"summary.json\">summary.json</a>, <a href=\"config.used.toml\">"
+    << "config.used.toml</a>.</p>\n</body></html>\n";
+  const std::string path = (dir / "report.html").string();
+  write_file_atomic(path, h.str());
+  return path;
+}
+
+}  // namespace tecscan::plot
