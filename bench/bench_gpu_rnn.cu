@@ -230,10 +230,10 @@ int run(int argc, char** argv) {
                     flops / epoch / 1e9, 100.0 * flops / epoch / (peak * 1e12), cpu_epoch,
                     cpu_epoch / epoch);
         // Machine-readable line for bench/gpu-check.sh's final table.
-        std::printf("RESULT bench=gpu_rnn_%s model=%s nodes=%d gpu_ms_per_epoch=%.4f "
-                    "cpu_ms_per_epoch=%.4f speedup=%.1f\n",
-                    rnn_impl_name(impl), v.label, nodes, epoch * 1e3, cpu_epoch * 1e3,
-                    cpu_epoch / epoch);
+        std::printf(
+            "RESULT bench=gpu_rnn_%s model=%s nodes=%d gpu_ms_per_epoch=%.4f "
+            "cpu_ms_per_epoch=%.4f speedup=%.1f\n",
+            rnn_impl_name(impl), v.label, nodes, epoch * 1e3, cpu_epoch * 1e3, cpu_epoch / epoch);
         std::fflush(stdout);
       }
     }

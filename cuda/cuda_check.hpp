@@ -20,8 +20,9 @@ inline void cuda_check(cudaError_t e, const char* expr, const char* file, int li
                     cudaGetErrorString(e) + ") in " + expr + " at " + file + ":" +
                     std::to_string(line);
   if (e == cudaErrorMemoryAllocation)
-    msg += ". The device ran out of memory: lower --gpu-node-chunk (nodes trained per launch; "
-           "by default chunks are sized from the free device memory) or use --device cpu.";
+    msg +=
+        ". The device ran out of memory: lower --gpu-node-chunk (nodes trained per launch; "
+        "by default chunks are sized from the free device memory) or use --device cpu.";
   throw CudaError(msg);
 }
 

@@ -82,7 +82,7 @@ TEST(Cli, BadInputsFailWithFileAndNoOutput) {
         << "this is not ionex at all\n";
   }
   Result r = run_tecscan("ingest --ionex " + bad.string() +
-                     " --event 2017-01-01T12:00:00Z,35,45 --out " + (d / "c.h5").string());
+                         " --event 2017-01-01T12:00:00Z,35,45 --out " + (d / "c.h5").string());
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("broken.17i"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(d / "c.h5"));
@@ -97,7 +97,7 @@ TEST(Cli, BadInputsFailWithFileAndNoOutput) {
   fs::path cfg = d / "typo.toml";
   std::ofstream(cfg) << "[train]\nepoch = 3\n";
   r = run_tecscan("scan --cube " + (d / "none.h5").string() + " --config " + cfg.string() +
-              " --out " + (d / "run").string());
+                  " --out " + (d / "run").string());
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("train.epoch"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(d / "run" / "summary.json"));
@@ -109,15 +109,15 @@ TEST(Cli, IngestAndScanTheBundledElSalvadorEvent) {
   Result r = run_tecscan("ingest " + kElSalvador + " --out " + (d / "cube.h5").string());
   ASSERT_EQ(r.status, 0) << r.output;
   tecscan::Cube cube = tecscan::read_cube((d / "cube.h5").string());
-  EXPECT_EQ(cube.nnode(), 83u);  // 5 x 2.5 deg nodes within 2000 km of 13.049N 88.660W
+  EXPECT_EQ(cube.nnode(), 83u);   // 5 x 2.5 deg nodes within 2000 km of 13.049N 88.660W
   EXPECT_EQ(cube.ntime(), 660u);  // 55 days x 12 maps, clipped to the data
   EXPECT_EQ(cube.event.id, "usp000a7m5");
   // Dst does not cover January 2001: the cube says so with NaN, never a number.
   EXPECT_TRUE(std::isnan(cube.indices[static_cast<int>(tecscan::IndexKind::kDst)].back()));
 
   r = run_tecscan("scan --cube " + (d / "cube.h5").string() +
-              " --models mlp,median-iqr --epochs 2 --device cpu --threads 2 --quiet --out " +
-              (d / "run").string());
+                  " --models mlp,median-iqr --epochs 2 --device cpu --threads 2 --quiet --out " +
+                  (d / "run").string());
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* f : {"scan.h5", "anomalies.csv", "summary.json", "config.used.toml"})
     EXPECT_TRUE(fs::exists(d / "run" / f)) << f;
@@ -136,7 +136,7 @@ TEST(Cli, DeviceCudaWithoutAGpuSaysWhy) {
   if (std::getenv("TECSCAN_HAVE_GPU")) GTEST_SKIP() << "a GPU is present: nothing to refuse";
   fs::path d = temp_dir("nogpu");
   Result r = run_tecscan("scan " + kElSalvador + " --models mlp --epochs 1 --device cuda --out " +
-                     (d / "run").string());
+                         (d / "run").string());
   if (r.status == 0) GTEST_SKIP() << "a CUDA device is visible here; the refusal is untestable";
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("--device cuda"), std::string::npos) << r.output;

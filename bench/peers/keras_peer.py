@@ -59,6 +59,7 @@ def shape_inputs(model, x):
 def main():
     args = common.parse_common(argparse.ArgumentParser(description=__doc__)).parse_args()
     import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")  # per-node models retrace by design: that is the cost
     if args.threads > 0:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
@@ -85,7 +86,7 @@ def main():
                 win.denormalise_into(predicted[n], pred)
                 samples += win.y_train.size
         results.add(model, predicted, watch.seconds, samples)
-    results.write(args.out)
+        results.write(args.out)  # after every model: a time-boxed run keeps what it finished
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ struct CatalogFilter {
 };
 // Stable order: origin time ascending, then id (the order `--event-index` refers to).
 std::vector<Event> select_events(const std::vector<Event>& all, const CatalogFilter& f);
-const Event& find_event(const std::vector<Event>& all, const std::string& id, const std::string& file);
+const Event& find_event(const std::vector<Event>& all, const std::string& id,
+                        const std::string& file);
 
 // "time,lat,lon[,mag[,depth]]", e.g. "2001-01-13T17:33:32Z,13.049,-88.660,7.7".
 Event parse_event_spec(const std::string& spec);

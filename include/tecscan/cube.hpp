@@ -14,9 +14,9 @@ struct Cube {
   Event event;
   double radius_km = 2000;
   std::vector<double> node_lat, node_lon, node_distance_km;
-  std::vector<TimeS> time;       // regular axis
-  std::vector<float> tec;        // [node][time], TECU, NaN = missing
-  std::vector<float> rms;        // same, or empty
+  std::vector<TimeS> time;  // regular axis
+  std::vector<float> tec;   // [node][time], TECU, NaN = missing
+  std::vector<float> rms;   // same, or empty
   // Index values at each epoch (index_at), NaN = missing: kp, ap, ap_daily, dst, f107, f107_obs.
   std::vector<float> indices[kNumIndexKinds];
   std::vector<std::string> sources;  // every input file

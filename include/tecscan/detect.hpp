@@ -19,10 +19,11 @@ enum class DtecScope {
 
 struct DtecOutput {
   size_t nnode = 0, ntime = 0, ngroup = 0;  // ngroup = 1 (whole series) or 24 (per UTC hour)
-  std::vector<float> delta;      // [node][time] observed - predicted, TECU (NaN when either is)
-  std::vector<float> dtec;       // [node][time] (delta - median) / IQR; NaN when delta is NaN or IQR == 0
-  std::vector<double> median;    // [node][group]
-  std::vector<double> iqr;       // [node][group]
+  std::vector<float> delta;  // [node][time] observed - predicted, TECU (NaN when either is)
+  std::vector<float>
+      dtec;  // [node][time] (delta - median) / IQR; NaN when delta is NaN or IQR == 0
+  std::vector<double> median;  // [node][group]
+  std::vector<double> iqr;     // [node][group]
 };
 
 // observed/predicted: [node][time]; time: [ntime] (for the UTC hour of each epoch).

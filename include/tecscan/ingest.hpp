@@ -12,11 +12,11 @@ struct IngestOptions {
   std::vector<std::string> indices;  // index files; earlier ones take precedence
   std::string catalog;               // ComCat CSV (with event_id)
   std::string event_id;
-  std::string event_spec;            // or "time,lat,lon[,mag[,depth]]"
+  std::string event_spec;  // or "time,lat,lon[,mag[,depth]]"
   double radius_km = 2000;
-  bool dobrovolsky = false;          // radius = 10^(0.43 M) km instead
+  bool dobrovolsky = false;  // radius = 10^(0.43 M) km instead
   double days_before = 60, days_after = 7;
-  bool verbose = true;               // report gaps and coverage on stderr
+  bool verbose = true;  // report gaps and coverage on stderr
 };
 
 // The event from a catalogue id or an explicit spec (exactly one must be given).

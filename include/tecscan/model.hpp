@@ -11,7 +11,7 @@ namespace tecscan {
 enum class ModelKind { kMlp = 0, kCnn = 1, kRnn = 2, kGru = 3, kLstm = 4, kCnnLstm = 5 };
 constexpr int kNumModels = 6;
 
-const char* model_name(ModelKind k);           // "mlp", "cnn", "rnn", "gru", "lstm", "cnn-lstm"
+const char* model_name(ModelKind k);             // "mlp", "cnn", "rnn", "gru", "lstm", "cnn-lstm"
 ModelKind parse_model(const std::string& name);  // throws InputError listing the valid names
 std::vector<ModelKind> all_models();
 
@@ -21,20 +21,20 @@ Activation parse_activation(const std::string& name);
 
 // Architecture sizes (configs/default.toml [model]). Defaults = the paper's Table 1.
 struct ModelConfig {
-  int window = 4;            // previous values per prediction (CNN-LSTM uses subseq * window)
-  int mlp_hidden = 100;      // MLP: Dense(h) ReLU -> Dense(h) ReLU -> Dense(1)
-  int cnn_filters = 100;     // CNN: Conv1D(f, k) ReLU -> Conv1D(f, k) ReLU -> MaxPool(p) -> Dense(1)
+  int window = 4;         // previous values per prediction (CNN-LSTM uses subseq * window)
+  int mlp_hidden = 100;   // MLP: Dense(h) ReLU -> Dense(h) ReLU -> Dense(1)
+  int cnn_filters = 100;  // CNN: Conv1D(f, k) ReLU -> Conv1D(f, k) ReLU -> MaxPool(p) -> Dense(1)
   int cnn_kernel = 2;
   int cnn_pool = 2;
-  int rnn_units = 100;       // SimpleRNN(u, tanh) -> Dense(1)
-  int gru_units = 100;       // GRU(u, tanh), Keras 2 default reset_after=true -> Dense(1)
+  int rnn_units = 100;  // SimpleRNN(u, tanh) -> Dense(1)
+  int gru_units = 100;  // GRU(u, tanh), Keras 2 default reset_after=true -> Dense(1)
   bool gru_reset_after = true;
-  int lstm_units = 200;      // LSTM(u, cell activation) -> Dense(d) -> Dense(1)
+  int lstm_units = 200;  // LSTM(u, cell activation) -> Dense(d) -> Dense(1)
   int lstm_dense = 100;
-  Activation lstm_activation = Activation::kSigmoid;   // the paper says sigmoid
-  int cnnlstm_subseq = 2;    // CNN-LSTM: TimeDistributed(CNN) over subseq blocks of `window`
+  Activation lstm_activation = Activation::kSigmoid;  // the paper says sigmoid
+  int cnnlstm_subseq = 2;  // CNN-LSTM: TimeDistributed(CNN) over subseq blocks of `window`
   int cnnlstm_units = 100;
-  Activation cnnlstm_activation = Activation::kRelu;   // the paper says ReLU
+  Activation cnnlstm_activation = Activation::kRelu;  // the paper says ReLU
 };
 
 // Values per prediction: window, or cnnlstm_subseq * window for the CNN-LSTM.
@@ -61,7 +61,8 @@ int64_t parameter_count(ModelKind k, const ModelConfig& c);
 // Keras-default initialisation, deterministic in (seed, node, model): Glorot-uniform kernels,
 // orthogonal recurrent kernels (QR of a Gaussian matrix, sign-fixed), zero biases, LSTM
 // forget-gate bias 1. Uses tecscan/rng.hpp so any backend reproduces it from the same key.
-void init_parameters(ModelKind k, const ModelConfig& c, uint64_t seed, uint64_t node, float* params);
+void init_parameters(ModelKind k, const ModelConfig& c, uint64_t seed, uint64_t node,
+                     float* params);
 
 // Multiply-adds of one forward pass for one sample (FLOPs = 2x); backward counted as 2x forward.
 double forward_flops_per_sample(ModelKind k, const ModelConfig& c);

@@ -14,7 +14,8 @@ struct Region {
 };
 
 // Every node within radius_km (great circle, inclusive) of (lat, lon), ordered by latitude
-// (north to south) then longitude: the grid's own order. Works across the dateline and at the poles.
+// (north to south) then longitude: the grid's own order. Works across the dateline and at the
+// poles.
 Region select_region(const IonexGrid& grid, double lat, double lon, double radius_km);
 
 // Dobrovolsky preparation radius 10^(0.43 M) km.

@@ -20,7 +20,9 @@ TECSCAN_HD inline uint64_t rng_key(uint64_t seed, uint64_t node, uint64_t model,
 }
 
 // The i-th 64-bit draw of a stream.
-TECSCAN_HD inline uint64_t rng_u64(uint64_t key, uint64_t i) { return splitmix64(key ^ splitmix64(i)); }
+TECSCAN_HD inline uint64_t rng_u64(uint64_t key, uint64_t i) {
+  return splitmix64(key ^ splitmix64(i));
+}
 
 // Uniform in [0, 1) with 24 random bits (exact in float).
 TECSCAN_HD inline float rng_uniform01(uint64_t key, uint64_t i) {

@@ -1,6 +1,6 @@
 // Robust statistics for DTEC. Quantiles by linear interpolation between order statistics
-// (Hyndman & Fan type 7, numpy's default): q(p) = x[floor(h)] + (h - floor(h)) (x[floor(h)+1] - x[floor(h)]),
-// h = (n - 1) p, on the sorted finite values.
+// (Hyndman & Fan type 7, numpy's default): q(p) = x[floor(h)] + (h - floor(h)) (x[floor(h)+1] -
+// x[floor(h)]), h = (n - 1) p, on the sorted finite values.
 #pragma once
 #include <cstddef>
 

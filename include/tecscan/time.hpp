@@ -18,8 +18,8 @@ int day_of_year(TimeS t);
 // "2001-01-13T17:33:32.130Z", "2001-01-13 17:33:32", "2001-01-13T17:33", "2001-01-13".
 // Throws InputError naming `what` on anything else.
 TimeS parse_iso_time(const std::string& text, const std::string& what = "time");
-std::string format_iso(TimeS t);       // 2001-01-13T17:33:32Z
-std::string format_date(TimeS t);      // 2001-01-13
-double hours_since_epoch(TimeS t);     // CF time value
+std::string format_iso(TimeS t);    // 2001-01-13T17:33:32Z
+std::string format_date(TimeS t);   // 2001-01-13
+double hours_since_epoch(TimeS t);  // CF time value
 
 }  // namespace tecscan

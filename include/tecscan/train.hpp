@@ -35,7 +35,7 @@ struct TrainResult {
   std::vector<float> predicted;   // [ntime] TECU; NaN where no prediction
   std::vector<float> epoch_loss;  // mean MSE (normalised units) per epoch, as Keras prints it
   double train_rmse = 0, test_rmse = 0;  // TECU, over finite targets of each part
-  std::vector<float> params;      // trained parameters
+  std::vector<float> params;             // trained parameters
 };
 
 // Trains one model for one node (node = its index in the cube, which keys the RNG streams):

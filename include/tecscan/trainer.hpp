@@ -15,11 +15,11 @@ namespace tecscan {
 struct ModelRun {
   ModelKind kind = ModelKind::kMlp;
   size_t nnode = 0, ntime = 0;
-  std::vector<float> predicted;   // [node][time] TECU, NaN where no prediction
-  std::vector<float> epoch_loss;  // [node][epoch] mean MSE in normalised units
+  std::vector<float> predicted;               // [node][time] TECU, NaN where no prediction
+  std::vector<float> epoch_loss;              // [node][epoch] mean MSE in normalised units
   std::vector<double> train_rmse, test_rmse;  // [node] TECU
-  double train_seconds = 0;       // wall time of training + prediction, all nodes
-  std::string device;             // "cpu (N threads)" or the GPU's name
+  double train_seconds = 0;                   // wall time of training + prediction, all nodes
+  std::string device;                         // "cpu (N threads)" or the GPU's name
 };
 
 class Trainer {

@@ -27,10 +27,10 @@ Command add_ingest(CLI::App& app) {
             write_cube(*out, cube);
             long missing = 0;
             for (float v : cube.tec) missing += v != v;
-            std::fprintf(stderr, "wrote %s: %zu nodes x %zu epochs (%s .. %s), %ld missing values\n",
-                         out->c_str(), cube.nnode(), cube.ntime(),
-                         format_iso(cube.time.front()).c_str(),
-                         format_iso(cube.time.back()).c_str(), missing);
+            std::fprintf(
+                stderr, "wrote %s: %zu nodes x %zu epochs (%s .. %s), %ld missing values\n",
+                out->c_str(), cube.nnode(), cube.ntime(), format_iso(cube.time.front()).c_str(),
+                format_iso(cube.time.back()).c_str(), missing);
             return 0;
           }};
 }

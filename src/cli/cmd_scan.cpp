@@ -34,8 +34,9 @@ std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& 
 #ifdef TECSCAN_HAVE_CUDA
   int ngpu = cuda_device_count();
   if (device == "cuda" && ngpu == 0)
-    throw InputError("--device cuda: no usable CUDA device (driver missing or no GPU visible); "
-                     "use --device cpu or auto");
+    throw InputError(
+        "--device cuda: no usable CUDA device (driver missing or no GPU visible); "
+        "use --device cpu or auto");
   if (device == "auto" && ngpu == 0)
     std::fprintf(stderr, "note: no CUDA device found, running on the CPU\n");
   if ((device == "cuda" || device == "auto") && ngpu > 0) {
@@ -48,8 +49,9 @@ std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& 
   }
 #else
   if (device == "cuda")
-    throw InputError("--device cuda: this tecscan was built without the CUDA backend (no nvcc at "
-                     "build time); rebuild with the CUDA Toolkit or use --device cpu");
+    throw InputError(
+        "--device cuda: this tecscan was built without the CUDA backend (no nvcc at "
+        "build time); rebuild with the CUDA Toolkit or use --device cpu");
   (void)rnn_impl;
   (void)gpu_node_chunk;
 #endif
@@ -74,8 +76,9 @@ Command add_scan(CLI::App& app) {
       "  tecscan scan --ionex data/ionex/jpl-2000-2001 --indices data/indices/SW-All.txt \\\n"
       "      --event 2001-01-13T17:33:32Z,13.049,-88.660,7.7 --set detect.scope=utc-hour "
       "--out runs/hourly");
-  cmd->add_option("--cube", a->cube, "regional cube from 'tecscan ingest' (or give the ingest "
-                                     "inputs below to build it on the fly)")
+  cmd->add_option("--cube", a->cube,
+                  "regional cube from 'tecscan ingest' (or give the ingest "
+                  "inputs below to build it on the fly)")
       ->group("Inputs");
   add_ingest_options(*cmd, a->ingest);
   cmd->add_option("--config", a->config,
@@ -119,14 +122,14 @@ Command add_scan(CLI::App& app) {
             if (a->epochs >= 0) ov.push_back("train.epochs=" + std::to_string(a->epochs));
             if (a->seed >= 0) ov.push_back("train.seed=" + std::to_string(a->seed));
             if (a->threads >= 0) ov.push_back("scan.threads=" + std::to_string(a->threads));
-            if (!a->device.empty())
-              ov.push_back("scan.device=" + a->device);
+            if (!a->device.empty()) ov.push_back("scan.device=" + a->device);
             apply_overrides(cfg, ov);
 
             bool have_ingest = !a->ingest.opt.ionex.empty();
             if (a->cube.empty() == !have_ingest)
-              throw InputError("give either --cube FILE or the ingest inputs (--ionex ...), "
-                               "not both");
+              throw InputError(
+                  "give either --cube FILE or the ingest inputs (--ionex ...), "
+                  "not both");
             Cube cube;
             ScanOptions opts;
             opts.quiet_progress = a->quiet;

@@ -7,7 +7,7 @@
 namespace tecscan::cli {
 
 struct Command {
-  CLI::App* app;            // the subcommand, to know whether it was chosen
+  CLI::App* app;             // the subcommand, to know whether it was chosen
   std::function<int()> run;  // exit status
 };
 
@@ -15,6 +15,5 @@ Command add_ingest(CLI::App& app);
 Command add_indices(CLI::App& app);
 Command add_catalog(CLI::App& app);
 Command add_scan(CLI::App& app);
-
 
 }  // namespace tecscan::cli

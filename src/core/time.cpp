@@ -37,7 +37,9 @@ TimeS time_from_doy(int year, int doy, int hour) {
   return (days_from_civil(year, 1, 1) + doy - 1) * kDay + hour * kHour;
 }
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+static int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 int day_of_year(TimeS t) {
   int64_t days = floor_div(t, kDay);
@@ -76,8 +78,12 @@ std::string format_iso(TimeS t) {
   return buf;
 }
 
-std::string format_date(TimeS t) { return format_iso(t).substr(0, 10); }
+std::string format_date(TimeS t) {
+  return format_iso(t).substr(0, 10);
+}
 
-double hours_since_epoch(TimeS t) { return static_cast<double>(t) / 3600.0; }
+double hours_since_epoch(TimeS t) {
+  return static_cast<double>(t) / 3600.0;
+}
 
 }  // namespace tecscan

@@ -1,9 +1,9 @@
 #include "tecscan/ingest.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <atomic>
 #include <future>
 #include <thread>
 
@@ -18,7 +18,8 @@ namespace tecscan {
 Event resolve_event(const IngestOptions& o) {
   bool by_id = !o.event_id.empty(), by_spec = !o.event_spec.empty();
   if (by_id == by_spec)
-    throw InputError("give exactly one of --catalog FILE --event-id ID, or --event TIME,LAT,LON[,MAG]");
+    throw InputError(
+        "give exactly one of --catalog FILE --event-id ID, or --event TIME,LAT,LON[,MAG]");
   if (by_spec) return parse_event_spec(o.event_spec);
   if (o.catalog.empty()) throw InputError("--event-id needs --catalog FILE (a USGS ComCat CSV)");
   return find_event(read_comcat(o.catalog), o.event_id, o.catalog);

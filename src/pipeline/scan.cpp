@@ -152,10 +152,10 @@ ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& tra
     auto ap = index_or_missing(cube, IndexKind::kApDaily);
     auto dst = index_or_missing(cube, IndexKind::kDst);
     // The chosen F10.7 (observed by default), the other one where the chosen one is missing.
-    auto f107 = index_or_missing(cube, config.quiet.f107_observed ? IndexKind::kF107Obs
-                                                                  : IndexKind::kF107);
-    auto f107_other = index_or_missing(cube, config.quiet.f107_observed ? IndexKind::kF107
-                                                                        : IndexKind::kF107Obs);
+    auto f107 =
+        index_or_missing(cube, config.quiet.f107_observed ? IndexKind::kF107Obs : IndexKind::kF107);
+    auto f107_other =
+        index_or_missing(cube, config.quiet.f107_observed ? IndexKind::kF107 : IndexKind::kF107Obs);
     for (size_t t = 0; t < nt; ++t)
       if (std::isnan(f107[t])) f107[t] = f107_other[t];
     result.quiet = quiet_mask(kp.data(), ap.data(), dst.data(), f107.data(), nt, config.quiet);
