@@ -33,6 +33,16 @@ struct Cube {
 //  root attributes event_id, event_time, event_lat, event_lon, event_magnitude, radius_km,
 //  source_files. Written to <path>.tmp.<pid> then renamed.
 void write_cube(const std::string& path, const Cube& cube);
+
+// The parts of that layout that every file describing a cube repeats (scan.h5 too):
+// /time, /node, /node_lat, /node_lon, /node_distance_km with their dimension scales, the
+// /indices group, and the event's root attributes. `title` goes into the root "title".
+class H5File;
+void write_cube_coordinates(H5File& f, const Cube& cube);
+void write_cube_indices(H5File& f, const Cube& cube);
+void write_event_attributes(H5File& f, const Cube& cube, const std::string& title);
+// "2017-11-12T18:18:17.180Z": the origin time with milliseconds when it has them.
+std::string event_time_text(const Event& e);
 Cube read_cube(const std::string& path);
 
 }  // namespace tecscan

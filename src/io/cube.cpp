@@ -30,16 +30,6 @@ constexpr IndexMeta kIndexMeta[kNumIndexKinds] = {
     {"10^-22 W m^-2 Hz^-1", "solar radio flux F10.7 (observed)"},
 };
 
-// "2017-11-12T18:18:17.180Z": the ISO time with milliseconds when the origin has them.
-std::string event_time_text(const Event& e) {
-  std::string iso = format_iso(e.time);
-  long ms = std::lround(e.time_frac * 1000.0);
-  if (ms <= 0 || ms >= 1000) return iso;
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03ld", ms);
-  return iso.substr(0, iso.size() - 1) + frac + "Z";
-}
-
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) out += (i ? "\n" : "") + lines[i];
@@ -74,11 +64,17 @@ void check_shapes(const std::string& path, const Cube& c) {
 
 }  // namespace
 
-void write_cube(const std::string& path, const Cube& cube) {
-  check_shapes(path, cube);
-  const size_t nn = cube.nnode(), nt = cube.ntime();
-  H5File f = H5File::create(path);
+std::string event_time_text(const Event& e) {
+  std::string iso = format_iso(e.time);
+  long ms = std::lround(e.time_frac * 1000.0);
+  if (ms <= 0 || ms >= 1000) return iso;
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03ld", ms);
+  return iso.substr(0, iso.size() - 1) + frac + "Z";
+}
 
+void write_cube_coordinates(H5File& f, const Cube& cube) {
+  const size_t nn = cube.nnode(), nt = cube.ntime();
   // Coordinates. /time and /node are dimension scales, so xarray sees tec(node, time).
   std::vector<double> hours(nt);
   for (size_t t = 0; t < nt; ++t) hours[t] = hours_since_epoch(cube.time[t]);
@@ -107,7 +103,47 @@ void write_cube(const std::string& path, const Cube& cube) {
            {"coordinates", node_coords}});
   for (const char* name : {"node_lat", "node_lon", "node_distance_km"})
     f.attach_scale(name, 0, "node");
+}
 
+void write_cube_indices(H5File& f, const Cube& cube) {
+  const size_t nt = cube.ntime();
+  f.create_group("indices");
+  for (int k = 0; k < kNumIndexKinds; ++k) {
+    if (cube.indices[k].empty()) continue;
+    const std::string name = std::string("indices/") + index_name(static_cast<IndexKind>(k));
+    f.write(name, cube.indices[k], {nt},
+            {{"units", kIndexMeta[k].units},
+             {"long_name", kIndexMeta[k].long_name},
+             {"_FillValue", kFloatFill}});
+    f.attach_scale(name, 0, "time");
+  }
+}
+
+void write_event_attributes(H5File& f, const Cube& cube, const std::string& title) {
+  const Event& e = cube.event;
+  f.set_attr("/", "Conventions", "CF-1.8");
+  f.set_attr("/", "title", title);
+  f.set_attr("/", "tecscan_version", TECSCAN_VERSION);
+  f.set_attr("/", "event_id", e.id);
+  f.set_attr("/", "event_time", event_time_text(e));
+  f.set_attr("/", "event_lat", e.lat);
+  f.set_attr("/", "event_lon", e.lon);
+  f.set_attr("/", "event_magnitude", e.mag);
+  f.set_attr("/", "event_depth_km", e.depth_km);
+  f.set_attr("/", "event_mag_type", e.mag_type);
+  f.set_attr("/", "event_place", e.place);
+  f.set_attr("/", "event_type", e.type);
+  f.set_attr("/", "radius_km", cube.radius_km);
+  f.set_attr("/", "source_files", join_lines(cube.sources));
+  f.set_attr("/", "missing_epochs", static_cast<int64_t>(cube.missing_epochs));
+}
+
+void write_cube(const std::string& path, const Cube& cube) {
+  check_shapes(path, cube);
+  const size_t nn = cube.nnode(), nt = cube.ntime();
+  H5File f = H5File::create(path);
+  write_cube_coordinates(f, cube);
+  const std::string node_coords = "node_lat node_lon";
   f.write("tec", cube.tec, {nn, nt},
           {{"units", "TECU"},
            {"long_name", "vertical total electron content"},
@@ -125,33 +161,8 @@ void write_cube(const std::string& path, const Cube& cube) {
     f.attach_scale("rms", 1, "time");
   }
 
-  f.create_group("indices");
-  for (int k = 0; k < kNumIndexKinds; ++k) {
-    if (cube.indices[k].empty()) continue;
-    const std::string name = std::string("indices/") + index_name(static_cast<IndexKind>(k));
-    f.write(name, cube.indices[k], {nt},
-            {{"units", kIndexMeta[k].units},
-             {"long_name", kIndexMeta[k].long_name},
-             {"_FillValue", kFloatFill}});
-    f.attach_scale(name, 0, "time");
-  }
-
-  const Event& e = cube.event;
-  f.set_attr("/", "Conventions", "CF-1.8");
-  f.set_attr("/", "title", "tecscan regional TEC cube");
-  f.set_attr("/", "tecscan_version", TECSCAN_VERSION);
-  f.set_attr("/", "event_id", e.id);
-  f.set_attr("/", "event_time", event_time_text(e));
-  f.set_attr("/", "event_lat", e.lat);
-  f.set_attr("/", "event_lon", e.lon);
-  f.set_attr("/", "event_magnitude", e.mag);
-  f.set_attr("/", "event_depth_km", e.depth_km);
-  f.set_attr("/", "event_mag_type", e.mag_type);
-  f.set_attr("/", "event_place", e.place);
-  f.set_attr("/", "event_type", e.type);
-  f.set_attr("/", "radius_km", cube.radius_km);
-  f.set_attr("/", "source_files", join_lines(cube.sources));
-  f.set_attr("/", "missing_epochs", static_cast<int64_t>(cube.missing_epochs));
+  write_cube_indices(f, cube);
+  write_event_attributes(f, cube, "tecscan regional TEC cube");
   f.commit();
 }
 

@@ -21,7 +21,6 @@ namespace tecscan {
 namespace {
 
 using Json = nlohmann::ordered_json;
-constexpr const char* kTimeUnits = "hours since 1970-01-01 00:00:00";
 constexpr const char* kNodeCoords = "node_lat node_lon";
 const float kFloatFill = std::numeric_limits<float>::quiet_NaN();
 
@@ -147,16 +146,6 @@ double event_time_s(const Event& e) {
   return static_cast<double>(e.time) + e.time_frac;
 }
 
-// "2017-11-12T18:18:17.180Z": the origin time with milliseconds when it has them (as the cube).
-std::string event_time_text(const Event& e) {
-  std::string iso = format_iso(e.time);
-  const long ms = std::lround(e.time_frac * 1000.0);
-  if (ms <= 0 || ms >= 1000) return iso;
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03ld", ms);
-  return iso.substr(0, iso.size() - 1) + frac + "Z";
-}
-
 double hour_of_day(TimeS t) {
   TimeS s = t % kDay;
   if (s < 0) s += kDay;
@@ -170,20 +159,6 @@ double local_time_h(TimeS t, double lon) {
 }
 
 // ---- scan.h5 -----------------------------------------------------------------------------------
-
-struct IndexMeta {
-  const char* units;
-  const char* long_name;
-};
-// The cube's metadata of /indices/* (src/io/cube.cpp), in IndexKind order.
-constexpr IndexMeta kIndexMeta[kNumIndexKinds] = {
-    {"1", "planetary K index Kp (3-hourly)"},
-    {"nT", "planetary equivalent amplitude ap (3-hourly)"},
-    {"nT", "daily planetary amplitude Ap"},
-    {"nT", "disturbance storm time index Dst (hourly)"},
-    {"10^-22 W m^-2 Hz^-1", "solar radio flux F10.7 (adjusted to 1 AU)"},
-    {"10^-22 W m^-2 Hz^-1", "solar radio flux F10.7 (observed)"},
-};
 
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string out;
@@ -201,52 +176,8 @@ void write_node_time(H5File& f, const std::string& name, const std::vector<T>& d
   f.attach_scale(name, 1, "time");
 }
 
-void write_coordinates(H5File& f, const Cube& cube) {
-  const size_t nn = cube.nnode(), nt = cube.ntime();
-  std::vector<double> hours(nt);
-  for (size_t t = 0; t < nt; ++t) hours[t] = hours_since_epoch(cube.time[t]);
-  f.write("time", hours, {nt},
-          {{"units", kTimeUnits},
-           {"calendar", "standard"},
-           {"standard_name", "time"},
-           {"long_name", "epoch of the ionosphere map (UTC)"},
-           {"axis", "T"}});
-  f.make_scale("time", "time");
-  std::vector<float> node_number(nn);
-  for (size_t n = 0; n < nn; ++n) node_number[n] = static_cast<float>(n);
-  f.write("node", node_number, {nn}, {{"long_name", "region node number (grid order)"}});
-  f.make_scale("node", "node");
-  f.write(
-      "node_lat", cube.node_lat, {nn},
-      {{"units", "degrees_north"}, {"standard_name", "latitude"}, {"long_name", "node latitude"}});
-  f.write(
-      "node_lon", cube.node_lon, {nn},
-      {{"units", "degrees_east"}, {"standard_name", "longitude"}, {"long_name", "node longitude"}});
-  f.write("node_distance_km", cube.node_distance_km, {nn},
-          {{"units", "km"},
-           {"long_name", "great-circle distance from the epicentre"},
-           {"coordinates", kNodeCoords}});
-  for (const char* name : {"node_lat", "node_lon", "node_distance_km"})
-    f.attach_scale(name, 0, "node");
-}
-
 void write_root_attributes(H5File& f, const Cube& cube, const ScanConfig& config) {
-  const Event& e = cube.event;
-  f.set_attr("/", "Conventions", "CF-1.8");
-  f.set_attr("/", "title", "tecscan anomaly scan");
-  f.set_attr("/", "tecscan_version", TECSCAN_VERSION);
-  f.set_attr("/", "event_id", e.id);
-  f.set_attr("/", "event_time", event_time_text(e));
-  f.set_attr("/", "event_lat", e.lat);
-  f.set_attr("/", "event_lon", e.lon);
-  f.set_attr("/", "event_magnitude", e.mag);
-  f.set_attr("/", "event_depth_km", e.depth_km);
-  f.set_attr("/", "event_mag_type", e.mag_type);
-  f.set_attr("/", "event_place", e.place);
-  f.set_attr("/", "event_type", e.type);
-  f.set_attr("/", "radius_km", cube.radius_km);
-  f.set_attr("/", "source_files", join_lines(cube.sources));
-  f.set_attr("/", "missing_epochs", static_cast<int64_t>(cube.missing_epochs));
+  write_event_attributes(f, cube, "tecscan anomaly scan");
   f.set_attr("/", "detectors", join_lines(config.scan.models));
   f.set_attr("/", "config", config_to_toml(config));
 }
@@ -322,7 +253,7 @@ void write_scan_h5(const std::string& path, const Cube& cube, const ScanConfig& 
                    const ScanResult& r) {
   const size_t nn = r.nnode, nt = r.ntime;
   H5File f = H5File::create(path);
-  write_coordinates(f, cube);
+  write_cube_coordinates(f, cube);
   // The DTEC statistics' group axis: 0 for the whole series, else the UTC hour of day.
   const size_t ngroup = config.detect.scope == DtecScope::kPerUtcHour ? 24 : 1;
   std::vector<int32_t> groups(ngroup);
@@ -351,16 +282,7 @@ void write_scan_h5(const std::string& path, const Cube& cube, const ScanConfig& 
   write_node_time(f, "consensus", r.consensus, nn, nt,
                   {{"units", "1"}, {"long_name", "number of detectors flagging an anomaly"}});
 
-  f.create_group("indices");
-  for (int k = 0; k < kNumIndexKinds; ++k) {
-    if (cube.indices[k].empty()) continue;
-    const std::string name = std::string("indices/") + index_name(static_cast<IndexKind>(k));
-    f.write(name, cube.indices[k], {nt},
-            {{"units", kIndexMeta[k].units},
-             {"long_name", kIndexMeta[k].long_name},
-             {"_FillValue", kFloatFill}});
-    f.attach_scale(name, 0, "time");
-  }
+  write_cube_indices(f, cube);
   write_root_attributes(f, cube, config);
   f.commit();
 }
