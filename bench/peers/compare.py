@@ -1,6 +1,7 @@
 """Compare peers' predictions with a tecscan run and print one markdown table.
 
-  python compare.py --scan runs/x/scan.h5 --peer keras.h5 --peer torch.h5 [--md out.md]
+  python compare.py --scan runs/x/scan.h5 --peer keras.h5 --peer torch.h5 \
+      [--peer runs/x-seed43/scan.h5] [--md out.md]
 
 Per model and implementation: wall time for all nodes (peers on a node subset are
 extrapolated linearly, marked "ext."), training samples x epochs per second, the throughput
@@ -100,23 +101,36 @@ class Scan:
         return rmse(predicted[nodes, self.n_train:], self.observed[nodes, self.n_train:])
 
 
+def read_peer(path):
+    """(name, nodes run, {model: (predicted [node, time], timing)}) of a peer's .h5, or of
+    another tecscan run's scan.h5 (e.g. another --seed: the run-to-run spread of tecscan)."""
+    with h5py.File(path, "r") as f:
+        if "nodes" in f:
+            return (f.attrs["peer"], f["nodes"][...].astype(int),
+                    {m: (f["predicted"][m][...], dict(f["predicted"][m].attrs))
+                     for m in f["predicted"]})
+        other = Scan(path, 0)
+        timing = {m: {"seconds_all_nodes": other.seconds(m) or float("nan"),
+                      "epochs": other.epochs, "extrapolated": False} for m in other.predicted}
+        seed = other.summary["config"]["train"].get("seed")
+        return (f"tecscan seed {seed}", np.arange(other.observed.shape[0]),
+                {m: (other.predicted[m], timing[m]) for m in common.MODELS
+                 if m in other.predicted})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scan", required=True, help="tecscan run dir's scan.h5")
-    parser.add_argument("--peer", action="append", default=[], help="peer predictions .h5")
+    parser.add_argument("--peer", action="append", default=[],
+                        help="peer predictions .h5, or another tecscan run's scan.h5")
     parser.add_argument("--threshold", type=float, default=1.5)
     parser.add_argument("--title", default="tecscan vs peers")
     parser.add_argument("--md", help="also write the table to this markdown file")
     args = parser.parse_args()
 
     scan = Scan(args.scan, args.threshold)
-    peers = []
-    for path in args.peer:
-        with h5py.File(path, "r") as f:
-            peers.append((f.attrs["peer"], f["nodes"][...].astype(int),
-                          {m: (f["predicted"][m][...], dict(f["predicted"][m].attrs))
-                           for m in f["predicted"]}))
+    peers = [read_peer(path) for path in args.peer]
 
     lines = [f"## {args.title}", "",
              f"{scan.observed.shape[0]} nodes x {scan.observed.shape[1]} epochs, "

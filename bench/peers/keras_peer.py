@@ -70,7 +70,16 @@ def main():
     tec, _ = common.read_cube(args.cube)
     nodes = common.pick_nodes(tec.shape[0], args.nodes)
     results = common.Results(tec, nodes, "keras", args.epochs)
-    for model in args.models.split(","):
+    models = args.models.split(",")
+    # Untimed warm-up, as for PyTorch: TensorFlow's one-time start-up (thread pools, oneDNN,
+    # first tracing) is not a per-node cost. Building and tracing each node's model is, and is
+    # timed.
+    for model in models:
+        win = common.NodeWindows(tec[nodes[0]], common.input_length(model))
+        if win.y_train.size:
+            build(model, keras).fit(shape_inputs(model, win.x_train), win.y_train,
+                                    batch_size=common.BATCH, epochs=1, verbose=0)
+    for model in models:
         predicted = np.full(tec.shape, np.nan, np.float32)
         samples = 0
         with common.Stopwatch() as watch:

@@ -5,7 +5,9 @@
 #
 # Keras and PyTorch-per-node run NODES nodes and are extrapolated linearly to all nodes;
 # PyTorch-batched runs BATCHED_NODES nodes (0 = all). Every implementation gets THREADS
-# threads. Python packages go to a venv outside the repository ($PEERS_VENV, default
+# threads. A second tecscan run with --seed SEED2 (43) shows tecscan's own run-to-run spread,
+# the yardstick for the peers' agreement. REUSE=1 keeps outputs already in $WORK (to redo
+# only the missing steps and the table). Python packages go to a venv outside the repository ($PEERS_VENV, default
 # /tmp/peers-venv; PyPI only: its torch wheel is the CUDA build, used here on the CPU).
 # Work files in $WORK (default /tmp/peers-cpu); the table goes to bench/peers/results-cpu.md.
 set -euo pipefail
@@ -18,10 +20,14 @@ BATCHED_NODES=${BATCHED_NODES:-0}
 THREADS=${THREADS:-2}
 VENV=${PEERS_VENV:-/tmp/peers-venv}
 WORK=${WORK:-/tmp/peers-cpu}
+SEED2=${SEED2:-43}
+REUSE=${REUSE:-0}
 RESULTS=$HERE/results-cpu.md
 START=$(date +%s)
 note() { echo "[peers-cpu $(($(date +%s) - START))s] $*"; }
 mkdir -p "$WORK"
+# todo FILE: true when FILE must be (re)computed.
+todo() { [[ $REUSE != 1 || ! -e $1 ]]; }
 
 if [[ ! -x $VENV/bin/python ]]; then
   note "creating $VENV"
@@ -36,31 +42,35 @@ PY=$VENV/bin/python
   note "torch could not be installed: PyTorch peers skipped"
 
 note "cube"
-"$BUILD_DIR/tecscan" ingest \
+todo "$WORK/cube.h5" && "$BUILD_DIR/tecscan" ingest \
   --ionex "$ROOT/data/ionex/jpl-2000-2001" \
   --indices "$ROOT/data/indices/SW-All.txt" "$ROOT/data/indices/dst2000.txt" \
   --catalog "$ROOT/data/catalogs/comcat_m4.5_2000-10_2001-02.csv" --event-id usp000a7m5 \
   --days-before 60 --days-after 7 --out "$WORK/cube.h5" 2>"$WORK/ingest.log"
 
-note "tecscan scan --device cpu --threads $THREADS --epochs $EPOCHS"
-"$BUILD_DIR/tecscan" scan --cube "$WORK/cube.h5" --config "$ROOT/configs/demo.toml" \
-  --epochs "$EPOCHS" --device cpu --threads "$THREADS" --out "$WORK/scan" >"$WORK/scan.log" 2>&1
+note "tecscan scan --device cpu --threads $THREADS --epochs $EPOCHS (seed 42, then $SEED2)"
+todo "$WORK/scan/summary.json" && "$BUILD_DIR/tecscan" scan --cube "$WORK/cube.h5" \
+  --config "$ROOT/configs/demo.toml" --epochs "$EPOCHS" --device cpu --threads "$THREADS" \
+  --seed 42 --out "$WORK/scan" >"$WORK/scan.log" 2>&1
+todo "$WORK/scan-seed$SEED2/summary.json" && "$BUILD_DIR/tecscan" scan --cube "$WORK/cube.h5" \
+  --config "$ROOT/configs/demo.toml" --epochs "$EPOCHS" --device cpu --threads "$THREADS" \
+  --seed "$SEED2" --out "$WORK/scan-seed$SEED2" >"$WORK/scan-seed$SEED2.log" 2>&1
 
-PEERS=()
+PEERS=(--peer "$WORK/scan-seed$SEED2/scan.h5")
 COMMON=(--cube "$WORK/cube.h5" --epochs "$EPOCHS" --threads "$THREADS")
 if "$PY" -c "import keras, tensorflow" 2>/dev/null; then
   note "keras: $NODES nodes"
-  "$PY" "$HERE/keras_peer.py" "${COMMON[@]}" --nodes "$NODES" --out "$WORK/keras.h5" 2>&1 |
+  todo "$WORK/keras.h5" && "$PY" "$HERE/keras_peer.py" "${COMMON[@]}" --nodes "$NODES" --out "$WORK/keras.h5" 2>&1 |
     tee "$WORK/keras.log" | grep -v -i warning || true
   [[ -f $WORK/keras.h5 ]] && PEERS+=(--peer "$WORK/keras.h5")
 fi
 if "$PY" -c "import torch" 2>/dev/null; then
   note "torch per node: $NODES nodes"
-  "$PY" "$HERE/torch_peer.py" "${COMMON[@]}" --nodes "$NODES" --mode pernode --device cpu \
+  todo "$WORK/torch-pernode.h5" && "$PY" "$HERE/torch_peer.py" "${COMMON[@]}" --nodes "$NODES" --mode pernode --device cpu \
     --out "$WORK/torch-pernode.h5" 2>&1 | tee "$WORK/torch-pernode.log"
   PEERS+=(--peer "$WORK/torch-pernode.h5")
   note "torch batched: ${BATCHED_NODES/#0/all} nodes"
-  "$PY" "$HERE/torch_peer.py" "${COMMON[@]}" --nodes "$BATCHED_NODES" --mode batched \
+  todo "$WORK/torch-batched.h5" && "$PY" "$HERE/torch_peer.py" "${COMMON[@]}" --nodes "$BATCHED_NODES" --mode batched \
     --device cpu --out "$WORK/torch-batched.h5" 2>&1 | tee "$WORK/torch-batched.log"
   PEERS+=(--peer "$WORK/torch-batched.h5")
 fi
@@ -73,8 +83,8 @@ note "compare"
     cut -d: -f2 | sed 's/^ *//')), $THREADS threads each, $EPOCHS epochs, peers on $NODES" \
     "nodes extrapolated linearly (\"ext.\"), torch batched on ${BATCHED_NODES/#0/all} nodes." \
     "Versions: $("$PY" -c 'import importlib.metadata as m
-print(", ".join(p + " " + m.version(p) for p in ("tensorflow-cpu", "keras", "torch")
-      if any(d.metadata["Name"] == p for d in m.distributions())))')." \
+print(", ".join(d.metadata["Name"] + " " + d.version for d in m.distributions()
+      if d.metadata["Name"].lower() in ("tensorflow-cpu", "tensorflow_cpu", "keras", "torch")))')." \
     "The machine is shared: wall times include other users' load."
   echo
 } >"$RESULTS"

@@ -5,7 +5,8 @@
 #
 # Uses the python3 on PATH (torch + h5py + numpy; nothing is installed). tecscan runs all
 # nodes on cuda; torch per node runs NODES nodes (extrapolated linearly), torch batched all
-# nodes; same EPOCHS (20). Logs and files in ${OUT:-/tmp}/peers-gpu; the table is printed last
+# nodes; same EPOCHS (20). A second tecscan run with --seed SEED2 (43) shows tecscan's own
+# run-to-run spread, the yardstick for the peers' agreement. Logs and files in ${OUT:-/tmp}/peers-gpu; the table is printed last
 # and saved as results-gpu.md there. Every step is time-boxed: the whole run stays < 4 min.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,6 +15,7 @@ BIN=${1:-$ROOT/build}
 EPOCHS=${EPOCHS:-20}
 NODES=${NODES:-4}
 PY=${PYTHON:-python3}
+SEED2=${SEED2:-43}
 DEVICE=${DEVICE:-cuda}  # DEVICE=cpu: a dry run of this script on a machine without a GPU
 WORK=${OUT:-/tmp}/peers-gpu
 RESULTS=$WORK/results-gpu.md
@@ -33,25 +35,28 @@ step() {
 note "tecscan $BIN/tecscan, python $($PY -c 'import torch; print(torch.__version__)' 2>&1)"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 |
   tee -a "$WORK/run.log"
-step 30 ingest.log "$BIN/tecscan" ingest \
+step 20 ingest.log "$BIN/tecscan" ingest \
   --ionex "$ROOT/data/ionex/jpl-2000-2001" \
   --indices "$ROOT/data/indices/SW-All.txt" "$ROOT/data/indices/dst2000.txt" \
   --catalog "$ROOT/data/catalogs/comcat_m4.5_2000-10_2001-02.csv" --event-id usp000a7m5 \
   --days-before 60 --days-after 7 --out "$WORK/cube.h5" || exit 2
 
-note "tecscan scan --device $DEVICE --epochs $EPOCHS"
-step 75 scan.log "$BIN/tecscan" scan --cube "$WORK/cube.h5" --config "$ROOT/configs/demo.toml" \
-  --epochs "$EPOCHS" --device "$DEVICE" --out "$WORK/scan" || exit 3
+note "tecscan scan --device $DEVICE --epochs $EPOCHS (seed 42, then $SEED2)"
+step 50 scan.log "$BIN/tecscan" scan --cube "$WORK/cube.h5" --config "$ROOT/configs/demo.toml" \
+  --epochs "$EPOCHS" --device "$DEVICE" --seed 42 --out "$WORK/scan" || exit 3
 tail -12 "$WORK/scan.log"
-
 PEERS=()
+step 40 scan-seed$SEED2.log "$BIN/tecscan" scan --cube "$WORK/cube.h5" \
+  --config "$ROOT/configs/demo.toml" --epochs "$EPOCHS" --device "$DEVICE" --seed "$SEED2" \
+  --out "$WORK/scan-seed$SEED2" && PEERS+=(--peer "$WORK/scan-seed$SEED2/scan.h5")
+
 note "torch batched on $DEVICE: all nodes"
-step 60 torch-batched.log "$PY" "$HERE/torch_peer.py" --cube "$WORK/cube.h5" \
+step 50 torch-batched.log env -u LD_LIBRARY_PATH "$PY" "$HERE/torch_peer.py" --cube "$WORK/cube.h5" \
   --epochs "$EPOCHS" --mode batched --device "$DEVICE" --out "$WORK/torch-batched.h5"
 [[ -f $WORK/torch-batched.h5 ]] && PEERS+=(--peer "$WORK/torch-batched.h5")
 cat "$WORK/torch-batched.log"
 note "torch per node on $DEVICE: $NODES nodes"
-step 75 torch-pernode.log "$PY" "$HERE/torch_peer.py" --cube "$WORK/cube.h5" \
+step 60 torch-pernode.log env -u LD_LIBRARY_PATH "$PY" "$HERE/torch_peer.py" --cube "$WORK/cube.h5" \
   --epochs "$EPOCHS" --nodes "$NODES" --mode pernode --device "$DEVICE" \
   --out "$WORK/torch-pernode.h5"
 [[ -f $WORK/torch-pernode.h5 ]] && PEERS+=(--peer "$WORK/torch-pernode.h5")
@@ -66,7 +71,7 @@ note "compare"
     "(\"ext.\"), torch batched and tecscan on all nodes."
   echo
 } >"$RESULTS"
-step 20 compare.log "$PY" "$HERE/compare.py" --scan "$WORK/scan/scan.h5" "${PEERS[@]}" \
+step 15 compare.log env -u LD_LIBRARY_PATH "$PY" "$HERE/compare.py" --scan "$WORK/scan/scan.h5" "${PEERS[@]}" \
   --md "$RESULTS" --title "El Salvador 2001 (usp000a7m5), GPU"
 note "done in $(($(date +%s) - START)) s; files in $WORK"
 cat "$RESULTS"

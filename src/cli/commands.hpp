@@ -15,5 +15,6 @@ Command add_ingest(CLI::App& app);
 Command add_indices(CLI::App& app);
 Command add_catalog(CLI::App& app);
 Command add_scan(CLI::App& app);
+Command add_plot(CLI::App& app);
 
 }  // namespace tecscan::cli

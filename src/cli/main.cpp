@@ -16,13 +16,14 @@ int main(int argc, char** argv) {
       "                  --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv \\\n"
       "                  --event-id usp000a7m5 --out cube.h5\n"
       "  tecscan scan    --cube cube.h5 --config configs/default.toml --out runs/elsalvador\n"
+      "  tecscan plot    runs/elsalvador          (maps, paper-style figures, report.html)\n"
       "Run 'tecscan <command> --help' for each command's options.",
       "tecscan"};
   app.set_version_flag("--version", std::string("tecscan ") + TECSCAN_VERSION);
   app.require_subcommand(1);
   std::vector<tecscan::cli::Command> commands = {
       tecscan::cli::add_catalog(app), tecscan::cli::add_indices(app), tecscan::cli::add_ingest(app),
-      tecscan::cli::add_scan(app)};
+      tecscan::cli::add_scan(app), tecscan::cli::add_plot(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

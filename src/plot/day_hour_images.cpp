@@ -45,8 +45,8 @@ std::vector<std::string> plot_day_hour_images(const FigureContext& ctx) {
     pred.value.push_back(p);
     delta.value.push_back(x - p);
     dtec.value.push_back(d);
-    flag.value.push_back(!std::isfinite(d) ? NAN
-                         : det.anomaly[base + t] ? 2
+    flag.value.push_back(!std::isfinite(d)          ? NAN
+                         : det.anomaly[base + t]    ? 2
                          : std::fabs(d) > threshold ? 1
                                                     : 0);
     if (day[t] < day_lo || day[t] > day_hi) continue;
@@ -66,24 +66,26 @@ std::vector<std::string> plot_day_hour_images(const FigureContext& ctx) {
       "flags.cpt", "0 235/235/235 ; none\n1 255/170/60 ; not quiet\n2 215/25/28 ; anomaly\n");
   const double step = run.step_hours;
   const double y0 = std::fmod(std::fmod(hour[0], step) + step, step) - step / 2;
-  const std::string region = "-R" + std::to_string(day_lo) + "/" + std::to_string(day_hi + 1) +
-                             "/" + fmt(y0) + "/" + fmt(y0 + 24);
-  const double event_x = static_cast<double>(run.event_time - event_day_start) / kDay;
-  const double event_hour = event_x * 24;
+  // Cell of day d centred on x = d, so each column sits over its day's annotation.
+  const std::string region =
+      "-R" + fmt(day_lo - 0.5, 1) + "/" + fmt(day_hi + 0.5, 1) + "/" + fmt(y0) + "/" + fmt(y0 + 24);
+  const double event_hour = static_cast<double>(run.event_time - event_day_start) / 3600.0;
+  const double event_x = event_hour / 24 - 0.5;
   fig << "gmt set COLOR_NAN 255 MAP_ANNOT_OFFSET_PRIMARY 3p";
   fig << "gmt subplot begin 5x1 -Fs16c/3.1c -M0.1c/0.25c -Scb+l\"Days relative to the event "
          "(day 0 = " +
              format_date(run.event_time) + " UTC)\" -Srl+l\"UTC hour\" " + region +
-             " -JX16c/3.1c -Bxa1f1 -Bya6f2 -T\"Node " + fmt(run.node_lat[ctx.node], 2) + "N " +
-             fmt(run.node_lon[ctx.node], 2) + "E (" + fmt(run.node_distance_km[ctx.node], 0) +
-             " km from the epicentre), detector " + det.name + "\"";
+             " -JX16c/3.1c " + day_axis(day_hi - day_lo + 1) + " -Bya6f2 " + kPanelTags +
+             " -T\"Node " + position_text(run.node_lat[ctx.node], run.node_lon[ctx.node]) + ", " +
+             fmt(run.node_distance_km[ctx.node], 0) + " km from the epicentre; detector " +
+             det.name + "; star = event\"";
   const Panel* panels[] = {&obs, &pred, &delta, &dtec, &flag};
   for (int i = 0; i < 5; ++i) {
     const Panel& p = *panels[i];
     std::ostringstream xyz;
     for (size_t t = 0; t < nt; ++t)
       if (day[t] >= day_lo && day[t] <= day_hi)
-        xyz << day[t] + 0.5 << " " << fmt(hour[t]) << " " << fmt(p.value[t]) << "\n";
+        xyz << day[t] << " " << fmt(hour[t]) << " " << fmt(p.value[t]) << "\n";
     std::string data = fig.data(p.key + ".xyz", xyz.str());
     std::string grid = "'" + ctx.work_dir + "/fig3_" + p.key + ".nc'";
     fig << "gmt subplot set " + std::to_string(i) + " -A\"" + p.label + "\"";
@@ -96,8 +98,9 @@ std::vector<std::string> plot_day_hour_images(const FigureContext& ctx) {
       fig << "gmt grdimage " + grid + " -C -Q";
       fig << "gmt colorbar -C -DJRM+w2.8c/0.3c+o0.4c/0 -Bxa+l\"" + p.bar + "\"";
     }
-    fig << "echo " + fmt(event_x) + " " + fmt(event_hour) + " | gmt plot -Sa0.4c -Gwhite "
-           "-W0.8p,black";
+    fig << "echo " + fmt(event_x) + " " + fmt(event_hour) +
+               " | gmt plot -Sa0.4c -Gwhite "
+               "-W0.8p,black";
   }
   fig << "gmt subplot end";
   return fig.render();

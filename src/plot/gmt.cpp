@@ -35,8 +35,9 @@ GmtFigure::GmtFigure(std::string name, const std::string& fig_dir, const std::st
   script_ = "#!/usr/bin/env bash\nset -eu\nexport GMT_SESSION_NAME=tecscan_$$_" + name_ + "\n" +
             "cd " + quote(work_dir_) + "\n" + "gmt begin " + quote(fig_dir_ + "/" + name_) + " " +
             formats + " E" + std::to_string(options.dpi) + "\n" +
-            "gmt set FONT_ANNOT_PRIMARY 9p FONT_LABEL 10p FONT_TITLE 12p MAP_FRAME_TYPE plain "
-            "FORMAT_GEO_MAP ddd:mmF MAP_TITLE_OFFSET 6p\n";
+            "gmt set FONT_ANNOT_PRIMARY 9p FONT_LABEL 10p FONT_TITLE 13p FONT_SUBTITLE 10p "
+            "FONT_HEADING 13p FONT_TAG 10p MAP_FRAME_TYPE plain FORMAT_GEO_MAP ddd:mmF "
+            "MAP_TITLE_OFFSET 6p\n";
 }
 
 GmtFigure& GmtFigure::operator<<(const std::string& line) {
@@ -54,9 +55,10 @@ std::string GmtFigure::data(const std::string& file_name, const std::string& tex
 
 std::vector<std::string> GmtFigure::render() {
   if (!gmt_available())
-    throw InputError("gmt (Generic Mapping Tools >= 6) is not installed; install it with "
-                     "'apt-get install gmt gmt-gshhg-low gmt-dcw ghostscript' (or "
-                     "scripts/install-deps.sh)");
+    throw InputError(
+        "gmt (Generic Mapping Tools >= 6) is not installed; install it with "
+        "'apt-get install gmt gmt-gshhg-low gmt-dcw ghostscript' (or "
+        "scripts/install-deps.sh)");
   const std::string script = work_dir_ + "/" + name_ + ".sh";
   const std::string log = work_dir_ + "/" + name_ + ".log";
   {
@@ -78,7 +80,31 @@ std::vector<std::string> GmtFigure::render() {
   return files;
 }
 
-bool gmt_available() { return std::system("gmt --version > /dev/null 2>&1") == 0; }
+std::string day_axis(double days) {
+  if (days <= 20) return "-Bxa1f1";
+  if (days <= 40) return "-Bxa2f1";
+  if (days <= 100) return "-Bxa5f1";
+  return "-Bxa10f5";
+}
+
+std::string script_text(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    if (c != '"' && c != '$' && c != '`' && c != '\\') out += c;
+  return out;
+}
+
+std::string position_text(double lat, double lon) {
+  const double wrapped = std::remainder(lon, 360.0);
+  auto trim = [](double v) {
+    std::string s = fmt(v, 2);
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+    return s;
+  };
+  return trim(std::fabs(lat)) + (lat < 0 ? "S " : "N ") + trim(std::fabs(wrapped)) +
+         (wrapped < 0 ? "W" : "E");
+}
 
 std::string fmt(double v, int decimals) {
   if (!std::isfinite(v)) return "NaN";
@@ -88,3 +114,9 @@ std::string fmt(double v, int decimals) {
 }
 
 }  // namespace tecscan::plot
+
+namespace tecscan {
+bool gmt_available() {
+  return std::system("gmt --version > /dev/null 2>&1") == 0;
+}
+}  // namespace tecscan

@@ -27,8 +27,7 @@ void parse_day_window(const std::string& text, double& day_from, double& day_to)
                      text + "'");
   day_from = parse_number(text.substr(0, colon), "--days");
   day_to = parse_number(text.substr(colon + 1), "--days");
-  if (!(day_from < day_to))
-    throw InputError("--days: expected d1 < d2, got '" + text + "'");
+  if (!(day_from < day_to)) throw InputError("--days: expected d1 < d2, got '" + text + "'");
 }
 
 void parse_node(const std::string& text, double& lat, double& lon) {
@@ -62,9 +61,10 @@ PlotResult plot_run(const std::string& run_dir, const PlotOptions& options) {
   }
   if (o.dpi < 30 || o.dpi > 1200) throw InputError("--dpi: expected 30..1200");
   if (!gmt_available())
-    throw InputError("gmt (Generic Mapping Tools >= 6) is not installed; install it with "
-                     "'apt-get install gmt gmt-gshhg-low gmt-dcw ghostscript' (or "
-                     "scripts/install-deps.sh)");
+    throw InputError(
+        "gmt (Generic Mapping Tools >= 6) is not installed; install it with "
+        "'apt-get install gmt gmt-gshhg-low gmt-dcw ghostscript' (or "
+        "scripts/install-deps.sh)");
 
   // The node figures use the chosen detector, else the first network of the run.
   std::string node_model = run.detectors.front().name;
@@ -87,7 +87,8 @@ PlotResult plot_run(const std::string& run_dir, const PlotOptions& options) {
                                  : run.nearest_node(run.event_lat, run.event_lon);
   FigureContext ctx{run, o, fig_dir.string(), work_dir.string(), node, node_model, consensus_min};
   PlotResult result;
-  for (auto draw : {plot_anomaly_maps, plot_day_hour_images, plot_indices, plot_time_series}) {
+  for (auto draw :
+       {plot_anomaly_maps, plot_day_hour_images, plot_indices, plot_time_series, plot_daily_maps}) {
     std::vector<std::string> files = draw(ctx);
     result.figures.insert(result.figures.end(), files.begin(), files.end());
   }

@@ -1,6 +1,7 @@
 // Shared by the figure writers of src/plot: the run read back from scan.h5, and a small GMT
 // script runner. Not a public interface.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,20 +23,22 @@ struct RunData {
   std::string dir, scan_path;
   std::string event_id, event_place, event_time_text;
   TimeS event_time = 0;
-  double event_lat = 0, event_lon = 0, event_magnitude = 0, radius_km = 0;
+  double event_lat = 0, event_lon = 0, radius_km = 0;
+  double event_magnitude = std::nan("");
   size_t nnode = 0, ntime = 0;
   std::vector<double> node_lat, node_lon, node_distance_km;
   std::vector<double> days;  // per epoch: (t - event time) / 86400
   std::vector<TimeS> time;
   double step_hours = 1;
-  std::vector<float> observed;    // [node][time]
-  std::vector<uint8_t> quiet;     // [time]
-  std::vector<uint8_t> consensus;  // [node][time]
+  std::vector<float> observed;                 // [node][time]
+  std::vector<uint8_t> quiet;                  // [time]
+  std::vector<uint8_t> consensus;              // [node][time]
   std::vector<float> kp, ap_daily, dst, f107;  // [time]; f107 is the one the quiet mask used
   std::vector<DetectorArrays> detectors;
   ScanConfig config;
 
   const DetectorArrays* find(const std::string& name) const;
+  std::string event_label() const;  // "usp000a7m5 M7.7" (no magnitude when unknown)
   size_t nearest_node(double lat, double lon) const;
 };
 
@@ -65,19 +68,27 @@ struct FigureContext {
   const RunData& run;
   const PlotOptions& options;
   std::string fig_dir, work_dir;
-  size_t node;                 // node of the node figures
-  std::string node_model;      // detector of the node figures
+  size_t node;             // node of the node figures
+  std::string node_model;  // detector of the node figures
   int consensus_min;
 };
 
-std::vector<std::string> plot_anomaly_maps(const FigureContext& ctx);  // per model + sheet
+std::vector<std::string> plot_anomaly_maps(const FigureContext& ctx);     // per model + sheet
+std::vector<std::string> plot_daily_maps(const FigureContext& ctx);       // last days, one map each
 std::vector<std::string> plot_day_hour_images(const FigureContext& ctx);  // Figure 3
 std::vector<std::string> plot_indices(const FigureContext& ctx);          // Figure 2
 std::vector<std::string> plot_time_series(const FigureContext& ctx);      // Figure 6
 std::string write_report(const FigureContext& ctx, const std::vector<std::string>& figures);
 
 // Helpers.
-std::string fmt(double v, int decimals = 4);  // fixed notation, "NaN" for NaN
+std::string fmt(double v, int decimals = 4);        // fixed notation, "NaN" for NaN
+std::string position_text(double lat, double lon);  // "12.5N 90W"
+// -Bx for a time axis of `days` days: a label every 1, 2, 5 or 10 days, never crowded.
+std::string day_axis(double days);
+// Text for a double-quoted string of the bash script: drops " $ ` \ (catalogue ids, places).
+std::string script_text(const std::string& text);
+// Subplot panel tags: white boxes at the top left, text given per panel (subplot set -A).
+constexpr const char* kPanelTags = "'-Aa)+jTL+o0.1c/0.1c+gwhite+p0.3p'";
 // Points of the circle of radius_km around (lat, lon), longitudes unwrapped around lon so the
 // line never jumps at the dateline.
 std::vector<std::pair<double, double>> great_circle_ring(double lat, double lon, double radius_km,

@@ -14,7 +14,7 @@
 namespace tecscan::plot {
 
 namespace fs = std::filesystem;
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps summary.json's run order of the detectors
 
 namespace {
 
@@ -22,11 +22,20 @@ std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -45,10 +54,14 @@ std::vector<std::string> split_csv(const std::string& line) {
   bool quoted = false;
   for (size_t i = 0; i < line.size(); ++i) {
     char c = line[i];
-    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
-    else if (c == '"') quoted = !quoted;
-    else if (c == ',' && !quoted) fields.emplace_back();
-    else if (c != '\r') fields.back() += c;
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+      fields.back() += '"', ++i;
+    else if (c == '"')
+      quoted = !quoted;
+    else if (c == ',' && !quoted)
+      fields.emplace_back();
+    else if (c != '\r')
+      fields.back() += c;
   }
   return fields;
 }
@@ -66,10 +79,9 @@ std::string top_anomalies_table(const std::string& path, size_t count) {
     return static_cast<size_t>(it - header.begin());
   };
   const size_t quiet = column("quiet"), dtec = column("dtec");
-  const std::vector<std::string> shown = {"model",       "time_utc",     "days_to_event",
-                                          "node_lat",    "node_lon",     "distance_km",
-                                          "dtec",        "delta_tec",    "observed_tec",
-                                          "predicted_tec"};
+  const std::vector<std::string> shown = {
+      "model",       "time_utc", "days_to_event", "node_lat",     "node_lon",
+      "distance_km", "dtec",     "delta_tec",     "observed_tec", "predicted_tec"};
   std::vector<size_t> shown_index;
   for (const auto& s : shown) shown_index.push_back(column(s));
   std::vector<std::pair<double, std::vector<std::string>>> rows;
@@ -114,7 +126,9 @@ std::string summary_tables(const std::string& path) {
        "<th>quiet anomalies</th><th>flagged, not quiet</th><th>first anomaly (days)</th>"
        "<th>strongest |DTEC|</th><th>strongest at (days)</th><th>median train RMSE (TECU)</th>"
        "<th>median test RMSE (TECU)</th><th>seconds</th></tr>\n";
-  for (const auto& [name, m] : s.value("models", json::object()).items()) {
+  const json models =
+      s.contains("models") && s["models"].is_object() ? s["models"] : json::object();
+  for (const auto& [name, m] : models.items()) {
     auto field = [&](const char* outer, const char* inner) {
       return m.contains(outer) && m[outer].is_object() ? m[outer].value(inner, json()) : json();
     };
@@ -131,8 +145,9 @@ std::string summary_tables(const std::string& path) {
     << "; largest consensus: " << cell(s.value("max_consensus", json())) << " detectors.</p>\n";
   h << "<h2>Inputs</h2>\n<table><tr><th>file</th><th>bytes</th><th>SHA-256</th></tr>\n";
   for (const auto& f : s.value("inputs", json::array()))
-    h << "<tr><td>" << cell(f.value("path", json())) << "</td><td>" << cell(f.value("bytes", json()))
-      << "</td><td><code>" << cell(f.value("sha256", json())) << "</code></td></tr>\n";
+    h << "<tr><td>" << cell(f.value("path", json())) << "</td><td>"
+      << cell(f.value("bytes", json())) << "</td><td><code>" << cell(f.value("sha256", json()))
+      << "</code></td></tr>\n";
   h << "</table>\n";
   if (s.contains("cube"))
     h << "<p>Cube: " << cell(s["cube"].value("nodes", json())) << " nodes x "
@@ -154,16 +169,17 @@ std::string write_report(const FigureContext& ctx, const std::vector<std::string
     << "margin:0.5em 0}td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}"
     << "th{background:#eee}img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}"
     << "pre{background:#f6f6f6;padding:0.5em;overflow:auto}</style></head><body>\n";
-  h << "<h1>TEC anomaly scan: " << escape(run.event_id) << "</h1>\n<p>M"
-    << fmt(run.event_magnitude, 1) << " " << escape(run.event_place) << ", "
-    << escape(run.event_time_text) << ", " << fmt(run.event_lat, 3) << "&deg;N "
-    << fmt(run.event_lon, 3) << "&deg;E. Region: " << run.nnode << " grid nodes within "
-    << fmt(run.radius_km, 0) << " km, " << run.ntime << " epochs of " << fmt(run.step_hours, 2)
-    << " h. Anomaly: |DTEC| &gt; " << fmt(run.config.detect.threshold, 2)
-    << " at a quiet epoch. Figures: window days " << fmt(ctx.options.day_from, 1) << " to "
-    << fmt(ctx.options.day_to, 1) << "; node " << fmt(run.node_lat[ctx.node], 2) << "N "
-    << fmt(run.node_lon[ctx.node], 2) << "E; consensus counts epochs with &ge; "
-    << ctx.consensus_min << " detectors.</p>\n";
+  h << "<h1>TEC anomaly scan: " << escape(run.event_id) << "</h1>\n<p>" << escape(run.event_label())
+    << " " << escape(run.event_place) << ", " << escape(run.event_time_text) << ", "
+    << fmt(run.event_lat, 3) << "&deg;N " << fmt(run.event_lon, 3)
+    << "&deg;E. Region: " << run.nnode << " grid nodes within " << fmt(run.radius_km, 0) << " km, "
+    << run.ntime << " epochs of " << fmt(run.step_hours, 2) << " h. Anomaly: |DTEC| &gt; "
+    << fmt(run.config.detect.threshold, 2) << " at a quiet epoch. Figures: window days "
+    << fmt(ctx.options.day_from, 1) << " to " << fmt(ctx.options.day_to, 1) << "; node "
+    << position_text(run.node_lat[ctx.node], run.node_lon[ctx.node]) << " ("
+    << fmt(run.node_distance_km[ctx.node], 0)
+    << " km from the epicentre); consensus counts epochs with &ge; " << ctx.consensus_min
+    << " detectors.</p>\n";
   h << summary_tables((dir / "summary.json").string());
   h << "<h2>Strongest 20 quiet anomalies</h2>\n"
     << top_anomalies_table((dir / "anomalies.csv").string(), 20) << "\n<h2>Figures</h2>\n";

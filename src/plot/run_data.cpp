@@ -19,6 +19,10 @@ const DetectorArrays* RunData::find(const std::string& name) const {
   return nullptr;
 }
 
+std::string RunData::event_label() const {
+  return std::isfinite(event_magnitude) ? event_id + " M" + fmt(event_magnitude, 1) : event_id;
+}
+
 size_t RunData::nearest_node(double lat, double lon) const {
   size_t best = 0;
   double best_km = std::numeric_limits<double>::infinity();
@@ -67,9 +71,9 @@ RunData load_run(const std::string& run_dir) {
   const size_t cells = r.nnode * r.ntime;
   auto check = [&](const std::string& name, size_t got, size_t want) {
     if (got != want)
-      throw InputError(r.scan_path, 0,
-                       name + ": expected " + std::to_string(want) + " values, found " +
-                           std::to_string(got));
+      throw InputError(
+          r.scan_path, 0,
+          name + ": expected " + std::to_string(want) + " values, found " + std::to_string(got));
   };
   r.observed = f.read_float("observed");
   check("observed", r.observed.size(), cells);
@@ -81,8 +85,7 @@ RunData load_run(const std::string& run_dir) {
   r.ap_daily = f.read_float("indices/ap_daily");
   r.dst = f.read_float("indices/dst");
   r.f107 = f.read_float(r.config.quiet.f107_observed ? "indices/f107_obs" : "indices/f107");
-  for (const auto* v : {&r.kp, &r.ap_daily, &r.dst, &r.f107})
-    check("indices", v->size(), r.ntime);
+  for (const auto* v : {&r.kp, &r.ap_daily, &r.dst, &r.f107}) check("indices", v->size(), r.ntime);
 
   std::istringstream names(f.read_attr_string("/", "detectors"));
   for (std::string name; std::getline(names, name);) {

@@ -31,9 +31,8 @@ std::string series_text(const std::vector<double>& x, const T* y, double day_fro
 
 // min and max of the finite values in the window, padded by 6 % (a flat series gets +-1).
 template <typename T>
-std::pair<double, double> value_range(const std::vector<double>& x,
-                                      const std::vector<const T*>& ys, double day_from,
-                                      double day_to) {
+std::pair<double, double> value_range(const std::vector<double>& x, const std::vector<const T*>& ys,
+                                      double day_from, double day_to) {
   double lo = INFINITY, hi = -INFINITY;
   for (const T* y : ys)
     for (size_t t = 0; t < x.size(); ++t)
