@@ -58,8 +58,11 @@ class CpuTrainer final : public Trainer {
     std::mutex error_mu;
     auto worker = [&]() {
       try {
-        std::unique_ptr<CpuModel<float>> model = make_cpu_model<float>(k, mc);
         for (size_t n = next++; n < nnode && !failed; n = next++) {
+          // A fresh model (and scratch) per node: a node's result must not depend on which
+          // nodes the same thread trained before (buffer addresses change Eigen's vectorised
+          // summation order), so any thread count gives bit-identical results.
+          std::unique_ptr<CpuModel<float>> model = make_cpu_model<float>(k, mc);
           TrainResult r = train_node_with_model(*model, mc, tc, cube.node_tec(n),
                                                 static_cast<int>(ntime), static_cast<int>(n));
           std::copy(r.predicted.begin(), r.predicted.end(), run.predicted.begin() + n * ntime);

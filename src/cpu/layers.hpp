@@ -23,8 +23,14 @@ using RowVecMap = Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>;
 template <typename T>
 using ConstRowVecMap = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>;
 
+// A std::vector on Eigen's packet alignment (see Scratch).
+template <typename T>
+using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
+
 // Scratch memory that only grows: after the largest batch has been seen once, forward and
-// backward allocate nothing.
+// backward allocate nothing. Aligned to Eigen's packet size: Eigen peels unaligned heads off
+// vectorised reductions, so a buffer's address would otherwise change the summation order and
+// make results depend on which earlier node a thread's model instance trained.
 template <typename T>
 class Scratch {
  public:
@@ -36,7 +42,7 @@ class Scratch {
   const T* data() const { return data_.data(); }
 
  private:
-  std::vector<T> data_;
+  AlignedVector<T> data_;
 };
 
 // ---- activations (applied in place; derivatives from the activation's output) ---------------

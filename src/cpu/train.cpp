@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "layers.hpp"
 #include "tecscan/adam.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/error.hpp"
@@ -86,16 +87,20 @@ TrainResult train_node_with_model(CpuModel<float>& model, const ModelConfig& mc,
   const int n = static_cast<int>(w.train_targets.size());
   if (n == 0) return r;  // nothing to learn from: no predictions rather than untrained ones
 
-  // Training: Adam step t counts minibatches from 1 across all epochs.
-  std::vector<float> m(nparam, 0.0f), v(nparam, 0.0f), grad(nparam);
+  // Training: Adam step t counts minibatches from 1 across all epochs. Every buffer the
+  // models read is aligned (layers::AlignedVector): Eigen's matrix-vector products peel
+  // unaligned heads, so a malloc address (which differs between threads' arenas) would
+  // otherwise change the summation order and the last bits of the result.
+  using Buffer = layers::AlignedVector<float>;
+  Buffer work(r.params.begin(), r.params.end());
+  Buffer m(nparam, 0.0f), v(nparam, 0.0f), grad(nparam);
   std::vector<int> order(static_cast<size_t>(n));
   const int batch_cap = std::min(tc.batch, n);
-  std::vector<float> x(static_cast<size_t>(batch_cap) * len), y(batch_cap), yhat(batch_cap),
-      dy(batch_cap);
+  Buffer x(static_cast<size_t>(batch_cap) * len), y(batch_cap), yhat(batch_cap), dy(batch_cap);
   const uint64_t shuffle_key =
       rng_key(tc.seed, static_cast<uint64_t>(node), static_cast<uint64_t>(kind), kRngShuffle);
   const AdamConfig& adam = tc.adam;
-  float* params = r.params.data();
+  float* params = work.data();
   long step = 1;
   for (int epoch = 0; epoch < tc.epochs; ++epoch) {
     std::iota(order.begin(), order.end(), 0);
@@ -129,6 +134,7 @@ TrainResult train_node_with_model(CpuModel<float>& model, const ModelConfig& mc,
     for (int i = 0; i < count; ++i)
       r.predicted[chunk[i]] = static_cast<float>(static_cast<double>(yhat[i]) * w.std + w.mean);
   }
+  std::copy(work.begin(), work.end(), r.params.begin());
   r.train_rmse = rmse(r.predicted, tec, 0, std::min(w.n_train, ntime));
   r.test_rmse = rmse(r.predicted, tec, std::min(w.n_train, ntime), ntime);
   return r;
