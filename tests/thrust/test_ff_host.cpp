@@ -26,6 +26,7 @@
 
 #include "../../kernels/cnn_kernels.cuh"
 #include "../../kernels/mlp_kernels.cuh"
+#include "support/cpu_step_losses.hpp"
 #include "tecscan/adam.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/model.hpp"
@@ -474,49 +475,6 @@ std::vector<float> forward_on_host(const M& model, std::vector<float> params,
   return y;
 }
 
-// train_node's loop with the loss of every minibatch (before its update) recorded, for at most
-// `steps` steps.
-std::vector<float> cpu_step_losses(ModelKind kind, const ModelConfig& mc, const TrainConfig& tc,
-                                   const float* tec, int ntime, int node, int steps) {
-  NodeWindows w = make_windows(tec, ntime, input_length(kind, mc), tc.train_fraction);
-  auto model = make_cpu_model<float>(kind, mc);
-  const size_t P = static_cast<size_t>(parameter_count(kind, mc));
-  std::vector<float> params(P), m(P, 0.0f), v(P, 0.0f), grad(P), losses;
-  init_parameters(kind, mc, tc.seed, node, params.data());
-  const int n = static_cast<int>(w.train_targets.size()), L = w.input_len;
-  std::vector<int> order(n);
-  std::vector<float> x(static_cast<size_t>(tc.batch) * L), y(tc.batch), yhat(tc.batch),
-      dy(tc.batch);
-  const uint64_t key = rng_key(tc.seed, node, static_cast<uint64_t>(kind), kRngShuffle);
-  long step = 1;
-  for (int epoch = 0; n > 0 && epoch < tc.epochs && step <= steps; ++epoch) {
-    for (int k = 0; k < n; ++k) order[k] = k;
-    shuffle_epoch(key, epoch, order.data(), n);
-    for (int start = 0; start < n && step <= steps; start += tc.batch, ++step) {
-      const int count = std::min(tc.batch, n - start);
-      for (int i = 0; i < count; ++i) {
-        const int t = w.train_targets[order[start + i]];
-        std::copy(w.z.begin() + (t - L), w.z.begin() + t, x.begin() + i * L);
-        y[i] = w.z[t];
-      }
-      model->forward(params.data(), x.data(), count, yhat.data());
-      double sum = 0;
-      for (int i = 0; i < count; ++i) {
-        const float e = yhat[i] - y[i];
-        sum += static_cast<double>(e) * e;
-        dy[i] = 2.0f * e / static_cast<float>(count);
-      }
-      losses.push_back(static_cast<float>(sum / count));
-      model->backward(params.data(), dy.data(), grad.data());
-      const float alpha = adam_alpha(tc.adam, step);
-      for (size_t p = 0; p < P; ++p)
-        adam_update<float>(params[p], m[p], v[p], grad[p], alpha, tc.adam.beta1, tc.adam.beta2,
-                           tc.adam.eps);
-    }
-  }
-  return losses;
-}
-
 template <class M>
 void check_forward(ModelKind kind, const ModelConfig& mc, const M& model) {
   const int nnode = 3, nsample = 45, L = model.input_len();  // 45: a partial last batch
@@ -584,7 +542,8 @@ void check_training(ModelKind kind, const ModelConfig& mc, const M& model, int n
     TrainResult r = train_node(kind, mc, tc, tec.data() + n * ntime, ntime, n);
     cpu_pred.insert(cpu_pred.end(), r.predicted.begin(), r.predicted.end());
     cpu_loss.insert(cpu_loss.end(), r.epoch_loss.begin(), r.epoch_loss.end());
-    std::vector<float> steps = cpu_step_losses(kind, mc, tc, tec.data() + n * ntime, ntime, n, 100);
+    std::vector<float> steps =
+        test::cpu_step_losses(kind, mc, tc, tec.data() + n * ntime, ntime, n, 100);
     size_t host_steps = 0;
     for (int s = 0; s < fast.max_steps; ++s)
       host_steps += !std::isnan(fast.step_loss[n * fast.max_steps + s]);
