@@ -22,12 +22,7 @@ using layers::ConstMapR;
 using layers::ConstRowVecMap;
 using layers::MapR;
 using layers::RowVecMap;
-
-template <typename Block>
-void sigmoid_block(Block&& z) {
-  using T = typename std::decay_t<Block>::Scalar;
-  z.array() = (T(1) + (-z.array()).exp()).inverse();
-}
+using layers::sigmoid_block;
 
 template <typename T>
 class GruModel final : public CpuModel<T> {

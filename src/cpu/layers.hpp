@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 namespace tecscan {
@@ -62,6 +63,13 @@ template <typename T>
 inline T sigmoid(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
+// z = sigmoid(z), written through an Eigen block (coefficient-wise, so in place is safe).
+template <typename Block>
+void sigmoid_block(Block&& z) {
+  using T = typename std::decay_t<Block>::Scalar;
+  z.array() = (T(1) + (-z.array()).exp()).inverse();
+}
+
 template <typename T>
 inline void sigmoid_inplace(T* a, size_t n) {
   for (size_t i = 0; i < n; ++i) a[i] = sigmoid(a[i]);

@@ -16,13 +16,7 @@ using layers::ConstMapR;
 using layers::ConstRowVecMap;
 using layers::MapR;
 using layers::RowVecMap;
-
-// z = sigmoid(z), written through an Eigen block (coefficient-wise, so in place is safe).
-template <typename Block>
-void sigmoid_block(Block&& z) {
-  using T = typename std::decay_t<Block>::Scalar;
-  z.array() = (T(1) + (-z.array()).exp()).inverse();
-}
+using layers::sigmoid_block;
 
 template <typename Block>
 void activate_block(Activation a, Block&& z) {
