@@ -10,6 +10,7 @@ packages=(
   python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf
   gzip
   gmt gmt-gshhg-low gmt-dcw ghostscript python3-pil
+  slurmctld slurmd slurm-client munge
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -9,37 +9,18 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/run_tecscan.hpp"
 #include "tecscan/cube.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int status;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs `tecscan <args>` from the repository root (so data/ paths work as in the README).
-Result run_tecscan(const std::string& args) {
-  const char* exe = std::getenv("TECSCAN_EXE");
-  std::string cmd = std::string("cd '" TECSCAN_SOURCE_DIR "' && '") +
-                    (exe ? exe : TECSCAN_BINARY_DIR "/tecscan") + "' " + args + " 2>&1";
-  Result r{-1, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) r.output.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Result = tecscan::testing::CliResult;
+using tecscan::testing::run_tecscan;
 
 fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("tecscan_cli_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return tecscan::testing::fresh_temp_dir("cli_" + name);
 }
 
 const std::string kElSalvador =

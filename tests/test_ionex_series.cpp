@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/ionex_text.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/ionex.hpp"
 
@@ -51,43 +52,15 @@ bool slot_all_nan(const std::vector<float>& values, const IonexSeries& s, long t
                      [](float v) { return std::isnan(v); });
 }
 
-std::string record(const std::string& data, const std::string& label) {
-  std::string line = data;
-  line.resize(60, ' ');
-  return line + label;
-}
-
-// Moves every epoch of an IONEX text by `days` (a copy of one day posing as another day).
-std::string shift_days(const std::string& text, int days) {
-  std::string out;
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (line.size() > 60 && line.compare(60, 9, "EPOCH OF ") == 0) {
-      int v[6];
-      EXPECT_EQ(
-          std::sscanf(line.c_str(), "%6d%6d%6d%6d%6d%6d", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]),
-          6);
-      int y, m, d;
-      civil_from_days(days_from_civil(v[0], v[1], v[2]) + days, y, m, d);
-      char data[40];
-      std::snprintf(data, sizeof data, "%6d%6d%6d%6d%6d%6d", y, m, d, v[3], v[4], v[5]);
-      line = record(data, line.substr(60));
-    }
-    out += line + "\n";
-  }
-  return out;
-}
+using tecscan::testing::ionex_record;
+using tecscan::testing::shift_days;
 
 // Inserts a map-level EXPONENT -2 into the first TEC map: that map reads 10x smaller, which
 // tells in the series which file a slot came from.
 std::string tag_first_map(const std::string& text) {
   size_t epoch = text.find("EPOCH OF CURRENT MAP");
   size_t next = text.find('\n', epoch) + 1;
-  return text.substr(0, next) + record("    -2", "EXPONENT") + "\n" + text.substr(next);
+  return text.substr(0, next) + ionex_record("    -2", "EXPONENT") + "\n" + text.substr(next);
 }
 
 class IonexSeriesTest : public ::testing::Test {

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "support/input_error.hpp"
 #include "tecscan/config.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/h5file.hpp"
@@ -47,16 +48,7 @@ std::string read_text(const fs::path& path) {
   return ss.str();
 }
 
-// The message of the InputError that f throws ("" when it throws none).
-template <typename F>
-std::string input_error(F f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using tecscan::testing::input_error;
 
 // ---- configuration ------------------------------------------------------------------------------
 

@@ -6,8 +6,10 @@
 # Uses the python3 on PATH (torch + h5py + numpy; nothing is installed). tecscan runs all
 # nodes on cuda; torch per node runs NODES nodes (extrapolated linearly), torch batched all
 # nodes; same EPOCHS (20). A second tecscan run with --seed SEED2 (43) shows tecscan's own
-# run-to-run spread, the yardstick for the peers' agreement. Logs and files in ${OUT:-/tmp}/peers-gpu; the table is printed last
-# and saved as results-gpu.md there. Every step is time-boxed: the whole run stays < 4 min.
+# run-to-run spread, the yardstick for the peers' agreement. PEAK_GFLOPS (and PEAK_LABEL): the
+# GPU's measured FP32 peak, for the "% of peak" column. Logs and files in ${OUT:-/tmp}/peers-gpu;
+# the tables are printed last and saved as results-gpu.md there (the summary table alone as
+# summary.md). Every step is time-boxed: the whole run stays < 4 min.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -72,6 +74,7 @@ note "compare"
   echo
 } >"$RESULTS"
 step 15 compare.log env -u LD_LIBRARY_PATH "$PY" "$HERE/compare.py" --scan "$WORK/scan/scan.h5" "${PEERS[@]}" \
-  --md "$RESULTS" --title "El Salvador 2001 (usp000a7m5), GPU"
+  --peak-gflops "${PEAK_GFLOPS:-0}" --peak-label "${PEAK_LABEL:-measured FP32 peak}" \
+  --md "$RESULTS" --summary-md "$WORK/summary.md" --title "El Salvador 2001 (usp000a7m5), GPU"
 note "done in $(($(date +%s) - START)) s; files in $WORK"
 cat "$RESULTS"

@@ -12,6 +12,7 @@ namespace {
 struct CatalogArgs {
   std::string file, start, end;
   double min_mag = -10;
+  bool count = false;
 };
 }  // namespace
 
@@ -26,12 +27,19 @@ Command add_catalog(CLI::App& app) {
   cmd->add_option("--min-mag", a->min_mag, "smallest magnitude kept");
   cmd->add_option("--start", a->start, "first origin time kept (UTC)");
   cmd->add_option("--end", a->end, "origin times before this are kept (UTC)");
+  cmd->add_flag("--count", a->count,
+                "print only the number of selected events (to size a job array: "
+                "--array=0-<count-1>)");
   return {cmd, [a] {
             CatalogFilter f;
             f.min_mag = a->min_mag;
             if (!a->start.empty()) f.start = parse_iso_time(a->start, "--start");
             if (!a->end.empty()) f.end = parse_iso_time(a->end, "--end");
             std::vector<Event> events = select_events(read_comcat(a->file), f);
+            if (a->count) {
+              std::printf("%zu\n", events.size());
+              return 0;
+            }
             std::printf("%5s  %-14s %-20s %8s %9s %5s %6s  %s\n", "index", "id", "time_utc", "lat",
                         "lon", "mag", "depth", "place");
             for (size_t i = 0; i < events.size(); ++i) {

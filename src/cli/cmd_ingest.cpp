@@ -18,6 +18,9 @@ Command add_ingest(CLI::App& app) {
       "one regular time axis, with the solar-geomagnetic indices on the same axis.\n"
       "Example:\n  tecscan ingest --ionex data/ionex/jpl-2000-2001 --indices "
       "data/indices/SW-All.txt data/indices/dst2000.txt \\\n"
+      "    --event 2001-01-13T17:33:32Z,13.049,-88.660,7.7 --out elsalvador.h5\n"
+      "From a global archive (tecscan archive), reading only the window and the region's "
+      "rows:\n  tecscan ingest --archive jpl.h5 --indices data/indices/SW-All.txt \\\n"
       "    --event 2001-01-13T17:33:32Z,13.049,-88.660,7.7 --out elsalvador.h5");
   add_ingest_options(*cmd, *args);
   cmd->add_option("--out,-o", *out, "output cube (HDF5), written atomically")->required();

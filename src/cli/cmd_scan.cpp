@@ -1,11 +1,17 @@
 // tecscan scan: train the predictors for every node of a cube and flag anomalies.
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "commands.hpp"
 #include "ingest_args.hpp"
+#include "tecscan/batch.hpp"
+#include "tecscan/catalog.hpp"
 #include "tecscan/config.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/ionex.hpp"
 #include "tecscan/scan.hpp"
 #ifdef TECSCAN_HAVE_CUDA
 #include "tecscan/cuda_backend.hpp"
@@ -22,7 +28,17 @@ struct ScanArgs {
   int epochs = -1, threads = -1, gpu_node_chunk = 0;
   long long seed = -1;
   bool quiet = false;
+  // Batch mode: --catalog without --event-id / --event.
+  std::string start, end;
+  double min_mag = -10;
+  long event_index = -1;
+  bool force = false;
 };
+
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? name : "this node";
+}
 
 // The trainers for the chosen device, most preferred first; the CPU trainer always last so
 // every model runs somewhere.
@@ -38,7 +54,10 @@ std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& 
         "--device cuda: no usable CUDA device (driver missing or no GPU visible); "
         "use --device cpu or auto");
   if (device == "auto" && ngpu == 0)
-    std::fprintf(stderr, "note: no CUDA device found, running on the CPU\n");
+    std::fprintf(stderr,
+                 "note: no usable CUDA device on %s (no GPU visible or no driver): falling back "
+                 "to the CPU backend\n",
+                 host_name().c_str());
   if ((device == "cuda" || device == "auto") && ngpu > 0) {
     std::fprintf(stderr, "device: %s\n", cuda_device_description(0).c_str());
     CudaTrainerOptions ff;
@@ -52,6 +71,11 @@ std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& 
     throw InputError(
         "--device cuda: this tecscan was built without the CUDA backend (no nvcc at "
         "build time); rebuild with the CUDA Toolkit or use --device cpu");
+  if (device == "auto")
+    std::fprintf(stderr,
+                 "note: this tecscan was built without the CUDA backend: running on the CPU of "
+                 "%s\n",
+                 host_name().c_str());
   (void)rnn_impl;
   (void)gpu_node_chunk;
 #endif
@@ -75,12 +99,31 @@ Command add_scan(CLI::App& app) {
       "--epochs 20 --out runs/quick\n"
       "  tecscan scan --ionex data/ionex/jpl-2000-2001 --indices data/indices/SW-All.txt \\\n"
       "      --event 2001-01-13T17:33:32Z,13.049,-88.660,7.7 --set detect.scope=utc-hour "
-      "--out runs/hourly");
+      "--out runs/hourly\n"
+      "Batch mode (one catalogue event per job array task): --catalog without --event-id runs "
+      "the N-th event of the selection (numbered as 'tecscan catalog' lists it; N from "
+      "--event-index or SLURM_ARRAY_TASK_ID) into <out>/<event id>/; a complete run of the same "
+      "event and method is skipped, an interrupted one is redone from the start:\n"
+      "  tecscan scan --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --min-mag 7 \\\n"
+      "      --archive gim.h5 --indices data/indices/SW-All.txt --event-index 0 --out runs/m7");
   cmd->add_option("--cube", a->cube,
                   "regional cube from 'tecscan ingest' (or give the ingest "
                   "inputs below to build it on the fly)")
       ->group("Inputs");
   add_ingest_options(*cmd, a->ingest);
+  cmd->add_option("--min-mag", a->min_mag, "batch mode: smallest magnitude selected")
+      ->group("Batch");
+  cmd->add_option("--start", a->start, "batch mode: first origin time selected (UTC)")
+      ->group("Batch");
+  cmd->add_option("--end", a->end, "batch mode: origin times before this are selected (UTC)")
+      ->group("Batch");
+  cmd->add_option("--event-index", a->event_index,
+                  "batch mode: 0-based index into the selection (default: $SLURM_ARRAY_TASK_ID)")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Batch");
+  cmd->add_flag("--force", a->force,
+                "batch mode: recompute even when the run directory holds a complete run")
+      ->group("Batch");
   cmd->add_option("--config", a->config,
                   "TOML config (configs/default.toml documents every key); defaults are the "
                   "paper's")
@@ -112,54 +155,96 @@ Command add_scan(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->group("Hardware");
   cmd->add_option("--threads", a->threads, "CPU threads (0 = all cores)")->group("Hardware");
-  cmd->add_option("--out,-o", a->out, "run directory (created; files replaced atomically)")
+  cmd->add_option("--out,-o", a->out,
+                  "run directory (created; files replaced atomically); in batch mode the root "
+                  "that holds one directory per event")
       ->required();
   cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
-  return {cmd, [a] {
-            ScanConfig cfg = a->config.empty() ? ScanConfig() : load_config(a->config);
-            std::vector<std::string> ov = a->overrides;
-            if (!a->models.empty()) ov.push_back("scan.models=" + a->models);
-            if (a->epochs >= 0) ov.push_back("train.epochs=" + std::to_string(a->epochs));
-            if (a->seed >= 0) ov.push_back("train.seed=" + std::to_string(a->seed));
-            if (a->threads >= 0) ov.push_back("scan.threads=" + std::to_string(a->threads));
-            if (!a->device.empty()) ov.push_back("scan.device=" + a->device);
-            apply_overrides(cfg, ov);
+  return {
+      cmd, [a] {
+        ScanConfig cfg = a->config.empty() ? ScanConfig() : load_config(a->config);
+        std::vector<std::string> ov = a->overrides;
+        if (!a->models.empty()) ov.push_back("scan.models=" + a->models);
+        if (a->epochs >= 0) ov.push_back("train.epochs=" + std::to_string(a->epochs));
+        if (a->seed >= 0) ov.push_back("train.seed=" + std::to_string(a->seed));
+        if (a->threads >= 0) ov.push_back("scan.threads=" + std::to_string(a->threads));
+        if (!a->device.empty()) ov.push_back("scan.device=" + a->device);
+        apply_overrides(cfg, ov);
 
-            bool have_ingest = !a->ingest.opt.ionex.empty();
-            if (a->cube.empty() == !have_ingest)
-              throw InputError(
-                  "give either --cube FILE or the ingest inputs (--ionex ...), "
-                  "not both");
-            Cube cube;
-            ScanOptions opts;
-            opts.quiet_progress = a->quiet;
-            if (!a->cube.empty()) {
-              cube = read_cube(a->cube);
-              opts.input_files.push_back(a->cube);
-            } else {
-              cube = build_cube(a->ingest.resolved());
-              opts.input_files = cube.sources;
-            }
-            if (!a->quiet)
-              std::fprintf(stderr, "event %s: %zu nodes x %zu epochs, %d training epochs\n",
-                           cube.event.id.c_str(), cube.nnode(), cube.ntime(), cfg.train.epochs);
-            std::string dtec_device;
-            std::unique_ptr<Trainer> trainer =
-                make_trainer(cfg, a->rnn_impl, a->gpu_node_chunk, dtec_device);
-#ifdef TECSCAN_HAVE_CUDA
-            if (dtec_device == "cuda") opts.dtec = compute_dtec_cuda;
-#endif
-            ScanSummary s = run_scan(cube, cfg, *trainer, a->out, opts);
-            std::printf("%-11s %-22s %9s %9s %10s %10s %8s\n", "detector", "device", "anomalies",
-                        "storm", "train_rmse", "test_rmse", "seconds");
-            for (const auto& d : s.detectors)
-              std::printf("%-11s %-22s %9ld %9ld %10.3f %10.3f %8.1f\n", d.name.c_str(),
-                          d.device.substr(0, 22).c_str(), d.anomalies, d.flagged_storm,
-                          d.median_train_rmse, d.median_test_rmse, d.seconds);
-            std::printf("results: %s/{scan.h5,anomalies.csv,summary.json,config.used.toml}\n",
-                        a->out.c_str());
+        IngestOptions ingest = a->ingest.resolved();
+        const bool batch = !ingest.catalog.empty() && ingest.event_id.empty() &&
+                           ingest.event_spec.empty() && a->cube.empty();
+        const bool have_ingest = !ingest.ionex.empty() || !ingest.archive.empty();
+        if (a->cube.empty() == !have_ingest)
+          throw InputError(
+              "give either --cube FILE or the ingest inputs (--ionex or --archive ...), "
+              "not both");
+        std::string out_dir = a->out;
+        std::unique_ptr<RunLock> lock;
+        if (batch) {
+          CatalogFilter f;
+          f.min_mag = a->min_mag;
+          if (!a->start.empty()) f.start = parse_iso_time(a->start, "--start");
+          if (!a->end.empty()) f.end = parse_iso_time(a->end, "--end");
+          std::vector<Event> events = select_events(read_comcat(ingest.catalog), f);
+          const size_t index = batch_event_index(a->event_index, events.size());
+          const Event& ev = events[index];
+          out_dir = batch_run_dir(a->out, ev);
+          std::filesystem::create_directories(out_dir);
+          lock = std::make_unique<RunLock>(out_dir);
+          std::fprintf(stderr, "batch: event %zu of %zu: %s %s M%.1f -> %s\n", index, events.size(),
+                       ev.id.c_str(), format_iso(ev.time).c_str(), ev.mag, out_dir.c_str());
+          if (int stale = remove_stale_temp_files(out_dir))
+            std::fprintf(stderr, "batch: removed %d temp files of an interrupted run\n", stale);
+          RunCheck check = check_existing_run(out_dir, ev.id, cfg);
+          if (check.state == RunState::kComplete && !a->force) {
+            std::fprintf(stderr, "batch: %s: skipped (--force recomputes it)\n",
+                         check.reason.c_str());
             return 0;
-          }};
+          }
+          if (check.state != RunState::kAbsent || a->force)
+            std::fprintf(stderr, "batch: recomputing: %s\n", check.reason.c_str());
+          else
+            std::fprintf(stderr, "batch: %s: starting\n", check.reason.c_str());
+          ingest.event_id = ev.id;
+        } else if (a->event_index >= 0 || a->force || a->min_mag > -10 || !a->start.empty() ||
+                   !a->end.empty()) {
+          throw InputError(
+              "--event-index, --force, --min-mag, --start and --end are for batch mode: "
+              "give --catalog without --event-id or --event");
+        }
+        Cube cube;
+        ScanOptions opts;
+        opts.quiet_progress = a->quiet;
+        if (!a->cube.empty()) {
+          cube = read_cube(a->cube);
+          opts.input_files.push_back(a->cube);
+        } else {
+          cube = build_cube(ingest);
+          // An archive is traced by its per-day provenance (each IONEX file's SHA-256, in
+          // cube.sources / summary.json) rather than re-hashed whole for every event.
+          opts.input_files = ingest.archive.empty() ? cube.sources : expand_inputs(ingest.indices);
+        }
+        if (!a->quiet)
+          std::fprintf(stderr, "event %s: %zu nodes x %zu epochs, %d training epochs\n",
+                       cube.event.id.c_str(), cube.nnode(), cube.ntime(), cfg.train.epochs);
+        std::string dtec_device;
+        std::unique_ptr<Trainer> trainer =
+            make_trainer(cfg, a->rnn_impl, a->gpu_node_chunk, dtec_device);
+#ifdef TECSCAN_HAVE_CUDA
+        if (dtec_device == "cuda") opts.dtec = compute_dtec_cuda;
+#endif
+        ScanSummary s = run_scan(cube, cfg, *trainer, out_dir, opts);
+        std::printf("%-11s %-22s %9s %9s %10s %10s %8s\n", "detector", "device", "anomalies",
+                    "storm", "train_rmse", "test_rmse", "seconds");
+        for (const auto& d : s.detectors)
+          std::printf("%-11s %-22s %9ld %9ld %10.3f %10.3f %8.1f\n", d.name.c_str(),
+                      d.device.substr(0, 22).c_str(), d.anomalies, d.flagged_storm,
+                      d.median_train_rmse, d.median_test_rmse, d.seconds);
+        std::printf("results: %s/{scan.h5,anomalies.csv,summary.json,config.used.toml}\n",
+                    out_dir.c_str());
+        return 0;
+      }};
 }
 
 }  // namespace tecscan::cli

@@ -16,5 +16,7 @@ Command add_indices(CLI::App& app);
 Command add_catalog(CLI::App& app);
 Command add_scan(CLI::App& app);
 Command add_plot(CLI::App& app);
+Command add_archive(CLI::App& app);
+Command add_merge(CLI::App& app);
 
 }  // namespace tecscan::cli

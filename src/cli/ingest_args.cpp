@@ -22,9 +22,15 @@ IngestOptions IngestArgs::resolved() const {
 }
 
 void add_ingest_options(CLI::App& cmd, IngestArgs& a) {
-  cmd.add_option("--ionex", a.opt.ionex,
-                 "IONEX daily files, directories or globs (plain, .Z or .gz, detected by "
-                 "content), e.g. data/ionex/jpl-2000-2001")
+  CLI::Option* ionex =
+      cmd.add_option("--ionex", a.opt.ionex,
+                     "IONEX daily files, directories or globs (plain, .Z or .gz, detected by "
+                     "content), e.g. data/ionex/jpl-2000-2001")
+          ->group("Inputs");
+  cmd.add_option("--archive", a.opt.archive,
+                 "or a global archive from `tecscan archive` (instead of --ionex): only the "
+                 "region's latitude rows of the event window are read")
+      ->excludes(ionex)
       ->group("Inputs");
   cmd.add_option("--indices", a.opt.indices,
                  "index files: OMNI2 hourly, GFZ Kp_ap_Ap_SN_F107, CelesTrak SW-All.txt, Kyoto "

@@ -22,8 +22,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tecscan ") + TECSCAN_VERSION);
   app.require_subcommand(1);
   std::vector<tecscan::cli::Command> commands = {
-      tecscan::cli::add_catalog(app), tecscan::cli::add_indices(app), tecscan::cli::add_ingest(app),
-      tecscan::cli::add_scan(app), tecscan::cli::add_plot(app)};
+      tecscan::cli::add_catalog(app), tecscan::cli::add_indices(app),
+      tecscan::cli::add_ingest(app),  tecscan::cli::add_scan(app),
+      tecscan::cli::add_plot(app),    tecscan::cli::add_archive(app),
+      tecscan::cli::add_merge(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

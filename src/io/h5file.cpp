@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "hdf5_common.hpp"
 #include "tecscan/error.hpp"
 
 namespace tecscan {
@@ -17,46 +18,9 @@ static_assert(std::is_same<hid_t, int64_t>::value, "H5File stores hid_t as int64
 
 namespace {
 
-// Closes an HDF5 identifier when it goes out of scope.
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  hid_t get() const { return id_; }
-  bool ok() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
-
-// HDF5 prints its error stack to stderr by default; tecscan reports errors itself.
-void silence_hdf5_errors() {
-  static const bool silenced = [] {
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    return true;
-  }();
-  (void)silenced;
-}
-
-// The innermost HDF5 error description ("unable to open file", ...), or "".
-std::string hdf5_reason() {
-  std::string reason;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_DOWNWARD,
-      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-        if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
-        return 0;
-      },
-      &reason);
-  H5Eclear2(H5E_DEFAULT);
-  return reason.empty() ? "" : " (HDF5: " + reason + ")";
-}
+using Handle = hdf5::Id;
+using hdf5::hdf5_reason;
+using hdf5::silence_hdf5_errors;
 
 template <typename T>
 struct H5Types;

@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "tecscan/archive.hpp"
 #include "tecscan/catalog.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/indices.hpp"
@@ -39,51 +40,93 @@ static std::vector<IonexFile> read_all_ionex(const std::vector<std::string>& pat
   return files;
 }
 
+namespace {
+
+// The event's window [event - days_before, event + days_after] clipped to the data present.
+struct Window {
+  TimeS start = 0, end = 0;
+};
+
+// `data` names the data in messages: "the IONEX files cover", "the archive covers".
+Window clip_window(const Event& ev, const IngestOptions& o, TimeS data_first, TimeS data_last,
+                   const std::string& data) {
+  TimeS want_start = ev.time - static_cast<TimeS>(std::llround(o.days_before * kDay));
+  TimeS want_end = ev.time + static_cast<TimeS>(std::llround(o.days_after * kDay));
+  Window w{std::max(want_start, data_first), std::min(want_end, data_last)};
+  if (w.start > w.end || ev.time < data_first || ev.time > data_last + kDay)
+    throw InputError(data + " " + format_iso(data_first) + " .. " + format_iso(data_last) +
+                     ", which does not contain the event at " + format_iso(ev.time) +
+                     (o.archive.empty() ? "; give the daily files around the event"
+                                        : "; append the days around the event to the archive"));
+  if (o.verbose && (w.start != want_start || w.end != want_end))
+    std::fprintf(stderr, "note: window %s .. %s requested; %s %s .. %s, using %s .. %s\n",
+                 format_iso(want_start).c_str(), format_iso(want_end).c_str(), data.c_str(),
+                 format_iso(data_first).c_str(), format_iso(data_last).c_str(),
+                 format_iso(w.start).c_str(), format_iso(w.end).c_str());
+  return w;
+}
+
+double region_radius(const Event& ev, const IngestOptions& o) {
+  double radius = o.dobrovolsky ? dobrovolsky_radius_km(ev.mag) : o.radius_km;
+  if (!(radius > 0))
+    throw InputError(o.dobrovolsky ? "--radius dobrovolsky needs the event's magnitude"
+                                   : "--radius-km must be > 0");
+  return radius;
+}
+
+Region region_on(const IonexGrid& grid, const Event& ev, double radius) {
+  Region region = select_region(grid, ev.lat, ev.lon, radius);
+  if (region.size() == 0)
+    throw InputError("no grid node lies within " + std::to_string(radius) + " km of the event");
+  return region;
+}
+
+}  // namespace
+
 Cube build_cube(const IngestOptions& o) {
   Event ev = resolve_event(o);
-  if (o.ionex.empty()) throw InputError("no IONEX input: give --ionex FILES|DIRS|GLOBS");
+  if (o.ionex.empty() == o.archive.empty())
+    throw InputError(o.ionex.empty()
+                         ? "no IONEX input: give --ionex FILES|DIRS|GLOBS or --archive FILE"
+                         : "give either --ionex FILES or --archive FILE, not both");
   if (o.days_before < 0 || o.days_after < 0)
     throw InputError("--days-before and --days-after must be >= 0");
 
-  std::vector<std::string> ionex_paths = expand_inputs(o.ionex);
-  std::vector<IonexFile> files = read_all_ionex(ionex_paths);
-  TimeS data_first = INT64_MAX, data_last = INT64_MIN;
-  for (const auto& f : files)
-    for (const auto& m : f.maps) {
-      data_first = std::min(data_first, m.epoch);
-      data_last = std::max(data_last, m.epoch);
-    }
-  if (data_first == INT64_MAX) throw InputError("the IONEX files hold no TEC maps");
-
-  TimeS want_start = ev.time - static_cast<TimeS>(std::llround(o.days_before * kDay));
-  TimeS want_end = ev.time + static_cast<TimeS>(std::llround(o.days_after * kDay));
-  TimeS start = std::max(want_start, data_first), end = std::min(want_end, data_last);
-  if (start > end || ev.time < data_first || ev.time > data_last + kDay)
-    throw InputError("the IONEX files cover " + format_iso(data_first) + " .. " +
-                     format_iso(data_last) + ", which does not contain the event at " +
-                     format_iso(ev.time) + "; give the daily files around the event");
-  if (o.verbose && (start != want_start || end != want_end))
-    std::fprintf(stderr,
-                 "note: window %s .. %s requested; IONEX data cover %s .. %s, using %s .. %s\n",
-                 format_iso(want_start).c_str(), format_iso(want_end).c_str(),
-                 format_iso(data_first).c_str(), format_iso(data_last).c_str(),
-                 format_iso(start).c_str(), format_iso(end).c_str());
-
-  IonexSeries series = assemble_series(files, start, end);
-  files.clear();
+  // The maps of the window: the global series from the IONEX files, or from an archive only
+  // the latitude rows the region needs (row0 = the series' first row on the global grid).
+  IonexSeries series;
+  Region region;
+  double radius = 0;
+  int row0 = 0;
+  if (o.archive.empty()) {
+    std::vector<std::string> ionex_paths = expand_inputs(o.ionex);
+    std::vector<IonexFile> files = read_all_ionex(ionex_paths);
+    TimeS data_first = INT64_MAX, data_last = INT64_MIN;
+    for (const auto& f : files)
+      for (const auto& m : f.maps) {
+        data_first = std::min(data_first, m.epoch);
+        data_last = std::max(data_last, m.epoch);
+      }
+    if (data_first == INT64_MAX) throw InputError("the IONEX files hold no TEC maps");
+    const Window w = clip_window(ev, o, data_first, data_last, "the IONEX files cover");
+    series = assemble_series(files, w.start, w.end);
+    files.clear();
+    radius = region_radius(ev, o);
+    region = region_on(series.grid, ev, radius);
+  } else {
+    const ArchiveInfo info = read_archive_info(o.archive);
+    const Window w = clip_window(ev, o, info.data_first(), info.data_last(), "the archive covers");
+    radius = region_radius(ev, o);
+    region = region_on(info.grid, ev, radius);  // the region on the archive's global grid
+    const auto [lo, hi] = std::minmax_element(region.ilat.begin(), region.ilat.end());
+    row0 = *lo;
+    series = read_archive_series(o.archive, {w.start, w.end, row0, *hi - *lo + 1});
+  }
   if (o.verbose && series.gaps.missing_epochs > 0)
     std::fprintf(stderr, "note: %ld epochs without a map (%ld whole days), first %s, last %s\n",
                  series.gaps.missing_epochs, series.gaps.missing_days,
                  format_iso(series.gaps.first_gap).c_str(),
                  format_iso(series.gaps.last_gap).c_str());
-
-  double radius = o.dobrovolsky ? dobrovolsky_radius_km(ev.mag) : o.radius_km;
-  if (!(radius > 0))
-    throw InputError(o.dobrovolsky ? "--radius dobrovolsky needs the event's magnitude"
-                                   : "--radius-km must be > 0");
-  Region region = select_region(series.grid, ev.lat, ev.lon, radius);
-  if (region.size() == 0)
-    throw InputError("no grid node lies within " + std::to_string(radius) + " km of the event");
 
   Cube cube;
   cube.event = ev;
@@ -99,7 +142,7 @@ Cube build_cube(const IngestOptions& o) {
   if (!series.rms.empty()) cube.rms.resize(nn * nt);
   const size_t plane = static_cast<size_t>(series.grid.nlat) * series.grid.nlon;
   for (size_t n = 0; n < nn; ++n) {
-    size_t cell = static_cast<size_t>(region.ilat[n]) * series.grid.nlon + region.ilon[n];
+    size_t cell = static_cast<size_t>(region.ilat[n] - row0) * series.grid.nlon + region.ilon[n];
     for (size_t t = 0; t < nt; ++t) {
       cube.tec[n * nt + t] = series.tec[t * plane + cell];
       if (!series.rms.empty()) cube.rms[n * nt + t] = series.rms[t * plane + cell];

@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# All of a GPU machine's figures in bench/RESULTS.md, regenerated in one time-boxed run:
+# bench/gpu-check.sh (every GPU test, bench_gpu_ff, bench_gpu_rnn, the whole El Salvador event
+# on the GPU and on all CPU cores), tecscan vs PyTorch per node and batched (bench/peers/
+# run_gpu.sh), scaling with nodes (50 here; 100, 175 and 1000 from gpu-check) and with training
+# epochs, and the CPU backend on all cores (bench_cpu_models).
+#
+#   COMMIT=<sha> RESULTS_ROOT=$OUT bash bench/run-gpu-machine.sh BUILD [LIB]
+#
+# BUILD: a CUDA build (tecscan, tests/tecscan_gpu_tests, bench/bench_gpu_ff, bench/bench_gpu_rnn,
+# bench/bench_cpu_models), e.g. .device/build built on the CPU machine and carried (see
+# bench/results/h200/README.md); LIB: the shared libraries carried with it (.device/lib). Both
+# go first on LD_LIBRARY_PATH, with the directories of the machine's own libcublas.so.13 and
+# libcudnn.so.9. Nothing is built or installed and no network is needed; python3 must have
+# torch, h5py and numpy (the PyTorch rows are skipped otherwise).
+# Environment, with defaults:
+#   BUDGET_S=450       the whole run (about 5 min on an H200); later steps shrink or are skipped
+#   COMMIT             the commit the binaries were built from (default: git rev-parse, if any)
+#   RESULTS_ROOT=bench/results   the figures go to RESULTS_ROOT/<tag>/ (tag from nvidia-smi:
+#                      h200, h100, ...): fragment.md + raw logs. Copy that folder to
+#                      bench/results/ in the repository, then: python3 bench/make-results.py
+#   WORK=/tmp/tecscan-gpu-machine   cubes and run folders (large; not kept)
+#   PEER_EPOCHS=20 PEER_NODES=4     the PyTorch comparison (bench/peers/README.md)
+#   SCALING_EPOCHS="25 50 100 200"  tecscan scan --device cuda --epochs E
+#   FRAGMENT_ONLY=1    measure nothing: rebuild fragment.md from the logs in RESULTS_ROOT/TAG
+#                      (TAG=h200 to choose the folder without nvidia-smi)
+# Prints a short table last. Exit status: gpu-check's (0 all good, 1 a GPU test failed, ...).
+#
+# On a lent GPU machine (no compiler, no network, one call of at most 10 min), as for
+# bench/results/h200/: build here with CUDA (-DTECSCAN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
+# -DTECSCAN_STATIC_LIBARCHIVE=ON, Release; targets tecscan tecscan_gpu_tests bench_gpu_ff
+# bench_gpu_rnn bench_cpu_models), copy the binaries to .device/build/{tecscan,tests/,bench/}
+# and the shared libraries the GPU machine lacks (ldd) to .device/lib, carry .device, run
+#   COMMIT=$(git rev-parse --short HEAD) RESULTS_ROOT=$OUT bash bench/run-gpu-machine.sh \
+#     .device/build .device/lib
+# and copy the returned <tag>/ folder to bench/results/.
+set -u -o pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$(realpath -m "${1:-$ROOT/.device/build}")
+LIB=${2:-}
+BUDGET=${BUDGET_S:-450}
+RESULTS_ROOT=$(realpath -m "${RESULTS_ROOT:-$ROOT/bench/results}")
+WORK=$(realpath -m "${WORK:-/tmp/tecscan-gpu-machine}")
+PEER_EPOCHS=${PEER_EPOCHS:-20}
+PEER_NODES=${PEER_NODES:-4}
+SCALING_EPOCHS=${SCALING_EPOCHS:-25 50 100 200}
+COMMIT=${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null ||
+  echo "unknown (set COMMIT)")}
+PY=${PYTHON:-python3}
+START=$(date +%s)
+GPU_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+# h200 from "NVIDIA H200", h100 from "NVIDIA H100 80GB HBM3", ...
+TAG=${TAG:-$(echo "$GPU_NAME" | grep -o -E '\b[A-Z]+[0-9]+[A-Za-z]*\b' | head -1 | tr 'A-Z' 'a-z')}
+TAG=${TAG:-gpu}
+DIR=$RESULTS_ROOT/$TAG
+COMMAND="COMMIT=$COMMIT bash bench/run-gpu-machine.sh ${1:-.device/build}${LIB:+ $LIB}"
+mkdir -p "$DIR" "$WORK"
+STATUS=0
+
+elapsed() { echo $(($(date +%s) - START)); }
+left() { echo $((BUDGET - $(elapsed))); }
+note() { echo "[gpu-machine $(elapsed)s] $*" | tee -a "$DIR/run.log"; }
+# cap SECONDS: the smaller of SECONDS and what is left of the budget.
+cap() {
+  local l
+  l=$(left)
+  echo $((l < $1 ? l : $1))
+}
+# wall_s LOG command...: run with its output appended to LOG, print its wall time in seconds.
+wall_s() {
+  local log=$1 t0 t1
+  shift
+  t0=$(date +%s.%N)
+  "$@" >>"$log" 2>&1 || return
+  t1=$(date +%s.%N)
+  env -u LD_LIBRARY_PATH "$PY" -c "print('%.2f' % ($t1 - $t0))"
+}
+
+if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
+  : >"$DIR/run.log"
+  note "GPU '$GPU_NAME' -> $DIR; build $BUILD; commit $COMMIT; budget ${BUDGET}s"
+  nvidia-smi >"$DIR/nvidia-smi.txt" 2>&1 || note "nvidia-smi failed"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader \
+    >"$DIR/gpu.txt" 2>/dev/null
+  echo "$(nproc) CPU cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))" \
+    >"$DIR/cpu.txt"
+
+  # ---- libraries: the carried ones first, then the machine's cuBLAS and cuDNN --------------------
+  L=${LIB:+$(realpath -m "$LIB")}
+  roots=(/usr/local /usr/lib /opt)
+  site=$("$PY" -c 'import nvidia, os; print(" ".join(nvidia.__path__))' 2>/dev/null) &&
+    read -r -a more <<<"$site" && roots+=("${more[@]}")
+  for name in libcublas.so.13 libcublasLt.so.13 libcudnn.so.9; do
+    found=$(timeout 30 find "${roots[@]}" -name "$name*" -print -quit 2>/dev/null)
+    found=${found:+$(dirname "$found")}
+    [[ -n $found && :$L: != *":$found:"* ]] && L=${L:+$L:}$found
+  done
+  export LD_LIBRARY_PATH=$L${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  note "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
+
+  # ---- 1. every GPU test, the GPU benchmarks, the whole event (GPU and all CPU cores) ------------
+  limit=$(cap 270)
+  note "gpu-check.sh (budget ${limit}s)"
+  OUT=$WORK/gpu-check GPU_CHECK_BUDGET_S=$((limit - 10)) timeout "$limit" \
+    bash "$ROOT/bench/gpu-check.sh" "$BUILD" >"$DIR/gpu-check-stdout.log" 2>&1
+  STATUS=$?
+  note "gpu-check exit $STATUS"
+  for f in gpu-check.log gpu_tests.log bench_gpu_ff.log bench_gpu_rnn.log event.log \
+    event_cuda_summary.json event_cpu_summary.json failed_tests.txt; do
+    cp "$WORK/gpu-check/$f" "$DIR/" 2>/dev/null
+  done
+  cp "$WORK/gpu-check/summary.md" "$DIR/gpu-check-summary.md" 2>/dev/null
+  PEAK=$(grep -o -E 'SGEMM peak [0-9.]+ TFLOP/s' "$DIR/bench_gpu_ff.log" 2>/dev/null | head -1 |
+    awk '{print $3 * 1000}')
+
+  # ---- 2. tecscan vs PyTorch per node and batched ------------------------------------------------
+  limit=$(cap 240)
+  if ((limit >= 60)); then
+    note "peers: run_gpu.sh, $PEER_EPOCHS epochs, per node on $PEER_NODES nodes (limit ${limit}s)"
+    rm -rf "$WORK/peers-gpu"
+    OUT=$WORK EPOCHS=$PEER_EPOCHS NODES=$PEER_NODES PEAK_GFLOPS=${PEAK:-0} \
+      PEAK_LABEL="FP32 SGEMM peak" timeout "$limit" bash "$ROOT/bench/peers/run_gpu.sh" "$BUILD" \
+      >"$DIR/peers-stdout.log" 2>&1 || note "peers FAILED or timed out (peers-stdout.log)"
+    cp "$WORK/peers-gpu/results-gpu.md" "$DIR/peers.md" 2>/dev/null
+    cp "$WORK/peers-gpu/summary.md" "$DIR/peers-summary.md" 2>/dev/null
+    for f in run.log torch-batched.log torch-pernode.log scan.log; do
+      cp "$WORK/peers-gpu/$f" "$DIR/peers-$f" 2>/dev/null
+    done
+  else
+    note "peers skipped: ${limit}s left"
+  fi
+
+  # ---- 3. scaling: 50 nodes per model, and the whole event vs training epochs --------------------
+  if (($(left) >= 40)) && [[ -x $BUILD/bench/bench_gpu_ff ]]; then
+    note "scaling: 50 nodes"
+    timeout "$(cap 40)" "$BUILD/bench/bench_gpu_ff" --nodes 50 --epochs 5 --runs 3 --cpu-epochs 1 \
+      >"$DIR/scaling_ff50.log" 2>&1 || note "bench_gpu_ff --nodes 50 FAILED"
+    timeout "$(cap 60)" "$BUILD/bench/bench_gpu_rnn" --nodes=50 --epochs=3 --no-cpu \
+      >"$DIR/scaling_rnn50.log" 2>&1 || note "bench_gpu_rnn --nodes=50 FAILED"
+  fi
+  CUBE=$WORK/scaling-cube.h5
+  : >"$DIR/scaling_epochs.log"
+  if (($(left) >= 40)); then
+    note "scaling: the El Salvador event on the GPU vs epochs ($SCALING_EPOCHS)"
+    s=$(wall_s "$DIR/scaling_epochs_output.log" timeout 30 "$BUILD/tecscan" ingest \
+      --ionex "$ROOT/data/ionex/jpl-2000-2001" \
+      --indices "$ROOT/data/indices/SW-All.txt" "$ROOT/data/indices/dst2000.txt" \
+      --catalog "$ROOT/data/catalogs/comcat_m4.5_2000-10_2001-02.csv" --event-id usp000a7m5 \
+      --days-before 60 --days-after 7 --out "$CUBE") &&
+      echo "ingest wall_s=$s" >>"$DIR/scaling_epochs.log"
+    for e in $SCALING_EPOCHS; do
+      (($(left) >= 30)) || { note "epochs $e skipped: budget"; break; }
+      s=$(wall_s "$DIR/scaling_epochs_output.log" timeout "$(cap 60)" "$BUILD/tecscan" scan \
+        --cube "$CUBE" --config "$ROOT/configs/demo.toml" --epochs "$e" --device cuda --quiet \
+        --out "$WORK/epochs-$e") || s=nan
+      echo "epochs=$e wall_s=$s" | tee -a "$DIR/scaling_epochs.log"
+      cp "$WORK/epochs-$e/summary.json" "$DIR/scaling_epochs_$e.json" 2>/dev/null
+    done
+  fi
+
+  # ---- 4. the CPU backend on all cores -----------------------------------------------------------
+  if (($(left) >= 45)) && [[ -x $BUILD/bench/bench_cpu_models ]]; then
+    note "bench_cpu_models 64 3 on $(nproc) cores (limit $(cap 120)s)"
+    timeout "$(cap 120)" "$BUILD/bench/bench_cpu_models" 64 3 >"$DIR/cpu_models.log" 2>&1 ||
+      note "bench_cpu_models FAILED or timed out (cpu_models.log)"
+  else
+    note "bench_cpu_models skipped: $(left)s left"
+  fi
+  note "measurements done in $(elapsed)s"
+fi
+
+# ---- the fragment -----------------------------------------------------------------------------
+# (without the carried libraries, which are for the tecscan binaries only)
+env -u LD_LIBRARY_PATH "$PY" - "$DIR" "$TAG" "$COMMIT" "$COMMAND" "$PEER_EPOCHS" "$PEER_NODES" <<'EOF'
+import datetime, json, os, re, sys
+
+dir_, tag, commit, command, peer_epochs, peer_nodes = sys.argv[1:]
+models = ["mlp", "cnn", "rnn", "gru", "lstm", "cnn-lstm"]
+
+
+def read(name, default=""):
+    path = os.path.join(dir_, name)
+    return open(path, errors="replace").read() if os.path.exists(path) else default
+
+
+def load(name):
+    try:
+        return json.load(open(os.path.join(dir_, name)))
+    except (OSError, ValueError):
+        return None
+
+
+def table_rows(text):
+    return [l for l in text.splitlines() if l.startswith("|")]
+
+
+def results(*names):
+    """RESULT key=value lines of the benchmark logs, as dicts."""
+    out = []
+    for name in names:
+        for line in read(name).splitlines():
+            if line.startswith("RESULT "):
+                out.append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
+    return out
+
+
+def fmt(x, digits=3):
+    return "n/a" if x is None or x != x else f"{x:.{digits}g}"
+
+
+gpu = read("gpu.txt").strip().splitlines()
+gpu = gpu[0] if gpu else "GPU (nvidia-smi gave nothing)"
+cpu = read("cpu.txt").strip()
+machine = f"{gpu}; {cpu}" if cpu else gpu
+today = datetime.datetime.now(datetime.timezone.utc)
+ff = read("bench_gpu_ff.log")
+peak = re.search(r"SGEMM peak ([\d.]+) TFLOP/s FP32(?:, ([\d.]+) TFLOP/s TF32)?", ff)
+peak_text = ""
+if peak:
+    peak_text = f" FP32 SGEMM peak measured in the same run: **{peak.group(1)} TFLOP/s** (cuBLAS)"
+    if peak.group(2):
+        peak_text += f", TF32 {peak.group(2)} TFLOP/s (not used by tecscan)"
+    peak_text += "."
+L = ["<!-- fragment", f"machine: {machine}", f"tag: {tag}", f"date: {today:%Y-%m-%d}",
+     f"commit: {commit}", f"command: {command}", "order: 10", "-->",
+     f"## GPU: {gpu.split(',')[0]} ({today:%Y-%m-%d %H:%M} UTC)", "",
+     f"- **Machine:** {machine}." + peak_text,
+     f"- **Command:** `{command}` (binaries built on the CPU machine at commit `{commit}` and"
+     f" carried); raw logs in `{tag}/`.", ""]
+
+# gpu-check
+summary = read("gpu-check-summary.md")
+L += ["### Correctness and the whole event (`bench/gpu-check.sh`)", ""]
+rows = [l for l in summary.splitlines() if l.startswith("| ")]
+steps = [l for l in rows if l.count("|") == 3]
+L += (["| step | result |", "|---|---|"] + [l for l in steps if not l.startswith("| step")]
+      if steps else ["(gpu-check produced no summary: see `" + tag + "/gpu-check-stdout.log`)"])
+failed = read("failed_tests.txt").strip()
+if failed:
+    L += ["", "**Failed GPU tests:**", "", "```", failed, "```"]
+anomalies = [l.strip() for l in read("gpu-check.log").splitlines() if l.startswith("event anomalies")]
+L += ["", f"GPU tests: `{tag}/gpu_tests.log` (every comparison prints its worst error)."]
+if anomalies:
+    L += ["Anomaly sets of the whole event (quiet, |DTEC| > 1.5), GPU vs CPU: "
+          + "; ".join(a.replace("event anomalies ", "") for a in anomalies) + "."]
+L.append("")
+
+ev = {dev: load(f"event_{dev}_summary.json") for dev in ("cuda", "cpu")}
+if ev["cuda"] and ev["cpu"]:
+    threads = re.search(r"\((\d+) threads?\)", ev["cpu"]["devices"].get("mlp", ""))
+    cpu_label = f"CPU, {threads.group(1)} threads" if threads else "CPU"
+    L += ["Per-model training time of the whole El Salvador event (`configs/demo.toml`, 100 epochs,"
+          f" {ev['cuda']['cube']['nodes']} nodes x {ev['cuda']['cube']['epochs']} epochs; s):", "",
+          f"| model | GPU | {cpu_label} | speed-up |", "|---|---:|---:|---:|"]
+    for key in [f"train {m}" for m in models] + ["total"]:
+        g, c = ev["cuda"]["timing_s"].get(key), ev["cpu"]["timing_s"].get(key)
+        if g and c:
+            L.append(f"| {key.replace('train ', '')} | {g:.2f} | {c:.2f} | {c / g:.1f}x |")
+    L.append("")
+
+# per-model benchmarks
+L += ["### Per-model training epoch, synthetic cubes (`bench_gpu_ff`, `bench_gpu_rnn`)", ""]
+for name in ("bench_gpu_ff.log", "bench_gpu_rnn.log"):
+    text = read(name)
+    notes = [l.lstrip("# ").strip() for l in text.splitlines()[:4]
+             if l and not l.startswith("|") and not l.startswith("RESULT")]
+    L += [f"`{tag}/{name}`: " + " ".join(notes), ""] + table_rows(text) + [""] if text else \
+        [f"(`{name}` missing: see gpu-check-stdout.log)", ""]
+
+# scaling with nodes
+res = results("scaling_ff50.log", "bench_gpu_ff.log", "scaling_rnn50.log", "bench_gpu_rnn.log")
+nodes = sorted({int(r["nodes"]) for r in res if "nodes" in r})
+if res:
+    L += ["### Scaling with nodes (GPU ms per training epoch)", "",
+          "50 nodes: `scaling_ff50.log`, `scaling_rnn50.log`; the others from the runs above.", "",
+          "| bench | model | " + " | ".join(f"{n} nodes" for n in nodes) + " |",
+          "|---|---|" + "---:|" * len(nodes)]
+    keys = []
+    for r in res:
+        if (r["bench"], r["model"]) not in keys:
+            keys.append((r["bench"], r["model"]))
+    def order(key):  # gpu_ff first, then by bench and in the paper's model order
+        base = key[1].replace("-tanh", "")
+        rank = {"gpu_ff": 0, "gpu_rnn_fused": 1, "gpu_rnn_cudnn": 2}.get(key[0], 3)
+        return rank, key[0], models.index(base) if base in models else 9, key[1]
+
+    for b, m in sorted(keys, key=order):
+        cells = []
+        for n in nodes:
+            hit = [r for r in res if r["bench"] == b and r["model"] == m and int(r["nodes"]) == n]
+            cells.append(fmt(float(hit[0]["gpu_ms_per_epoch"])) if hit else "")
+        L.append(f"| {b} | {m} | " + " | ".join(cells) + " |")
+    L.append("")
+
+# scaling with epochs
+lines = read("scaling_epochs.log").splitlines()
+ingest = next((l.split("=")[1] for l in lines if l.startswith("ingest wall_s=")), None)
+points = []
+for l in lines:
+    m = re.match(r"epochs=(\d+) wall_s=(\S+)", l)
+    if m:
+        s = load(f"scaling_epochs_{m.group(1)}.json")
+        train = sum(v for k, v in s["timing_s"].items() if k.startswith("train ")) if s else float("nan")
+        points.append((int(m.group(1)), float(m.group(2)), train, s))
+if points:
+    L += ["### Scaling with training epochs (the whole El Salvador event on the GPU)", "",
+          "`tecscan scan --device cuda --epochs E`, six networks + median-iqr, 83 nodes"
+          f" (`{tag}/scaling_epochs*.json`)" + (f"; ingest of the cube: {ingest} s" if ingest else "")
+          + ".", "", "| epochs | " + " | ".join(str(p[0]) for p in points) + " |",
+          "|---|" + "---:|" * len(points),
+          "| wall s | " + " | ".join(fmt(p[1]) for p in points) + " |",
+          "| of which training s | " + " | ".join(fmt(p[2]) for p in points) + " |", ""]
+    good = [p for p in points if p[2] == p[2] and p[1] == p[1]]
+    if len(good) >= 2:
+        (e0, w0, t0, _), (e1, w1, t1, _) = good[0], good[-1]
+        slope = (t1 - t0) / (e1 - e0)
+        L += [f"Training grows by {1000 * slope:.1f} ms per epoch (83 nodes x 6 models); about"
+              f" {w0 - t0:.2f} s of each run is fixed (start-up, cube read, DTEC, outputs).", ""]
+    s = good[-1][3] if good else None
+    if s:
+        t = s["timing_s"]
+        red = sum(v for k, v in t.items() if k.startswith("dtec ") or k in ("median-iqr", "quiet mask"))
+        train = sum(v for k, v in t.items() if k.startswith("train "))
+        L += [f"Where the time goes at {good[-1][0]} epochs (s): "
+              + (f"ingest {ingest}, " if ingest else "")
+              + ", ".join(f"train {m} {t[f'train {m}']:.2f}" for m in models if f"train {m}" in t)
+              + f", DTEC reductions {red:.3f}, write outputs {t.get('write outputs', float('nan')):.3f},"
+              f" other {good[-1][1] - train - red - t.get('write outputs', 0):.2f} (process wall"
+              f" {good[-1][1]:.2f}).", ""]
+
+# peers
+peers = read("peers.md")
+L += ["### Against PyTorch per node and batched (`bench/peers/run_gpu.sh`)", "",
+      f"The El Salvador 2001 cube, {peer_epochs} training epochs; PyTorch per node timed on"
+      f" {peer_nodes} nodes and **extrapolated** linearly to all (\"ext.\"). Full tables:"
+      f" `{tag}/peers.md`.", ""]
+if peers:
+    for line in peers.splitlines():
+        if line.startswith("# ") or line.startswith("## "):
+            continue
+        L.append("#" + line if line.startswith("### ") else line)
+else:
+    L.append(f"(no peer run: see `{tag}/peers-stdout.log`)")
+L.append("")
+
+# CPU backend on all cores
+cm = read("cpu_models.log")
+if cm:
+    peak_lines = [l.strip() for l in cm.splitlines() if "thread(s):" in l]
+    L += ["### The CPU backend on all cores of the GPU machine (`bench_cpu_models 64 3`)", "",
+          "64 synthetic nodes x 660 time steps, 3 epochs; Eigen GEMM peak in the same run: "
+          + "; ".join(peak_lines) + ".", ""] + table_rows(cm) + [""]
+text = re.sub(r"\n{3,}", "\n\n", "\n".join(L))  # one blank line between blocks
+open(os.path.join(dir_, "fragment.md"), "w").write(text.rstrip() + "\n")
+EOF
+
+# ---- the short table, last ----------------------------------------------------------------------
+{
+  printf '\n== gpu-machine summary: %s (%s), commit %s, %s s ==\n' "$GPU_NAME" "$TAG" "$COMMIT" \
+    "$(elapsed)"
+  grep -E '^\| (GPU tests|event|bench_gpu|build)' "$DIR/gpu-check-summary.md" 2>/dev/null ||
+    echo "(no gpu-check summary)"
+  echo "tecscan vs PyTorch (wall s, $PEER_EPOCHS epochs):"
+  cat "$DIR/peers-summary.md" 2>/dev/null || echo "(no peer summary)"
+  grep -E '^epochs=' "$DIR/scaling_epochs.log" 2>/dev/null | paste -sd' ' - |
+    sed 's/^/event vs epochs: /'
+  echo "fragment: $DIR/fragment.md"
+  echo "(copy $DIR to bench/results/$TAG, then: python3 bench/make-results.py)"
+  echo "exit status $STATUS (gpu-check's: 0 ok, 1 test failure, 2 no build, 3 benchmark failure)"
+} | tee -a "$DIR/run.log"
+exit "$STATUS"

@@ -1,0 +1,158 @@
+// tecscan merge: statistics across many events' scan runs (docs/merge.md).
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <set>
+
+#include "commands.hpp"
+#include "tecscan/error.hpp"
+#include "tecscan/merge.hpp"
+#include "tecscan/progress.hpp"
+
+namespace tecscan::cli {
+
+namespace {
+
+struct MergeArgs {
+  std::vector<std::string> inputs;
+  std::string out;
+  MergeParams params;
+  long long seed = 1;
+  bool quiet = false;
+};
+
+std::string fmt(double v, const char* f = "%.4g") {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+int run_merge(const MergeArgs& a) {
+  MergeParams params = a.params;
+  if (a.seed < 0) throw InputError("--seed: expected a non-negative integer");
+  params.seed = static_cast<uint64_t>(a.seed);
+
+  RunDirs dirs = find_run_dirs(a.inputs);
+  for (const std::string& d : dirs.incomplete)
+    std::fprintf(stderr, "warning: skipped %s: no summary.json (an incomplete run)\n", d.c_str());
+  if (dirs.complete.empty())
+    throw InputError(
+        "merge: no complete run among the inputs (a complete run directory holds "
+        "summary.json, written last by 'tecscan scan')");
+
+  // Pass 1: the detector names only, to choose the common set before reading any array.
+  std::vector<std::vector<std::string>> sets;
+  for (const std::string& d : dirs.complete) sets.push_back(read_run_detectors(d));
+  const std::vector<std::string> common = common_detectors(sets);
+  std::set<std::string> rest;
+  for (const auto& s : sets)
+    for (const std::string& name : s)
+      if (std::find(common.begin(), common.end(), name) == common.end()) rest.insert(name);
+  if (!rest.empty()) {
+    std::string list;
+    for (const std::string& name : rest) list += (list.empty() ? "" : ", ") + name;
+    std::fprintf(stderr, "note: detectors not in every run are left out: %s\n", list.c_str());
+  }
+  const int k = resolve_consensus_k(params.consensus_k, common.size());
+
+  // Pass 2: each run reduced to per-epoch counts at once, so memory stays small.
+  std::vector<RunCounts> counts;
+  {
+    Progress progress("read runs", static_cast<long>(dirs.complete.size()), a.quiet);
+    for (const std::string& d : dirs.complete) {
+      counts.push_back(count_run(read_run(d, common), common, k));
+      progress.advance();
+    }
+  }
+  std::vector<std::string> names = common;
+  names.push_back("consensus");
+  if (!a.quiet)
+    std::fprintf(stderr, "statistics: %zu events, %zu series, %d controls per event, seed %llu\n",
+                 counts.size(), names.size(), params.controls,
+                 static_cast<unsigned long long>(params.seed));
+  MergeResult result = merge_counts(std::move(counts), names, k, params);
+  for (const std::string& why : result.excluded)
+    std::fprintf(stderr, "warning: left out %s\n", why.c_str());
+  if (result.params.exclude_days > 0 && result.control_span_windows < kMinControlSpan)
+    std::fprintf(stderr,
+                 "warning: pseudo-events can take only %.1f window lengths of time per run "
+                 "(median): their windows overlap, so the permutation p is too small under the "
+                 "null; use --exclude-days 0 or scans with more days before the events "
+                 "(docs/merge.md, 'Calibration')\n",
+                 result.control_span_windows);
+
+  MergeInputs in;
+  in.arguments = a.inputs;
+  in.skipped = dirs.incomplete;
+  in.not_common.assign(rest.begin(), rest.end());
+  write_merge_outputs(a.out, result, in);
+
+  std::printf("%zu events (%zu incomplete runs skipped), window [-%s, 0) days, consensus >= %d\n",
+              result.events.size(), dirs.incomplete.size(), fmt(result.params.window_days).c_str(),
+              result.consensus_k);
+  std::printf("%-11s %10s %10s %10s %8s %8s %6s %9s\n", "detector", "event_rate", "control",
+              "difference", "p", "z", "auc", "best_gain");
+  for (const SeriesResult& s : result.series) {
+    const MolchanCurve& c = s.molchan;
+    const double gain = c.points.empty() ? kMergeNaN : c.points[c.best].gain;
+    std::printf("%-11s %10s %10s %10s %8s %8s %6s %9s\n", s.name.c_str(),
+                fmt(s.events_rate_window).c_str(), fmt(s.control_mean_window).c_str(),
+                fmt(s.difference).c_str(), fmt(s.p_value, "%.3g").c_str(), fmt(s.z, "%.3g").c_str(),
+                fmt(c.auc, "%.3f").c_str(), fmt(gain, "%.3g").c_str());
+  }
+  std::printf(
+      "results: %s/{merge.h5,sea_rates.csv,rate_difference.csv,molchan.csv,events.csv,"
+      "summary.json}\n",
+      a.out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command add_merge(CLI::App& app) {
+  auto a = std::make_shared<MergeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "merge",
+      "Statistics across many events' scan runs: the superposed-epoch anomaly rate per day "
+      "relative to the events, the same for random pseudo-events drawn from each run's own time "
+      "axis (controls, with a 95 % band), the precursor-window rate difference with a "
+      "permutation p-value and z score, and Molchan / ROC diagrams of the window rate as an "
+      "alarm; per detector and for the consensus. docs/merge.md defines every number.\n"
+      "Inputs: run directories of 'tecscan scan' (with summary.json) or batch roots holding one "
+      "run directory per event; runs without summary.json are skipped with a warning.\n"
+      "Examples:\n"
+      "  tecscan merge runs/m7 --out stats/m7\n"
+      "  tecscan merge runs/ev1 runs/ev2 runs/ev3 --controls 1000 --seed 7 --window-days 10 \\\n"
+      "      --consensus 3 --days-before 30 --days-after 5 --out stats/three");
+  cmd->add_option("runs", a->inputs, "run directories or batch roots")->required();
+  cmd->add_option("--out,-o", a->out, "output directory (created; files replaced atomically)")
+      ->required();
+  cmd->add_option("--consensus", a->params.consensus_k,
+                  "consensus series: anomalous when >= K of the common detectors flag it "
+                  "(0 = half of them, rounded up)")
+      ->default_val(0)
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--controls", a->params.controls, "pseudo-events drawn per event")
+      ->default_val(200)
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", a->seed, "seed of the pseudo-event draws")->default_val(1);
+  cmd->add_option("--window-days", a->params.window_days,
+                  "precursor window [-W, 0) days before each (pseudo-)event")
+      ->default_val(15)
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--exclude-days", a->params.exclude_days,
+                  "no pseudo-event within +-X days of the real event (default 0: pseudo-events "
+                  "anywhere, which keeps p exact on 60-day scans; see docs/merge.md, "
+                  "'Calibration')")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--days-before", a->params.days_before,
+                  "superposed epochs from -D days (default: the runs' earliest epoch)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--days-after", a->params.days_after,
+                  "superposed epochs to +A days (default: the runs' latest epoch)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
+  return {cmd, [a] { return run_merge(*a); }};
+}
+
+}  // namespace tecscan::cli

@@ -1,0 +1,610 @@
+// Building and appending the global archive: daily IONEX files -> one HDF5 file of maps on a
+// fixed grid and cadence, one provenance row per UTC day. docs/archive.md is the user's view.
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <limits>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "archive_internal.hpp"
+#include "tecscan/archive.hpp"
+#include "tecscan/atomic_file.hpp"
+#include "tecscan/error.hpp"
+#include "tecscan/progress.hpp"
+#include "tecscan/sha256.hpp"
+
+namespace tecscan {
+namespace {
+
+using namespace archive_io;
+namespace fs = std::filesystem;
+
+constexpr double kSame = 1e-6;
+// Parsed maps kept between the checking pass and the writing pass; beyond this the files are
+// parsed again when written (a decade of daily files does not fit in memory).
+constexpr size_t kKeepBytes = size_t{1} << 30;
+// A latitude tile of about 20 degrees: a 2000 km region (about 36 degrees of latitude) reads
+// 2-3 tiles instead of the whole globe.
+constexpr double kTileDegrees = 20.0;
+constexpr size_t kMaxChunkBytes = size_t{1} << 20;  // HDF5's default chunk cache per dataset
+constexpr hsize_t kColumnChunk = 1024;              // provenance rows per chunk
+
+int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
+
+std::string describe(const IonexGrid& g) {
+  char text[160];
+  std::snprintf(text, sizeof text, "lat %.1f..%.1f step %.1f, lon %.1f..%.1f step %.1f, %.1f km",
+                g.lat1, g.lat2, g.dlat, g.lon1, g.lon2, g.dlon, g.height_km);
+  return text;
+}
+
+bool same_grid(const IonexGrid& a, const IonexGrid& b) {
+  return a.nlat == b.nlat && a.nlon == b.nlon && std::fabs(a.lat1 - b.lat1) < kSame &&
+         std::fabs(a.dlat - b.dlat) < kSame && std::fabs(a.lon1 - b.lon1) < kSame &&
+         std::fabs(a.dlon - b.dlon) < kSame && std::fabs(a.height_km - b.height_km) < kSame;
+}
+
+std::string day_text(int64_t day) {
+  return format_date(day * kDay);
+}
+
+std::string day_range(int64_t first, int64_t last) {
+  if (first == last) return day_text(first);
+  return day_text(first) + " .. " + day_text(last) + " (" + std::to_string(last - first + 1) +
+         " days)";
+}
+
+// One daily IONEX file: its provenance row and its maps in the series layout of
+// assemble_series (which applies the grid rules), from its first map on.
+struct DayFile {
+  std::string path;  // as given
+  ArchiveDay row;
+  IonexGrid grid;
+  TimeS step = 0, phase = 0;
+  bool has_rms = false;
+  IonexSeries series;           // tec/rms emptied when over the memory budget
+  std::vector<long> map_slots;  // series slots that hold a map
+  size_t bytes_in_memory() const { return (series.tec.size() + series.rms.size()) * 4; }
+};
+
+DayFile load_day(const std::string& path) {
+  IonexFile file = read_ionex(path);
+  if (file.maps.empty()) throw InputError(path, 0, "no TEC map in the file");
+  DayFile d;
+  d.path = path;
+  d.row.path = fs::absolute(path).lexically_normal().string();
+  d.row.program = file.program;
+  d.row.agency = file.agency;
+  TimeS first = std::numeric_limits<TimeS>::max(), last = std::numeric_limits<TimeS>::min();
+  for (const IonexMap& m : file.maps)
+    first = std::min(first, m.epoch), last = std::max(last, m.epoch);
+  std::vector<TimeS> epochs;
+  for (const IonexMap& m : file.maps) epochs.push_back(m.epoch);
+  d.row.first_map = first;
+  d.row.last_map = last;
+  d.row.day = floor_div(first, kDay);
+  if (last >= (d.row.day + 2) * kDay)
+    throw InputError(path, 0,
+                     "maps from " + format_iso(first) + " to " + format_iso(last) +
+                         " span more than one UTC day: the archive takes daily IONEX files");
+  std::vector<IonexFile> one;
+  one.push_back(std::move(file));
+  d.series = assemble_series(one);
+  d.grid = d.series.grid;
+  d.step = d.series.step;
+  d.phase = ((first % d.step) + d.step) % d.step;
+  d.has_rms = !d.series.rms.empty();
+  for (TimeS e : epochs) d.map_slots.push_back(static_cast<long>((e - first) / d.step));
+  std::sort(d.map_slots.begin(), d.map_slots.end());
+  d.map_slots.erase(std::unique(d.map_slots.begin(), d.map_slots.end()), d.map_slots.end());
+  uint64_t bytes = 0;
+  d.row.sha256 = sha256_file(path, &bytes);
+  d.row.bytes = static_cast<int64_t>(bytes);
+  return d;
+}
+
+// Runs job(i) for i in [0, n) on a few threads; rethrows the first error.
+template <typename Job>
+void parallel_for(size_t n, Job job) {
+  const unsigned nthreads =
+      std::max(1u, std::min<unsigned>(8, std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0};
+  std::vector<std::future<void>> workers;
+  for (unsigned w = 0; w < nthreads; ++w)
+    workers.push_back(std::async(std::launch::async, [&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;) job(i);
+    }));
+  for (auto& w : workers) w.get();
+}
+
+// ---- the file's objects -----------------------------------------------------------------------
+
+void write_fixed(hid_t file, const std::string& name, const std::vector<double>& values) {
+  const hsize_t n = values.size();
+  Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Id ds(H5Dcreate2(file, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                   H5P_DEFAULT),
+        H5Dclose);
+  if (!ds.ok() ||
+      H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+    throw std::runtime_error("cannot write '" + name + "'" + hdf5_reason());
+}
+
+void make_scale(hid_t file, const std::string& name, const std::string& dim) {
+  Id ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!ds.ok() || H5DSset_scale(ds.get(), dim.c_str()) < 0)
+    throw std::runtime_error("cannot make '" + name + "' a dimension scale" + hdf5_reason());
+}
+
+void attach(hid_t file, const std::string& name, unsigned dim, const std::string& scale) {
+  Id ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+  Id sc(H5Dopen2(file, scale.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!ds.ok() || !sc.ok() || H5DSattach_scale(ds.get(), sc.get(), dim) < 0)
+    throw std::runtime_error("cannot attach '" + scale + "' to '" + name + "'" + hdf5_reason());
+}
+
+void set_attrs(hid_t file, const std::string& name,
+               const std::vector<std::pair<const char*, std::string>>& text) {
+  Id obj(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose);
+  for (const auto& [key, value] : text) set_attr(obj.get(), key, value);
+}
+
+// /tec or /rms: [time, lat, lon] float32, NaN where nothing was written. One chunk = one UTC
+// day of maps x a latitude tile x every longitude: an append writes whole new chunks and never
+// re-encodes an old day, and a regional read touches only the tiles of its latitude band.
+void create_map_dataset(hid_t file, const std::string& name, const ArchiveInfo& info,
+                        const std::string& long_name) {
+  const IonexGrid& g = info.grid;
+  const auto mpd = static_cast<hsize_t>(info.maps_per_day);
+  hsize_t rows = static_cast<hsize_t>(std::max(1L, std::lround(kTileDegrees / std::fabs(g.dlat))));
+  rows = std::min<hsize_t>(rows, static_cast<hsize_t>(g.nlat));
+  while (rows > 1 && mpd * rows * static_cast<hsize_t>(g.nlon) * 4 > kMaxChunkBytes) --rows;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  Id ds = create_extendible(file, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
+                            {static_cast<hsize_t>(info.ntime), static_cast<hsize_t>(g.nlat),
+                             static_cast<hsize_t>(g.nlon)},
+                            {mpd, rows, static_cast<hsize_t>(g.nlon)}, &nan, true);
+  set_attr(ds.get(), "units", std::string("TECU"));
+  set_attr(ds.get(), "long_name", long_name);
+  set_float_attr(ds.get(), "_FillValue", nan);
+  ds.reset();
+  attach(file, name, 0, "/time");
+  attach(file, name, 1, "/lat");
+  attach(file, name, 2, "/lon");
+}
+
+void create_archive_objects(hid_t file, const ArchiveInfo& info, int64_t first_day) {
+  const IonexGrid& g = info.grid;
+  set_attr(file, "Conventions", std::string("CF-1.8"));
+  set_attr(file, "title", std::string(kTitle));
+  set_attr(file, "tecscan_version", std::string(TECSCAN_VERSION));
+  set_attr(file, "archive_format", static_cast<long long>(kFormatVersion));
+  set_attr(file, "lat1", g.lat1);
+  set_attr(file, "lat2", g.lat2);
+  set_attr(file, "dlat", g.dlat);
+  set_attr(file, "nlat", static_cast<long long>(g.nlat));
+  set_attr(file, "lon1", g.lon1);
+  set_attr(file, "lon2", g.lon2);
+  set_attr(file, "dlon", g.dlon);
+  set_attr(file, "nlon", static_cast<long long>(g.nlon));
+  set_attr(file, "height_km", g.height_km);
+  set_attr(file, "step_s", static_cast<long long>(info.step));
+  set_attr(file, "phase_s", static_cast<long long>(info.phase));
+  set_attr(file, "maps_per_day", static_cast<long long>(info.maps_per_day));
+  set_attr(file, "first_day", static_cast<long long>(first_day));
+  set_attr(file, "first_day_utc", day_text(first_day));
+
+  const auto mpd = static_cast<hsize_t>(info.maps_per_day);
+  const long long no_epoch = -1;
+  create_extendible(file, "/time", H5T_STD_I64LE, H5T_NATIVE_LLONG, {0}, {mpd * 32}, nullptr, true);
+  set_attrs(file, "/time",
+            {{"units", kTimeUnits},
+             {"calendar", "standard"},
+             {"standard_name", "time"},
+             {"long_name", "epoch of the ionosphere map (UTC)"},
+             {"axis", "T"}});
+  make_scale(file, "/time", "time");
+  std::vector<double> lat(static_cast<size_t>(g.nlat)), lon(static_cast<size_t>(g.nlon));
+  for (int i = 0; i < g.nlat; ++i) lat[static_cast<size_t>(i)] = g.lat(i);
+  for (int j = 0; j < g.nlon; ++j) lon[static_cast<size_t>(j)] = g.lon(j);
+  write_fixed(file, "/lat", lat);
+  write_fixed(file, "/lon", lon);
+  set_attrs(file, "/lat",
+            {{"units", "degrees_north"}, {"standard_name", "latitude"}, {"axis", "Y"}});
+  set_attrs(file, "/lon",
+            {{"units", "degrees_east"}, {"standard_name", "longitude"}, {"axis", "X"}});
+  make_scale(file, "/lat", "lat");
+  make_scale(file, "/lon", "lon");
+  create_map_dataset(file, "/tec", info, "vertical total electron content");
+  const int no_source = -1;
+  create_extendible(file, "/map_source", H5T_STD_I32LE, H5T_NATIVE_INT, {0}, {mpd * 32}, &no_source,
+                    true);
+  set_attrs(
+      file, "/map_source",
+      {{"long_name", "provenance row (day index) of the file that gave this map, -1 = no map"}});
+  attach(file, "/map_source", 0, "/time");
+
+  // Provenance: parallel columns, one row per UTC day.
+  const Id text = string_type();
+  create_extendible(file, kColDay, H5T_STD_I64LE, H5T_NATIVE_LLONG, {0}, {kColumnChunk}, nullptr,
+                    false);
+  set_attrs(file, kColDay, {{"units", "days since 1970-01-01"}, {"long_name", "UTC day"}});
+  make_scale(file, kColDay, "day");
+  struct Column {
+    const char* name;
+    hid_t type;
+    hid_t mem;
+    const void* fill;
+    const char* long_name;
+    const char* units;
+  };
+  const Column columns[] = {
+      {kColStatus, text.get(), text.get(), nullptr, "present, partial (fewer maps) or missing", ""},
+      {kColPath, text.get(), text.get(), nullptr, "source IONEX file (absolute path)", ""},
+      {kColBytes, H5T_STD_I64LE, H5T_NATIVE_LLONG, nullptr, "size of the source file", "bytes"},
+      {kColSha256, text.get(), text.get(), nullptr, "SHA-256 of the source file (hex)", ""},
+      {kColProgram, text.get(), text.get(), nullptr, "IONEX program (PGM)", ""},
+      {kColAgency, text.get(), text.get(), nullptr, "IONEX agency (RUN BY)", ""},
+      {kColNumMaps, H5T_STD_I32LE, H5T_NATIVE_INT, nullptr, "maps of the file on its own UTC day",
+       ""},
+      {kColFirstMap, H5T_STD_I64LE, H5T_NATIVE_LLONG, &no_epoch, "first map epoch of the file",
+       kTimeUnits},
+      {kColLastMap, H5T_STD_I64LE, H5T_NATIVE_LLONG, &no_epoch,
+       "last map epoch of the file (a 24:00 map belongs to the next day)", kTimeUnits},
+  };
+  for (const Column& c : columns) {
+    Id ds = create_extendible(file, c.name, c.type, c.mem, {0}, {kColumnChunk}, c.fill, false);
+    set_attr(ds.get(), "long_name", std::string(c.long_name));
+    if (*c.units) set_attr(ds.get(), "units", std::string(c.units));
+    if (c.fill) set_attr(ds.get(), "_FillValue", no_epoch);
+    ds.reset();
+    attach(file, c.name, 0, kColDay);
+  }
+}
+
+// ---- writing days ------------------------------------------------------------------------------
+
+class Writer {
+ public:
+  Writer(hid_t file, const std::string& path, const ArchiveInfo& info)
+      : file_(file),
+        info_(info),
+        cells_(static_cast<size_t>(info.grid.nlat) * info.grid.nlon),
+        tec_(open_dataset(file, path, "/tec")),
+        source_(open_dataset(file, path, "/map_source")) {
+    if (info.has_rms) rms_ = open_dataset(file, path, "/rms");
+  }
+
+  // Grows the time axis to ntime slots (fill values; /time gets the new epochs).
+  void grow(long ntime, const std::string& path) {
+    const long old = static_cast<long>(shape(tec_.get())[0]);
+    if (ntime <= old) return;
+    for (hid_t ds : {tec_.get(), rms_.get(), source_.get()})
+      if (ds >= 0) set_length(ds, static_cast<hsize_t>(ntime));
+    Id time = open_dataset(file_, path, "/time");
+    set_length(time.get(), static_cast<hsize_t>(ntime));
+    std::vector<long long> epochs;
+    for (long t = old; t < ntime; ++t) epochs.push_back(info_.start + t * info_.step);
+    write_box(time.get(), H5T_NATIVE_LLONG, {static_cast<hsize_t>(old)},
+              {static_cast<hsize_t>(epochs.size())}, epochs.data());
+  }
+
+  // Writes the maps of `d` that fall on archive slots [begin, end) as provenance row `row`:
+  // slots row wrote before (a replaced file) are cleared first, slots of other rows that d has
+  // no map for stay. Returns the number of maps written.
+  int write_slots(long begin, long end, const DayFile& d, int row) {
+    if (end <= begin) return 0;
+    const long base = static_cast<long>((d.series.start - info_.start) / info_.step);
+    std::vector<long> mine;
+    for (long s : d.map_slots)
+      if (base + s >= begin && base + s < end) mine.push_back(base + s);
+    const auto n = static_cast<hsize_t>(end - begin);
+    std::vector<int> source(n);
+    read_box(source_.get(), H5T_NATIVE_INT, {static_cast<hsize_t>(begin)}, {n}, source.data());
+    const bool clears = std::count(source.begin(), source.end(), row) > 0;
+    if (mine.empty() && !clears) return 0;
+
+    const std::vector<hsize_t> offset = {static_cast<hsize_t>(begin), 0, 0};
+    const std::vector<hsize_t> count = {n, static_cast<hsize_t>(info_.grid.nlat),
+                                        static_cast<hsize_t>(info_.grid.nlon)};
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> tec(n * cells_), rms(rms_.ok() ? n * cells_ : 0);
+    read_box(tec_.get(), H5T_NATIVE_FLOAT, offset, count, tec.data());
+    if (rms_.ok()) read_box(rms_.get(), H5T_NATIVE_FLOAT, offset, count, rms.data());
+    for (size_t k = 0; k < n; ++k)
+      if (source[k] == row) {
+        source[k] = -1;
+        std::fill_n(tec.begin() + static_cast<long>(k * cells_), cells_, nan);
+        if (rms_.ok()) std::fill_n(rms.begin() + static_cast<long>(k * cells_), cells_, nan);
+      }
+    for (long t : mine) {
+      const size_t k = static_cast<size_t>(t - begin), s = static_cast<size_t>(t - base);
+      source[k] = row;
+      std::copy_n(d.series.tec.begin() + static_cast<long>(s * cells_), cells_,
+                  tec.begin() + static_cast<long>(k * cells_));
+      if (!rms_.ok()) continue;
+      if (d.series.rms.empty())
+        std::fill_n(rms.begin() + static_cast<long>(k * cells_), cells_, nan);
+      else
+        std::copy_n(d.series.rms.begin() + static_cast<long>(s * cells_), cells_,
+                    rms.begin() + static_cast<long>(k * cells_));
+    }
+    write_box(tec_.get(), H5T_NATIVE_FLOAT, offset, count, tec.data());
+    if (rms_.ok()) write_box(rms_.get(), H5T_NATIVE_FLOAT, offset, count, rms.data());
+    write_box(source_.get(), H5T_NATIVE_INT, {static_cast<hsize_t>(begin)}, {n}, source.data());
+    return static_cast<int>(mine.size());
+  }
+
+ private:
+  hid_t file_;
+  const ArchiveInfo& info_;
+  size_t cells_;
+  Id tec_, rms_, source_;
+};
+
+// Rewrites the provenance rows marked dirty (runs of consecutive rows, one write each).
+void write_provenance(hid_t file, const std::string& path, const std::vector<ArchiveDay>& days,
+                      const std::vector<bool>& dirty) {
+  Id ids[10];
+  const char* names[10] = {kColDay,     kColStatus, kColPath,    kColBytes,    kColSha256,
+                           kColProgram, kColAgency, kColNumMaps, kColFirstMap, kColLastMap};
+  for (int c = 0; c < 10; ++c) {
+    ids[c] = open_dataset(file, path, names[c]);
+    set_length(ids[c].get(), days.size());
+  }
+  for (size_t r = 0; r < days.size();) {
+    if (!dirty[r]) {
+      ++r;
+      continue;
+    }
+    size_t end = r;
+    while (end < days.size() && dirty[end]) ++end;
+    std::vector<long long> day, bytes, first, last;
+    std::vector<int> n_maps;
+    std::vector<std::string> status, source, sha, program, agency;
+    for (size_t k = r; k < end; ++k) {
+      const ArchiveDay& d = days[k];
+      day.push_back(d.day), bytes.push_back(d.bytes), n_maps.push_back(d.n_maps);
+      first.push_back(d.first_map), last.push_back(d.last_map);
+      status.push_back(day_status_name(d.status)), source.push_back(d.path);
+      sha.push_back(d.sha256), program.push_back(d.program), agency.push_back(d.agency);
+    }
+    const std::vector<hsize_t> at = {r}, n = {end - r};
+    write_box(ids[0].get(), H5T_NATIVE_LLONG, at, n, day.data());
+    write_strings(ids[1].get(), r, status);
+    write_strings(ids[2].get(), r, source);
+    write_box(ids[3].get(), H5T_NATIVE_LLONG, at, n, bytes.data());
+    write_strings(ids[4].get(), r, sha);
+    write_strings(ids[5].get(), r, program);
+    write_strings(ids[6].get(), r, agency);
+    write_box(ids[7].get(), H5T_NATIVE_INT, at, n, n_maps.data());
+    write_box(ids[8].get(), H5T_NATIVE_LLONG, at, n, first.data());
+    write_box(ids[9].get(), H5T_NATIVE_LLONG, at, n, last.data());
+    r = end;
+  }
+}
+
+// Checks a file against the archive's fixed grid and cadence.
+void check_compatible(const DayFile& d, const ArchiveInfo& info, const std::string& archive) {
+  if (!same_grid(d.grid, info.grid))
+    throw InputError(d.path, 0,
+                     "grid (" + describe(d.grid) + ") differs from the grid of the archive " +
+                         archive + " (" + describe(info.grid) +
+                         "): an archive holds one product on one grid; put this file into "
+                         "another archive (tecscan archive --ionex FILE --out OTHER.h5)");
+  if (d.step != info.step || d.phase != info.phase)
+    throw InputError(d.path, 0,
+                     "maps every " + std::to_string(d.step) + " s from " +
+                         format_iso(d.row.first_map) + " are off the archive's axis (every " +
+                         std::to_string(info.step) + " s, first map of a day at +" +
+                         std::to_string(info.phase) +
+                         " s): an archive has one cadence; put this file into another archive");
+}
+
+// Reports the archive's missing and partial days on stderr (runs of days, the first few).
+void report_gaps(const ArchiveInfo& info) {
+  int shown = 0;
+  for (size_t r = 0; r < info.days.size();) {
+    if (info.days[r].status != DayStatus::kMissing) {
+      if (info.days[r].status == DayStatus::kPartial && shown < 10 && ++shown)
+        std::fprintf(stderr, "partial: %s has %d of %d maps (%s)\n",
+                     day_text(info.days[r].day).c_str(), info.days[r].n_maps, info.maps_per_day,
+                     info.days[r].path.c_str());
+      ++r;
+      continue;
+    }
+    size_t end = r;
+    while (end < info.days.size() && info.days[end].status == DayStatus::kMissing) ++end;
+    if (shown < 10 && ++shown)
+      std::fprintf(stderr, "gap: %s missing (no IONEX file): its maps are NaN\n",
+                   day_range(info.days[r].day, info.days[end - 1].day).c_str());
+    r = end;
+  }
+  if (shown == 10) std::fprintf(stderr, "(gaps and partial days: see tecscan archive --info)\n");
+}
+
+}  // namespace
+
+ArchiveReport write_archive(const std::string& path, const std::vector<std::string>& ionex_files,
+                            const ArchiveOptions& o) {
+  if (ionex_files.empty()) throw InputError("tecscan archive: no IONEX file was given");
+  silence_hdf5_errors();
+  ArchiveReport report;
+  std::error_code ec;
+  report.created = !fs::exists(path, ec);
+  ArchiveInfo info;
+  if (!report.created) info = read_archive_info(path);  // an archive? before the long parse
+
+  // Pass 1: parse and checksum every file; keep the maps while they fit in memory.
+  std::vector<DayFile> files(ionex_files.size());
+  {
+    Progress progress("archive: parse", static_cast<long>(files.size()),
+                      !(o.verbose && o.progress));
+    std::atomic<size_t> kept{0};
+    parallel_for(files.size(), [&](size_t i) {
+      files[i] = load_day(ionex_files[i]);
+      if (kept.fetch_add(files[i].bytes_in_memory()) > kKeepBytes) {
+        std::vector<float>().swap(files[i].series.tec);
+        std::vector<float>().swap(files[i].series.rms);
+      }
+      progress.advance();
+    });
+  }
+  report.files_parsed = static_cast<long>(files.size());
+  std::sort(files.begin(), files.end(),
+            [](const DayFile& a, const DayFile& b) { return a.row.day < b.row.day; });
+  for (size_t i = 1; i < files.size(); ++i)
+    if (files[i].row.day == files[i - 1].row.day)
+      throw InputError(files[i].path, 0,
+                       "holds the same UTC day (" + day_text(files[i].row.day) + ") as " +
+                           files[i - 1].path + ": give one IONEX file per day");
+
+  if (report.created) {
+    const DayFile& first = files.front();
+    if (kDay % first.step != 0)
+      throw InputError(first.path, 0,
+                       "cadence " + std::to_string(first.step) +
+                           " s does not divide a day: the archive stores whole days of maps");
+    info.path = path;
+    info.grid = first.grid;
+    info.step = first.step;
+    info.phase = first.phase;
+    info.maps_per_day = static_cast<int>(kDay / first.step);
+    info.start = first.row.day * kDay + first.phase;
+  }
+  const int64_t first_day = floor_div(info.start, kDay);
+  for (const DayFile& d : files) {
+    check_compatible(d, info, path);
+    if (d.row.day < first_day)
+      throw InputError(d.path, 0,
+                       "its day " + day_text(d.row.day) + " is before the archive's first day " +
+                           day_text(first_day) +
+                           ": an archive only grows forward; build a new one from every file "
+                           "(tecscan archive --ionex OLD_FILES NEW_FILES --out NEW.h5)");
+  }
+
+  // Rows: the existing days, then missing rows up to the last new day.
+  std::vector<ArchiveDay>& days = info.days;
+  const size_t old_rows = days.size();
+  for (int64_t day = first_day + static_cast<int64_t>(days.size()); day <= files.back().row.day;
+       ++day) {
+    ArchiveDay missing;
+    missing.day = day;
+    days.push_back(missing);
+  }
+  std::vector<bool> dirty(days.size(), false);
+  std::fill(dirty.begin() + static_cast<long>(old_rows), dirty.end(), true);
+  std::vector<DayFile*> to_write;
+  for (DayFile& d : files) {
+    const ArchiveDay& now = days[static_cast<size_t>(d.row.day - first_day)];
+    if (now.status != DayStatus::kMissing && !o.replace) {
+      report.days_skipped.push_back(d.row.day);
+      if (o.verbose && report.days_skipped.size() <= 5)
+        std::fprintf(stderr,
+                     "note: %s is already in the archive (from %s), skipped; --replace "
+                     "overwrites it\n",
+                     day_text(d.row.day).c_str(), now.path.c_str());
+      continue;
+    }
+    if (static_cast<size_t>(d.row.day - first_day) >= old_rows)
+      ++report.days_written;
+    else if (now.status == DayStatus::kMissing)
+      ++report.days_filled;
+    else
+      ++report.days_replaced;
+    to_write.push_back(&d);
+  }
+  if (o.verbose && report.days_skipped.size() > 5)
+    std::fprintf(stderr, "note: %zu days already in the archive were skipped in all\n",
+                 report.days_skipped.size());
+
+  if (!report.created && to_write.empty()) {  // nothing new: leave the file alone
+    report.info = read_archive_info(path);
+    return report;
+  }
+
+  // Days with a file of their own once this run is done: a 24:00 map spills into the next day
+  // only when that day has none (the rule of assemble_series).
+  std::vector<bool> owned(days.size() + 1, false);
+  for (size_t r = 0; r < days.size(); ++r) owned[r] = days[r].status != DayStatus::kMissing;
+  for (const DayFile* d : to_write) owned[static_cast<size_t>(d->row.day - first_day)] = true;
+  const long mpd = info.maps_per_day;
+  long ntime = std::max(info.ntime, static_cast<long>(days.size()) * mpd);
+  for (const DayFile* d : to_write) {
+    const size_t r = static_cast<size_t>(d->row.day - first_day);
+    const long base = static_cast<long>((d->series.start - info.start) / info.step);
+    if (!owned[r + 1] && !d->map_slots.empty())
+      ntime = std::max(ntime, base + d->map_slots.back() + 1);
+  }
+
+  // Work on a copy (or a new file) and rename it onto path at the end: an interrupted run
+  // leaves the archive as it was. The price is one copy of the archive's bytes per append.
+  AtomicFile out(path);
+  Id file;
+  if (report.created) {
+    file =
+        Id(H5Fcreate(out.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!file.ok())
+      throw std::runtime_error(path + ": cannot create '" + out.temp_path() + "'" + hdf5_reason());
+    create_archive_objects(file.get(), info, first_day);
+  } else {
+    fs::copy_file(path, out.temp_path(), fs::copy_options::overwrite_existing);
+    file = open_archive(out.temp_path(), H5F_ACC_RDWR);
+  }
+  const bool any_rms =
+      std::any_of(to_write.begin(), to_write.end(), [](const DayFile* d) { return d->has_rms; });
+  if (any_rms && !info.has_rms) {
+    create_map_dataset(file.get(), "/rms", info, "RMS error of the TEC map");
+    info.has_rms = true;
+  }
+
+  {
+    Writer writer(file.get(), path, info);
+    writer.grow(ntime, path);
+    Progress progress("archive: write", static_cast<long>(to_write.size()),
+                      !(o.verbose && o.progress));
+    const size_t batch = 16;
+    for (size_t b = 0; b < to_write.size(); b += batch) {
+      const size_t e = std::min(to_write.size(), b + batch);
+      parallel_for(e - b, [&](size_t k) {  // files dropped after pass 1 are parsed again
+        DayFile& d = *to_write[b + k];
+        if (d.series.tec.empty()) d = load_day(d.path);
+      });
+      for (size_t k = b; k < e; ++k) {
+        DayFile& d = *to_write[k];
+        const auto r = static_cast<size_t>(d.row.day - first_day);
+        const long t0 = static_cast<long>(r) * mpd;
+        d.row.n_maps = writer.write_slots(t0, t0 + mpd, d, static_cast<int>(r));
+        d.row.status = d.row.n_maps == mpd ? DayStatus::kPresent : DayStatus::kPartial;
+        if (!owned[r + 1])
+          writer.write_slots(t0 + mpd, std::min(ntime, t0 + 2 * mpd), d, static_cast<int>(r));
+        days[r] = d.row;
+        dirty[r] = true;
+        std::vector<float>().swap(d.series.tec);
+        std::vector<float>().swap(d.series.rms);
+        progress.advance();
+      }
+    }
+  }
+  write_provenance(file.get(), path, days, dirty);
+  if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0 || file.close() < 0)
+    throw std::runtime_error(path + ": writing the archive failed" + hdf5_reason());
+  out.commit();
+
+  report.info = read_archive_info(path);
+  if (o.verbose) report_gaps(report.info);
+  return report;
+}
+
+}  // namespace tecscan

@@ -1,0 +1,142 @@
+#include "tecscan/batch.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "tecscan/error.hpp"
+
+namespace tecscan {
+
+namespace fs = std::filesystem;
+
+size_t batch_event_index(long explicit_index, size_t nselected) {
+  long index = explicit_index;
+  std::string origin = "--event-index";
+  if (index < 0) {
+    const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
+    if (!task || !*task)
+      throw InputError(
+          "batch mode (--catalog without --event-id): give --event-index N (0-based, see "
+          "'tecscan catalog' for the numbering) or run inside a Slurm job array "
+          "(SLURM_ARRAY_TASK_ID)");
+    char* end = nullptr;
+    errno = 0;
+    index = std::strtol(task, &end, 10);
+    if (errno || end == task || *end || index < 0)
+      throw InputError(std::string("SLURM_ARRAY_TASK_ID='") + task +
+                       "': expected a non-negative integer array index");
+    origin = "SLURM_ARRAY_TASK_ID";
+  }
+  if (nselected == 0)
+    throw InputError(
+        "the catalogue selection is empty: no event passes the filters "
+        "(check --min-mag, --start, --end with 'tecscan catalog')");
+  if (static_cast<size_t>(index) >= nselected)
+    throw InputError(origin + " = " + std::to_string(index) + ", but the selection has " +
+                     std::to_string(nselected) + " events (indices 0.." +
+                     std::to_string(nselected - 1) + "); size the array --array=0-" +
+                     std::to_string(nselected - 1));
+  return static_cast<size_t>(index);
+}
+
+std::string batch_run_dir(const std::string& root, const Event& event) {
+  std::string name = event.id;
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) c = '_';
+  if (name.empty() || name == "." || name == "..") name = "event_" + name;
+  return (fs::path(root) / name).string();
+}
+
+namespace {
+// The method without the hardware: two runs that differ only in device or threads are equal.
+ScanConfig method_only(ScanConfig c) {
+  c.scan.device = ScanSettings().device;
+  c.scan.threads = ScanSettings().threads;
+  return c;
+}
+}  // namespace
+
+RunCheck check_existing_run(const std::string& run_dir, const std::string& event_id,
+                            const ScanConfig& config) {
+  const fs::path dir(run_dir), summary = dir / "summary.json";
+  std::error_code ec;
+  if (!fs::exists(summary, ec)) return {RunState::kAbsent, "no summary.json in " + run_dir};
+  nlohmann::json j;
+  try {
+    std::ifstream in(summary);
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    return {RunState::kUnreadable, summary.string() + " does not parse: " + e.what()};
+  }
+  const auto event = j.find("event");
+  if (event == j.end() || !event->contains("id") || !(*event)["id"].is_string())
+    return {RunState::kUnreadable, summary.string() + " has no event id"};
+  std::string found_id = (*event)["id"].get<std::string>();
+  if (found_id != event_id)
+    return {RunState::kDifferent, run_dir + " holds event " + found_id + ", not " + event_id};
+  const auto outputs = j.find("outputs");
+  if (outputs == j.end() || !outputs->is_array())
+    return {RunState::kUnreadable, summary.string() + " lists no outputs"};
+  for (const auto& name : *outputs) {
+    if (!name.is_string() || !fs::is_regular_file(dir / name.get<std::string>(), ec) ||
+        fs::file_size(dir / name.get<std::string>(), ec) == 0)
+      return {RunState::kUnreadable,
+              summary.string() + " lists " + name.dump() + ", which is missing or empty"};
+  }
+  ScanConfig used;
+  try {
+    used = load_config((dir / "config.used.toml").string());
+  } catch (const std::exception& e) {
+    return {RunState::kUnreadable, e.what()};
+  }
+  if (method_only(used) != method_only(config))
+    return {RunState::kDifferent,
+            run_dir + " was computed with another configuration (see its config.used.toml)"};
+  return {RunState::kComplete, "complete run of " + event_id + " with the same configuration"};
+}
+
+int remove_stale_temp_files(const std::string& dir) {
+  static const std::regex temp_name(R"(.*\.tmp\.(\d+))");
+  std::error_code ec;
+  int removed = 0;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    const std::string name = entry.path().filename().string();
+    if (!std::regex_match(name, m, temp_name)) continue;
+    const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
+    // kill(pid, 0) fails with ESRCH when no such process exists (on this host).
+    bool alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+    if (!alive && fs::remove(entry.path(), ec)) ++removed;
+  }
+  return removed;
+}
+
+RunLock::RunLock(const std::string& run_dir) {
+  const std::string path = (fs::path(run_dir) / ".lock").string();
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw InputError(path, 0, std::string("cannot open the lock file: ") + strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    throw InputError(path, 0,
+                     "another tecscan process is writing this run directory (lock held); "
+                     "wait for it or stop it");
+  }
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+}
+
+}  // namespace tecscan

@@ -1,0 +1,120 @@
+// Catalogue batch runs through the command line: selection size, the event a task runs, skipping
+// complete runs, and a run killed mid-event that reruns to exactly the uninterrupted result.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/run_tecscan.hpp"
+#include "tecscan/h5file.hpp"
+
+namespace fs = std::filesystem;
+using tecscan::testing::CliResult;
+using tecscan::testing::fresh_temp_dir;
+using tecscan::testing::read_text;
+using tecscan::testing::run_tecscan;
+
+namespace {
+
+// The five M>=7 events inside the bundled IONEX span; index 4 is El Salvador (83 nodes).
+const std::string kSelection =
+    "--catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --min-mag 7 --start 2000-11-21 "
+    "--end 2001-01-14";
+const std::string kInputs =
+    "--ionex data/ionex/jpl-2000-2001 --indices data/indices/SW-All.txt data/indices/dst2000.txt";
+// Long enough (a few seconds of MLP training) that the kill below lands mid-training.
+const std::string kMethod =
+    "--config configs/demo.toml --models mlp,median-iqr --epochs 40 --threads 1 -q";
+
+}  // namespace
+
+TEST(CliBatch, CountSizesTheArray) {
+  CliResult r = run_tecscan("catalog " + kSelection + " --count 2>/dev/null");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "5\n");
+}
+
+TEST(CliBatch, IndexOutsideTheSelectionIsExplained) {
+  fs::path out = fresh_temp_dir("batch_range");
+  CliResult r =
+      run_tecscan("scan " + kSelection + " " + kInputs + " --event-index 5 --out " + out.string());
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("indices 0..4"), std::string::npos) << r.output;
+  CliResult env = run_tecscan("scan " + kSelection + " " + kInputs + " --out " + out.string(),
+                              "SLURM_ARRAY_TASK_ID=x");
+  EXPECT_EQ(env.status, 2) << env.output;
+  EXPECT_NE(env.output.find("SLURM_ARRAY_TASK_ID='x'"), std::string::npos) << env.output;
+  CliResult none = run_tecscan("scan " + kSelection + " " + kInputs + " --out " + out.string(),
+                               "unset SLURM_ARRAY_TASK_ID;");
+  EXPECT_EQ(none.status, 2) << none.output;
+  EXPECT_NE(none.output.find("--event-index"), std::string::npos) << none.output;
+  CliResult single = run_tecscan("scan " + kInputs +
+                                 " --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv "
+                                 "--event-id usp000a7m5 --event-index 1 --out " +
+                                 out.string());
+  EXPECT_EQ(single.status, 2) << single.output;
+  EXPECT_NE(single.output.find("batch mode"), std::string::npos) << single.output;
+}
+
+TEST(CliBatch, KilledRunRerunsToTheUninterruptedResultAndCompleteRunsAreSkipped) {
+  fs::path root = fresh_temp_dir("batch_resume");
+  const std::string task = "scan " + kSelection + " " + kInputs + " " + kMethod;
+
+  // The reference: uninterrupted, task 4 from the Slurm variable.
+  CliResult ref = run_tecscan(task + " --out " + (root / "ref").string(), "SLURM_ARRAY_TASK_ID=4");
+  ASSERT_EQ(ref.status, 0) << ref.output;
+  const fs::path ref_dir = root / "ref" / "usp000a7m5";
+  ASSERT_TRUE(fs::exists(ref_dir / "summary.json")) << ref.output;
+
+  // The same task again: skipped, files untouched.
+  auto stamp = fs::last_write_time(ref_dir / "scan.h5");
+  CliResult again =
+      run_tecscan(task + " --out " + (root / "ref").string(), "SLURM_ARRAY_TASK_ID=4");
+  EXPECT_EQ(again.status, 0) << again.output;
+  EXPECT_NE(again.output.find("skipped"), std::string::npos) << again.output;
+  EXPECT_EQ(fs::last_write_time(ref_dir / "scan.h5"), stamp);
+
+  // Killed mid-training (SIGKILL, as a preempted job): no summary.json, so not complete.
+  const fs::path log = root / "killed.log", pidfile = root / "killed.pid";
+  const std::string start = "cd '" TECSCAN_SOURCE_DIR "' && (exec '" +
+                            tecscan::testing::tecscan_exe() + "' " + task +
+                            " --event-index 4 --out '" + (root / "run").string() + "' > '" +
+                            log.string() + "' 2>&1) & echo $! > '" + pidfile.string() + "'";
+  ASSERT_EQ(std::system(start.c_str()), 0);
+  const fs::path run_dir = root / "run" / "usp000a7m5";
+  bool training = false;
+  for (int i = 0; i < 600 && !training; ++i) {  // up to 60 s for the cube to be built
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The trainer announces its device once the cube is built, right before training starts.
+    const std::string text = read_text(log);
+    training = text.find("CPU") != std::string::npos || text.find("device:") != std::string::npos;
+  }
+  ASSERT_TRUE(training) << read_text(log);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const pid_t pid = std::stoi(read_text(pidfile));
+  ASSERT_EQ(kill(pid, SIGKILL), 0) << "the run ended before it could be killed: " << read_text(log);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(fs::exists(run_dir / "summary.json"));
+
+  CliResult rerun = run_tecscan(task + " --event-index 4 --out " + (root / "run").string());
+  ASSERT_EQ(rerun.status, 0) << rerun.output;
+  ASSERT_TRUE(fs::exists(run_dir / "summary.json"));
+  for (const auto& entry : fs::directory_iterator(run_dir))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos)
+        << "temp file left: " << entry.path();
+  EXPECT_EQ(read_text(run_dir / "anomalies.csv"), read_text(ref_dir / "anomalies.csv"));
+  EXPECT_EQ(read_text(run_dir / "config.used.toml"), read_text(ref_dir / "config.used.toml"));
+  auto a = tecscan::H5File::open_read((run_dir / "scan.h5").string());
+  auto b = tecscan::H5File::open_read((ref_dir / "scan.h5").string());
+  for (const char* name : {"/observed", "/predicted/mlp", "/dtec/mlp", "/dtec/median-iqr"}) {
+    std::vector<float> x = a.read_float(name), y = b.read_float(name);
+    ASSERT_EQ(x.size(), y.size()) << name;
+    EXPECT_EQ(0, std::memcmp(x.data(), y.data(), x.size() * sizeof(float))) << name;
+  }
+  EXPECT_EQ(a.read_uint8("/anomaly/mlp"), b.read_uint8("/anomaly/mlp"));
+  EXPECT_EQ(a.read_uint8("/consensus"), b.read_uint8("/consensus"));
+}
