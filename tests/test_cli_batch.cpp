@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -117,4 +118,52 @@ TEST(CliBatch, KilledRunRerunsToTheUninterruptedResultAndCompleteRunsAreSkipped)
   }
   EXPECT_EQ(a.read_uint8("/anomaly/mlp"), b.read_uint8("/anomaly/mlp"));
   EXPECT_EQ(a.read_uint8("/consensus"), b.read_uint8("/consensus"));
+}
+
+// The end-to-end path without a scheduler (the Slurm test in tests/slurm/ runs the same
+// tasks through sbatch): catalogue selection -> archive -> one scan per array index -> merge.
+TEST(CliBatch, FiveEventsThroughArchiveScansAndMerge) {
+  fs::path root = fresh_temp_dir("batch_e2e");
+  const std::string archive = (root / "gim.h5").string();
+  CliResult a = run_tecscan("archive --ionex data/ionex/jpl-2000-2001 -q --out " + archive);
+  ASSERT_EQ(a.status, 0) << a.output;
+  const std::string task = "scan " + kSelection + " --archive " + archive +
+                           " --indices data/indices/SW-All.txt data/indices/dst2000.txt "
+                           "--config configs/demo.toml --models mlp,median-iqr --epochs 2 -q "
+                           "--out " +
+                           (root / "runs").string();
+  const char* ids[] = {"usp000a5m7", "usp000a70h", "usp000a7cv", "usp000a7f2", "usp000a7m5"};
+  for (int i = 0; i < 5; ++i) {
+    CliResult r = run_tecscan(task, "SLURM_ARRAY_TASK_ID=" + std::to_string(i));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const fs::path run = root / "runs" / ids[i];
+    ASSERT_TRUE(fs::exists(run / "summary.json")) << r.output;
+    auto j = nlohmann::json::parse(read_text(run / "summary.json"));
+    EXPECT_EQ(j["event"]["id"], ids[i]);
+    // The archive is traced through its provenance: the archive and the window's IONEX days.
+    const std::string sources = j["cube"]["sources"].dump();
+    EXPECT_NE(sources.find("gim.h5"), std::string::npos) << sources;
+    EXPECT_NE(sources.find("sha256:"), std::string::npos) << sources;
+  }
+  CliResult m = run_tecscan("merge " + (root / "runs").string() + " -q --controls 50 --out " +
+                            (root / "merge").string());
+  ASSERT_EQ(m.status, 0) << m.output;
+  auto s = nlohmann::json::parse(read_text(root / "merge" / "summary.json"));
+  EXPECT_EQ(s["n_events"].get<int>() + s["n_excluded"].get<int>(), 5) << s.dump();
+  EXPECT_EQ(s["n_skipped"], 0);
+  EXPECT_GE(s["n_events"].get<int>(), 4);
+  for (const char* series : {"mlp", "median-iqr", "consensus"}) {
+    ASSERT_TRUE(s["results"].contains(series)) << series;
+    const auto& r = s["results"][series];
+    if (!r["events_rate"].is_null()) {
+      EXPECT_GE(r["events_rate"].get<double>(), 0.0);
+      EXPECT_LE(r["events_rate"].get<double>(), 1.0);
+    }
+    if (!r["p_value"].is_null()) {
+      EXPECT_GT(r["p_value"].get<double>(), 0.0);
+      EXPECT_LE(r["p_value"].get<double>(), 1.0);
+    }
+  }
+  for (const char* f : {"merge.h5", "sea_rates.csv", "rate_difference.csv", "molchan.csv"})
+    EXPECT_GT(fs::file_size(root / "merge" / f), 0u) << f;
 }
