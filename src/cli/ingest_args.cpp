@@ -36,7 +36,10 @@ void add_ingest_options(CLI::App& cmd, IngestArgs& a) {
                  "index files: OMNI2 hourly, GFZ Kp_ap_Ap_SN_F107, CelesTrak SW-All.txt, Kyoto "
                  "Dst (format detected; earlier files win where they overlap)")
       ->group("Inputs");
-  cmd.add_option("--catalog", a.opt.catalog, "USGS ComCat CSV holding the event")->group("Event");
+  cmd.add_option("--catalog", a.opt.catalog,
+                 "USGS ComCat CSV holding the event (scan: without --event-id, batch mode: the "
+                 "--event-index-th event of the selection)")
+      ->group("Event");
   cmd.add_option("--event-id", a.opt.event_id, "ComCat event id, e.g. us2000bmcg")->group("Event");
   cmd.add_option("--event", a.opt.event_spec,
                  "or the event itself: TIME,LAT,LON[,MAG[,DEPTH_KM]], e.g. "
