@@ -20,6 +20,7 @@
 #include "mlp_kernels.cuh"
 #include "tecscan/cuda_backend.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/train.hpp"
 #include "window_kernels.cuh"
 
 namespace tecscan {
@@ -114,29 +115,6 @@ int max_optin_smem(int device) {
   int bytes = 0;
   CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   return bytes;
-}
-
-// train_node's checks, with its messages.
-void check_train_config(const TrainConfig& tc) {
-  if (tc.epochs < 1)
-    throw InputError("[train] epochs must be >= 1 (got " + std::to_string(tc.epochs) + ")");
-  if (tc.batch < 1)
-    throw InputError("[train] batch must be >= 1 (got " + std::to_string(tc.batch) + ")");
-  if (!(tc.train_fraction > 0.0 && tc.train_fraction <= 1.0))
-    throw InputError("[train] train_fraction must be in (0, 1] (got " +
-                     std::to_string(tc.train_fraction) + ")");
-}
-
-double rmse(const float* predicted, const float* tec, int begin, int end) {
-  double sum = 0;
-  long count = 0;
-  for (int t = begin; t < end; ++t)
-    if (std::isfinite(predicted[t]) && std::isfinite(tec[t])) {
-      const double e = static_cast<double>(predicted[t]) - tec[t];
-      sum += e * e;
-      ++count;
-    }
-  return count > 0 ? std::sqrt(sum / count) : std::numeric_limits<double>::quiet_NaN();
 }
 
 // Device memory of one chunk.
@@ -343,8 +321,8 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
   const int split = static_cast<int>(std::min<int64_t>(n_train, T));
   for (int64_t n = 0; n < nnode; ++n) {
     const float* pred = run.predicted.data() + n * T;
-    run.train_rmse[n] = rmse(pred, cube.node_tec(n), 0, split);
-    run.test_rmse[n] = rmse(pred, cube.node_tec(n), split, static_cast<int>(T));
+    run.train_rmse[n] = prediction_rmse(pred, cube.node_tec(n), 0, split);
+    run.test_rmse[n] = prediction_rmse(pred, cube.node_tec(n), split, static_cast<int>(T));
   }
   run.train_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();

@@ -25,6 +25,7 @@
 #include "tecscan/cuda_recurrent.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/rng.hpp"
+#include "tecscan/train.hpp"
 #include "window_kernels.cuh"
 
 namespace tecscan {
@@ -218,19 +219,6 @@ void init_chunk(ModelKind k, const ModelConfig& mc, uint64_t seed, int node0, in
   if (error) std::rethrow_exception(error);
 }
 
-// train_node's RMSE over [begin, end) where both values are finite.
-double rmse(const float* predicted, const float* tec, int begin, int end) {
-  double sum = 0;
-  long count = 0;
-  for (int t = begin; t < end; ++t)
-    if (std::isfinite(predicted[t]) && std::isfinite(tec[t])) {
-      const double e = static_cast<double>(predicted[t]) - tec[t];
-      sum += e * e;
-      ++count;
-    }
-  return count > 0 ? std::sqrt(sum / count) : std::numeric_limits<double>::quiet_NaN();
-}
-
 template <typename Ops>
 class CubeTraining {
  public:
@@ -270,8 +258,8 @@ class CubeTraining {
     const int n_train = static_cast<int>(std::floor(tc_.train_fraction * T));
     for (int n = 0; n < N; ++n) {
       const float* pred = r.predicted.data() + static_cast<size_t>(n) * T;
-      r.train_rmse[n] = rmse(pred, cube_.node_tec(n), 0, std::min(n_train, T));
-      r.test_rmse[n] = rmse(pred, cube_.node_tec(n), std::min(n_train, T), T);
+      r.train_rmse[n] = prediction_rmse(pred, cube_.node_tec(n), 0, std::min(n_train, T));
+      r.test_rmse[n] = prediction_rmse(pred, cube_.node_tec(n), std::min(n_train, T), T);
     }
     r.device = device_label();
     if (timing_) timing_->device = r.device;
@@ -579,13 +567,7 @@ double rnn_reference_forward(ModelKind k, const ModelConfig& mc, const double* p
 
 ModelRun rnn_train(const RnnOptions& o, ModelKind k, const ModelConfig& mc, const TrainConfig& tc,
                    const Cube& cube, Progress* progress, RnnTiming* timing) {
-  if (tc.epochs < 1)
-    throw InputError("[train] epochs must be >= 1 (got " + std::to_string(tc.epochs) + ")");
-  if (tc.batch < 1)
-    throw InputError("[train] batch must be >= 1 (got " + std::to_string(tc.batch) + ")");
-  if (!(tc.train_fraction > 0.0 && tc.train_fraction <= 1.0))
-    throw InputError("[train] train_fraction must be in (0, 1] (got " +
-                     std::to_string(tc.train_fraction) + ")");
+  check_train_config(tc);
   if (cube.tec.size() != cube.nnode() * cube.ntime())
     throw InputError("cube: tec has " + std::to_string(cube.tec.size()) +
                      " values, expected nodes x epochs = " + std::to_string(cube.nnode()) + " x " +

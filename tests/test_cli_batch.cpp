@@ -59,6 +59,11 @@ TEST(CliBatch, IndexOutsideTheSelectionIsExplained) {
                                  out.string());
   EXPECT_EQ(single.status, 2) << single.output;
   EXPECT_NE(single.output.find("batch mode"), std::string::npos) << single.output;
+  // A cube already holds its event: a catalogue beside it would be silently ignored.
+  CliResult cube =
+      run_tecscan("scan --cube data/no-such-cube.h5 " + kSelection + " --out " + out.string());
+  EXPECT_EQ(cube.status, 2) << cube.output;
+  EXPECT_NE(cube.output.find("--cube holds its event"), std::string::npos) << cube.output;
 }
 
 TEST(CliBatch, KilledRunRerunsToTheUninterruptedResultAndCompleteRunsAreSkipped) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/ionex_text.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/ionex.hpp"
 
@@ -91,11 +92,7 @@ size_t find_label(const std::vector<std::string>& lines, const std::string& labe
   return 0;
 }
 
-std::string record(const std::string& data, const std::string& label) {
-  std::string line = data;
-  line.resize(60, ' ');
-  return line + label;
-}
+using tecscan::testing::ionex_record;
 
 std::string epoch_record(TimeS t, const std::string& label) {
   int64_t days = t / kDay;
@@ -105,7 +102,7 @@ std::string epoch_record(TimeS t, const std::string& label) {
   char data[64];
   std::snprintf(data, sizeof data, "%6d%6d%6d%6d%6d%6d", y, m, d, static_cast<int>(sec / 3600),
                 static_cast<int>(sec / 60 % 60), 0);
-  return record(data, label);
+  return ionex_record(data, label);
 }
 
 // A synthetic IONEX file for grids and layouts that no bundled file has.
@@ -126,30 +123,31 @@ struct Synthetic {
   std::string text() const {
     std::vector<std::string> out;
     char data[128];
-    out.push_back(record("     1.0            IONOSPHERE MAPS     GPS", "IONEX VERSION / TYPE"));
     out.push_back(
-        record("tecscan test        tecscan             01-jan-2024 00:00", "PGM / RUN BY / DATE"));
+        ionex_record("     1.0            IONOSPHERE MAPS     GPS", "IONEX VERSION / TYPE"));
+    out.push_back(ionex_record("tecscan test        tecscan             01-jan-2024 00:00",
+                               "PGM / RUN BY / DATE"));
     out.push_back(epoch_record(epochs.front(), "EPOCH OF FIRST MAP"));
     out.push_back(epoch_record(epochs.back(), "EPOCH OF LAST MAP"));
     std::snprintf(data, sizeof data, "%6d", interval);
-    out.push_back(record(data, "INTERVAL"));
+    out.push_back(ionex_record(data, "INTERVAL"));
     std::snprintf(data, sizeof data, "%6zu", epochs.size());
-    out.push_back(record(data, "# OF MAPS IN FILE"));
-    out.push_back(record("  NONE", "MAPPING FUNCTION"));
-    out.push_back(record("     2", "MAP DIMENSION"));
+    out.push_back(ionex_record(data, "# OF MAPS IN FILE"));
+    out.push_back(ionex_record("  NONE", "MAPPING FUNCTION"));
+    out.push_back(ionex_record("     2", "MAP DIMENSION"));
     std::snprintf(data, sizeof data, "  %6.1f%6.1f%6.1f", height, height, 0.0);
-    out.push_back(record(data, "HGT1 / HGT2 / DHGT"));
+    out.push_back(ionex_record(data, "HGT1 / HGT2 / DHGT"));
     std::snprintf(data, sizeof data, "  %6.1f%6.1f%6.1f", lat1, lat2, dlat);
-    out.push_back(record(data, "LAT1 / LAT2 / DLAT"));
+    out.push_back(ionex_record(data, "LAT1 / LAT2 / DLAT"));
     std::snprintf(data, sizeof data, "  %6.1f%6.1f%6.1f", lon1, lon2, dlon);
-    out.push_back(record(data, "LON1 / LON2 / DLON"));
+    out.push_back(ionex_record(data, "LON1 / LON2 / DLON"));
     std::snprintf(data, sizeof data, "%6d", exponent);
-    out.push_back(record(data, "EXPONENT"));
-    out.push_back(record("", "END OF HEADER"));
+    out.push_back(ionex_record(data, "EXPONENT"));
+    out.push_back(ionex_record("", "END OF HEADER"));
     auto write_maps = [&](const char* kind, int offset) {
       for (size_t m = 0; m < epochs.size(); ++m) {
         std::snprintf(data, sizeof data, "%6zu", m + 1);
-        out.push_back(record(data, std::string("START OF ") + kind + " MAP"));
+        out.push_back(ionex_record(data, std::string("START OF ") + kind + " MAP"));
         out.push_back(epoch_record(epochs[m], "EPOCH OF CURRENT MAP"));
         int nlat = static_cast<int>(std::lround((lat2 - lat1) / dlat)) + 1;
         int nlon = static_cast<int>(std::lround((lon2 - lon1) / dlon)) + 1;
@@ -157,7 +155,7 @@ struct Synthetic {
           double lat = lat1 + i * dlat;
           std::snprintf(data, sizeof data, "  %6.1f%6.1f%6.1f%6.1f%6.1f", lat, lon1, lon2, dlon,
                         height);
-          out.push_back(record(data, "LAT/LON1/LON2/DLON/H"));
+          out.push_back(ionex_record(data, "LAT/LON1/LON2/DLON/H"));
           std::string line;
           for (int j = 0; j < nlon; ++j) {
             std::snprintf(data, sizeof data, "%5d", raw(m, lat, lon1 + j * dlon) + offset);
@@ -169,13 +167,13 @@ struct Synthetic {
           }
         }
         std::snprintf(data, sizeof data, "%6zu", m + 1);
-        out.push_back(record(data, std::string("END OF ") + kind + " MAP"));
+        out.push_back(ionex_record(data, std::string("END OF ") + kind + " MAP"));
       }
     };
     write_maps("TEC", 0);
     if (rms) write_maps("RMS", -2900);
     if (height_map) write_maps("HEIGHT", 0);
-    out.push_back(record("", "END OF FILE"));
+    out.push_back(ionex_record("", "END OF FILE"));
     return join_lines(out);
   }
 };
@@ -431,13 +429,13 @@ TEST_F(IonexTest, BrokenCopiesRaiseInputErrorWithFileAndLine) {
   }
   {  // Bad header EXPONENT.
     std::vector<std::string> broken = lines;
-    broken[header_exponent] = record("    -x", "EXPONENT");
+    broken[header_exponent] = ionex_record("    -x", "EXPONENT");
     expect_error_at("bad_exponent.17i", join_lines(broken), static_cast<long>(header_exponent) + 1,
                     "expected EXPONENT");
   }
   {  // Bad map-level EXPONENT.
     std::vector<std::string> broken = lines;
-    broken.insert(broken.begin() + static_cast<long>(map3) + 2, record("   -42", "EXPONENT"));
+    broken.insert(broken.begin() + static_cast<long>(map3) + 2, ionex_record("   -42", "EXPONENT"));
     expect_error_at("bad_map_exponent.17i", join_lines(broken), static_cast<long>(map3) + 3,
                     "from -9 to 9");
   }
@@ -468,33 +466,33 @@ TEST_F(IonexTest, BrokenCopiesRaiseInputErrorWithFileAndLine) {
   {  // MAP DIMENSION 3.
     std::vector<std::string> broken = lines;
     size_t k = find_label(lines, "MAP DIMENSION");
-    broken[k] = record("     3", "MAP DIMENSION");
+    broken[k] = ionex_record("     3", "MAP DIMENSION");
     expect_error_at("dim3.17i", join_lines(broken), static_cast<long>(k) + 1, "MAP DIMENSION 3");
   }
   {  // Several heights.
     std::vector<std::string> broken = lines;
     size_t k = find_label(lines, "HGT1 / HGT2 / DHGT");
-    broken[k] = record("   200.0 800.0  50.0", "HGT1 / HGT2 / DHGT");
+    broken[k] = ionex_record("   200.0 800.0  50.0", "HGT1 / HGT2 / DHGT");
     expect_error_at("heights.17i", join_lines(broken), static_cast<long>(k) + 1, "HGT1 != HGT2");
   }
   {  // Unreadable EPOCH OF CURRENT MAP.
     std::vector<std::string> broken = lines;
-    broken[map3 + 1] = record("  2017     1    1O     4     0     0", "EPOCH OF CURRENT MAP");
+    broken[map3 + 1] = ionex_record("  2017     1    1O     4     0     0", "EPOCH OF CURRENT MAP");
     expect_error_at("bad_epoch.17i", join_lines(broken), static_cast<long>(map3) + 2,
                     "cannot read EPOCH OF CURRENT MAP");
-    broken[map3 + 1] = record("  2017    13     1     4     0     0", "EPOCH OF CURRENT MAP");
+    broken[map3 + 1] = ionex_record("  2017    13     1     4     0     0", "EPOCH OF CURRENT MAP");
     expect_error_at("bad_month.17i", join_lines(broken), static_cast<long>(map3) + 2,
                     "not a valid UTC date");
   }
   {  // Latitude band outside the grid.
     std::vector<std::string> broken = lines;
-    broken[row] = record("    90.0-180.0 180.0   5.0 450.0", "LAT/LON1/LON2/DLON/H");
+    broken[row] = ionex_record("    90.0-180.0 180.0   5.0 450.0", "LAT/LON1/LON2/DLON/H");
     expect_error_at("lat_outside.17i", join_lines(broken), static_cast<long>(row) + 1,
                     "row latitude 90 is not on the header grid");
   }
   {  // Row longitudes that do not match the header grid.
     std::vector<std::string> broken = lines;
-    broken[row] = record("    60.0-180.0 180.0   2.5 450.0", "LAT/LON1/LON2/DLON/H");
+    broken[row] = ionex_record("    60.0-180.0 180.0   2.5 450.0", "LAT/LON1/LON2/DLON/H");
     expect_error_at("lon_step.17i", join_lines(broken), static_cast<long>(row) + 1,
                     "does not lie on the header grid");
   }
@@ -518,7 +516,7 @@ TEST_F(IonexTest, MissingValuesBecomeNanAndMapExponentOverrides) {
   const std::string original = line.substr(65, 5);
   line.replace(65, 5, " 9999");
   // And an EXPONENT -2 in map 2 only.
-  lines.insert(lines.begin() + static_cast<long>(map2) + 2, record("    -2", "EXPONENT"));
+  lines.insert(lines.begin() + static_cast<long>(map2) + 2, ionex_record("    -2", "EXPONENT"));
   IonexFile f = parse_ionex(join_lines(lines), "edited.17i");
   IonexFile reference = read_ionex(kJpl2017);
   ASSERT_EQ(f.maps.size(), 13u);
@@ -537,14 +535,14 @@ TEST_F(IonexTest, HourTwentyFourIsMidnightOfTheNextDay) {
   std::vector<std::string> lines = split_lines(jpl2017_text());
   size_t last = find_label(lines, "EPOCH OF CURRENT MAP", 12);
   ASSERT_EQ(lines[last].substr(0, 36), "  2017     1     2     0     0     0");
-  lines[last] = record("  2017     1     1    24     0     0", "EPOCH OF CURRENT MAP");
+  lines[last] = ionex_record("  2017     1     1    24     0     0", "EPOCH OF CURRENT MAP");
   size_t rms_last = find_label(lines, "EPOCH OF CURRENT MAP", 25);
   lines[rms_last] = lines[last];
   IonexFile f = parse_ionex(join_lines(lines), "hour24.17i");
   EXPECT_EQ(f.maps.back().epoch, make_time(2017, 1, 2));
   EXPECT_FALSE(f.maps.back().rms.empty());
   // Hour 24 with minutes is not a time.
-  lines[last] = record("  2017     1     1    24    30     0", "EPOCH OF CURRENT MAP");
+  lines[last] = ionex_record("  2017     1     1    24    30     0", "EPOCH OF CURRENT MAP");
   EXPECT_THROW(parse_ionex(join_lines(lines), "hour24.17i"), InputError);
 }
 

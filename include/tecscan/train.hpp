@@ -31,6 +31,14 @@ struct NodeWindows {
 };
 NodeWindows make_windows(const float* tec, int ntime, int input_len, double train_fraction);
 
+// What every trainer (CPU and GPU) checks first: epochs >= 1, batch >= 1, train_fraction in
+// (0, 1]. Throws InputError naming the [train] key.
+void check_train_config(const TrainConfig& tc);
+
+// RMSE (TECU) of predicted vs observed over [begin, end), counting only epochs where both are
+// finite; NaN when there are none. The train_rmse / test_rmse of every trainer.
+double prediction_rmse(const float* predicted, const float* tec, int begin, int end);
+
 struct TrainResult {
   std::vector<float> predicted;   // [ntime] TECU; NaN where no prediction
   std::vector<float> epoch_loss;  // mean MSE (normalised units) per epoch, as Keras prints it

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "selection_args.hpp"
 #include "tecscan/catalog.hpp"
 #include "tecscan/error.hpp"
 
@@ -10,8 +11,8 @@ namespace tecscan::cli {
 
 namespace {
 struct CatalogArgs {
-  std::string file, start, end;
-  double min_mag = -10;
+  std::string file;
+  SelectionArgs selection;
   bool count = false;
 };
 }  // namespace
@@ -24,18 +25,12 @@ Command add_catalog(CLI::App& app) {
       "(origin time, then id) that numbers them for batch runs.\nExample:\n  tecscan catalog "
       "--catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --min-mag 7");
   cmd->add_option("--catalog", a->file, "USGS ComCat CSV")->required();
-  cmd->add_option("--min-mag", a->min_mag, "smallest magnitude kept");
-  cmd->add_option("--start", a->start, "first origin time kept (UTC)");
-  cmd->add_option("--end", a->end, "origin times before this are kept (UTC)");
+  add_selection_options(*cmd, a->selection, "Filters", "");
   cmd->add_flag("--count", a->count,
                 "print only the number of selected events (to size a job array: "
                 "--array=0-<count-1>)");
   return {cmd, [a] {
-            CatalogFilter f;
-            f.min_mag = a->min_mag;
-            if (!a->start.empty()) f.start = parse_iso_time(a->start, "--start");
-            if (!a->end.empty()) f.end = parse_iso_time(a->end, "--end");
-            std::vector<Event> events = select_events(read_comcat(a->file), f);
+            std::vector<Event> events = select_events(read_comcat(a->file), a->selection.filter());
             if (a->count) {
               std::printf("%zu\n", events.size());
               return 0;

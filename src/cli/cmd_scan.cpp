@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "ingest_args.hpp"
+#include "selection_args.hpp"
 #include "tecscan/batch.hpp"
 #include "tecscan/catalog.hpp"
 #include "tecscan/config.hpp"
@@ -29,8 +30,7 @@ struct ScanArgs {
   long long seed = -1;
   bool quiet = false;
   // Batch mode: --catalog without --event-id / --event.
-  std::string start, end;
-  double min_mag = -10;
+  SelectionArgs selection;
   long event_index = -1;
   bool force = false;
 };
@@ -111,12 +111,7 @@ Command add_scan(CLI::App& app) {
                   "inputs below to build it on the fly)")
       ->group("Inputs");
   add_ingest_options(*cmd, a->ingest);
-  cmd->add_option("--min-mag", a->min_mag, "batch mode: smallest magnitude selected")
-      ->group("Batch");
-  cmd->add_option("--start", a->start, "batch mode: first origin time selected (UTC)")
-      ->group("Batch");
-  cmd->add_option("--end", a->end, "batch mode: origin times before this are selected (UTC)")
-      ->group("Batch");
+  add_selection_options(*cmd, a->selection, "Batch", "batch mode: ");
   cmd->add_option("--event-index", a->event_index,
                   "batch mode: 0-based index into the selection (default: $SLURM_ARRAY_TASK_ID)")
       ->check(CLI::NonNegativeNumber)
@@ -175,6 +170,10 @@ Command add_scan(CLI::App& app) {
         const bool batch = !ingest.catalog.empty() && ingest.event_id.empty() &&
                            ingest.event_spec.empty() && a->cube.empty();
         const bool have_ingest = !ingest.ionex.empty() || !ingest.archive.empty();
+        if (!a->cube.empty() && !ingest.catalog.empty())
+          throw InputError(
+              "--cube holds its event already: --catalog selects events to ingest (with "
+              "--ionex or --archive), drop one of them");
         if (a->cube.empty() == !have_ingest)
           throw InputError(
               "give either --cube FILE or the ingest inputs (--ionex or --archive ...), "
@@ -182,11 +181,8 @@ Command add_scan(CLI::App& app) {
         std::string out_dir = a->out;
         std::unique_ptr<RunLock> lock;
         if (batch) {
-          CatalogFilter f;
-          f.min_mag = a->min_mag;
-          if (!a->start.empty()) f.start = parse_iso_time(a->start, "--start");
-          if (!a->end.empty()) f.end = parse_iso_time(a->end, "--end");
-          std::vector<Event> events = select_events(read_comcat(ingest.catalog), f);
+          std::vector<Event> events =
+              select_events(read_comcat(ingest.catalog), a->selection.filter());
           const size_t index = batch_event_index(a->event_index, events.size());
           const Event& ev = events[index];
           out_dir = batch_run_dir(a->out, ev);
@@ -207,8 +203,7 @@ Command add_scan(CLI::App& app) {
           else
             std::fprintf(stderr, "batch: %s: starting\n", check.reason.c_str());
           ingest.event_id = ev.id;
-        } else if (a->event_index >= 0 || a->force || a->min_mag > -10 || !a->start.empty() ||
-                   !a->end.empty()) {
+        } else if (a->event_index >= 0 || a->force || a->selection.any()) {
           throw InputError(
               "--event-index, --force, --min-mag, --start and --end are for batch mode: "
               "give --catalog without --event-id or --event");

@@ -23,13 +23,6 @@ namespace {
 constexpr int kPredictChunk = 512;  // samples per forward() when predicting
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-void check_train_config(const TrainConfig& tc) {
-  if (tc.epochs < 1)
-    throw InputError("[train] epochs must be >= 1 (got " + std::to_string(tc.epochs) + ")");
-  if (tc.batch < 1)
-    throw InputError("[train] batch must be >= 1 (got " + std::to_string(tc.batch) + ")");
-}
-
 // Row i of x = the inputs z[t - L .. t - 1] of target t = targets[order[i]] (targets[i] when
 // order is null); y[i] = z[t] when y is not null.
 void gather_batch(const NodeWindows& w, const int* targets, const int* order, int count, float* x,
@@ -53,18 +46,6 @@ void adam_step(const AdamConfig& c, float alpha, const float* grad, float* param
   M = c.beta1 * M + (1.0f - c.beta1) * G;
   V = c.beta2 * V + (1.0f - c.beta2) * G.square();
   P -= alpha * M / (V.sqrt() + c.eps);
-}
-
-double rmse(const std::vector<float>& predicted, const float* tec, int begin, int end) {
-  double sum = 0;
-  long count = 0;
-  for (int t = begin; t < end; ++t)
-    if (std::isfinite(predicted[t]) && std::isfinite(tec[t])) {
-      double e = static_cast<double>(predicted[t]) - tec[t];
-      sum += e * e;
-      ++count;
-    }
-  return count > 0 ? std::sqrt(sum / count) : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace
@@ -135,8 +116,8 @@ TrainResult train_node_with_model(CpuModel<float>& model, const ModelConfig& mc,
       r.predicted[chunk[i]] = static_cast<float>(static_cast<double>(yhat[i]) * w.std + w.mean);
   }
   std::copy(work.begin(), work.end(), r.params.begin());
-  r.train_rmse = rmse(r.predicted, tec, 0, std::min(w.n_train, ntime));
-  r.test_rmse = rmse(r.predicted, tec, std::min(w.n_train, ntime), ntime);
+  r.train_rmse = prediction_rmse(r.predicted.data(), tec, 0, std::min(w.n_train, ntime));
+  r.test_rmse = prediction_rmse(r.predicted.data(), tec, std::min(w.n_train, ntime), ntime);
   return r;
 }
 
