@@ -29,7 +29,8 @@ T* raw(thrust::device_vector<T>& v) {
 }  // namespace
 
 void compute_dtec_cuda(const float* observed, const float* predicted, size_t nnode, size_t ntime,
-                       const TimeS* time, DtecScope scope, DtecOutput& out) {
+                       const TimeS* time, DtecScope scope, const uint8_t* stats_mask,
+                       DtecOutput& out) {
   const size_t ngroup = scope == DtecScope::kPerUtcHour ? 24 : 1;
   const size_t n = nnode * ntime;
   std::vector<int> group(ntime, 0);
@@ -40,10 +41,12 @@ void compute_dtec_cuda(const float* observed, const float* predicted, size_t nno
         delta(n), dtec(n);
     thrust::device_vector<int> groups(group.begin(), group.end());
     thrust::device_vector<double> median(nnode * ngroup), iqr(nnode * ngroup);
+    thrust::device_vector<uint8_t> mask;
+    if (stats_mask) mask.assign(stats_mask, stats_mask + ntime);
     dtec_thrust::compute_dtec(thrust::device, raw(obs), raw(pred), static_cast<int64_t>(nnode),
                               static_cast<int64_t>(ntime), raw(groups),
-                              static_cast<int64_t>(ngroup), raw(delta), raw(dtec), raw(median),
-                              raw(iqr));
+                              static_cast<int64_t>(ngroup), stats_mask ? raw(mask) : nullptr,
+                              raw(delta), raw(dtec), raw(median), raw(iqr));
     out.nnode = nnode;
     out.ntime = ntime;
     out.ngroup = ngroup;

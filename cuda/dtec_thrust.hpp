@@ -50,6 +50,16 @@ struct SegmentOf {
   }
 };
 
+// The delta where the epoch feeds the statistics (stats_mask null: every epoch), NaN elsewhere.
+struct StatsDelta {
+  const float* delta;
+  const uint8_t* stats_mask;  // [ntime] or null
+  int64_t ntime;
+  TECSCAN_HD float operator()(int64_t i) const {
+    return !stats_mask || stats_mask[i % ntime] ? delta[i] : kNaN;
+  }
+};
+
 struct IsFinite {
   TECSCAN_HD bool operator()(float x) const { return finite(x); }
 };
@@ -82,25 +92,30 @@ struct DtecOp {
   }
 };
 
-// All pointers are in the policy's memory. group_of_time[t] in [0, ngroup).
+// All pointers are in the policy's memory. group_of_time[t] in [0, ngroup); the statistics use
+// the epochs with stats_mask[t] != 0 (null: all).
 // Outputs: delta, dtec [node * ntime]; median, iqr [node * ngroup].
 template <class Policy>
 void compute_dtec(Policy policy, const float* observed, const float* predicted, int64_t nnode,
-                  int64_t ntime, const int* group_of_time, int64_t ngroup, float* delta,
-                  float* dtec, double* median, double* iqr) {
+                  int64_t ntime, const int* group_of_time, int64_t ngroup,
+                  const uint8_t* stats_mask, float* delta, float* dtec, double* median,
+                  double* iqr) {
   const int64_t n = nnode * ntime, nseg = nnode * ngroup;
   if (n == 0) return;
   thrust::transform(policy, observed, observed + n, predicted, delta, DeltaOp());
   const SegmentOf segment{group_of_time, ntime, ngroup};
 
-  // (segment, value) of every finite delta.
+  // (segment, value) of every finite delta at a statistics epoch.
   thrust::device_vector<int64_t> keys(n);
-  thrust::device_vector<float> values(n);
+  thrust::device_vector<float> values(n), stats_delta(n);
   thrust::counting_iterator<int64_t> index(0);
+  thrust::transform(policy, index, index + n, stats_delta.begin(),
+                    StatsDelta{delta, stats_mask, ntime});
   auto keyed = thrust::make_zip_iterator(
-      thrust::make_tuple(thrust::make_transform_iterator(index, segment), delta));
+      thrust::make_tuple(thrust::make_transform_iterator(index, segment), stats_delta.begin()));
   auto out = thrust::make_zip_iterator(thrust::make_tuple(keys.begin(), values.begin()));
-  const int64_t m = thrust::copy_if(policy, keyed, keyed + n, delta, out, IsFinite()) - out;
+  const int64_t m =
+      thrust::copy_if(policy, keyed, keyed + n, stats_delta.begin(), out, IsFinite()) - out;
   thrust::sort_by_key(policy, values.begin(), values.begin() + m, keys.begin());
   thrust::stable_sort_by_key(policy, keys.begin(), keys.begin() + m, values.begin());
 

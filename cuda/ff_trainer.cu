@@ -144,8 +144,12 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
   const int L = model.input_len(), E = tc.epochs, B = tc.batch;
   const int64_t P = model.nparam();
   const int n_train = static_cast<int>(std::floor(tc.train_fraction * static_cast<double>(T)));
-  // Upper bound of any node's Adam steps: its training targets are in [L, n_train).
-  const int64_t max_train = std::max<int64_t>(0, std::min<int64_t>(n_train, T) - L);
+  // Upper bound of any node's Adam steps: its training targets are in [L, n_train) outside
+  // the held-out range.
+  const int64_t train_end = std::min<int64_t>(n_train, T);
+  const int64_t held_out = std::max<int64_t>(
+      0, std::min<int64_t>(tc.holdout.end, train_end) - std::max<int64_t>(tc.holdout.begin, L));
+  const int64_t max_train = std::max<int64_t>(0, train_end - L - held_out);
   const int64_t max_steps64 = int64_t(E) * ((max_train + B - 1) / B);
   if (max_steps64 > std::numeric_limits<int>::max())
     throw InputError("[train] epochs x minibatches exceeds 2^31 steps");
@@ -186,6 +190,8 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
   run.predicted.assign(static_cast<size_t>(nnode * T), kNaN);
   run.epoch_loss.assign(static_cast<size_t>(nnode * E), kNaN);
   run.device = cuda_device_description(o.device);
+  run.stop_epoch.assign(static_cast<size_t>(nnode), 0);
+  if (tc.keep_params) run.params.resize(static_cast<size_t>(nnode * P));
   detail.max_steps = max_steps;
   if (keep_detail) {
     detail.params.resize(static_cast<size_t>(nnode * P));
@@ -225,6 +231,8 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     s.n_train_targets = b.n_train_targets.data();
     s.predict_targets = b.predict_targets.data();
     s.n_predict = b.n_predict.data();
+    s.holdout_begin = tc.holdout.begin;
+    s.holdout_end = tc.holdout.end;
     ff::launch_windows(s);
 
     std::vector<float> init(static_cast<size_t>(count * P));
@@ -282,6 +290,7 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     for (int i = 0; i < count; ++i) {
       max_batches = std::max(max_batches, (n_train_targets[i] + B - 1) / B);
       max_predict = std::max(max_predict, n_predict[i]);
+      run.stop_epoch[static_cast<size_t>(first + i)] = n_train_targets[i] > 0 ? E : 0;
     }
 
     start.record();
@@ -306,9 +315,10 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     std::copy(pred.begin(), pred.end(), run.predicted.begin() + first * T);
     const std::vector<float> loss = b.epoch_loss.download();
     std::copy(loss.begin(), loss.end(), run.epoch_loss.begin() + first * E);
-    if (keep_detail) {
-      const std::vector<float> params = b.params.download();
-      std::copy(params.begin(), params.end(), detail.params.begin() + first * P);
+    if (keep_detail || tc.keep_params) {
+      const std::vector<float> params = b.params.download();  // model.hpp's layout (FfModel)
+      if (keep_detail) std::copy(params.begin(), params.end(), detail.params.begin() + first * P);
+      if (tc.keep_params) std::copy(params.begin(), params.end(), run.params.begin() + first * P);
     }
     if (keep_detail && max_steps > 0) {
       const std::vector<float> steps = b.step_loss.download();
@@ -418,6 +428,8 @@ class CudaFeedForwardTrainer final : public Trainer {
       std::fprintf(stderr, "note: %s\n", why.c_str());
     return why.empty();
   }
+  // No early stopping on the GPU: the composite trainer sends such runs to the CPU.
+  bool supports_train(const TrainConfig& tc) const override { return tc.patience == 0; }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
     return train_feedforward(k, mc, tc, cube, options_, progress, false).run;

@@ -249,6 +249,8 @@ class CubeTraining {
                         std::numeric_limits<float>::quiet_NaN());
     r.train_rmse.assign(r.nnode, std::numeric_limits<double>::quiet_NaN());
     r.test_rmse = r.train_rmse;
+    r.stop_epoch.assign(r.nnode, 0);
+    if (tc_.keep_params) r.params.resize(r.nnode * static_cast<size_t>(s_.nparam));
     if (timing_) {
       *timing_ = RnnTiming();
       timing_->epoch_s.assign(static_cast<size_t>(tc_.epochs), 0.0);
@@ -318,6 +320,7 @@ class CubeTraining {
     a.tec = tec.data(), a.z = z.data(), a.mean = mean.data(), a.std = stdev.data();
     a.train_targets = train_t.data(), a.n_train_targets = ntrain.data();
     a.predict_targets = predict_t.data(), a.n_predict = npredict.data();
+    a.holdout_begin = tc_.holdout.begin, a.holdout_end = tc_.holdout.end;
     run_windows(ops_, a);
     std::vector<int> ntrain_h(nc), npredict_h(nc);
     ops_.to_host(ntrain_h.data(), ntrain.data(), ntrain_h.size());
@@ -328,6 +331,7 @@ class CubeTraining {
       if (ntrain_h[n] > 0)
         max_predict_batches = std::max(max_predict_batches, (npredict_h[n] + B - 1) / B);
       if (timing_) timing_->train_samples += ntrain_h[n];
+      r->stop_epoch[static_cast<size_t>(n0 + n)] = ntrain_h[n] > 0 ? E : 0;
     }
 
     std::unique_ptr<RecurrentLayer> external = make_external<Ops>(o_, s_, nc, B);
@@ -377,6 +381,9 @@ class CubeTraining {
     ops_.to_host(r->predicted.data() + static_cast<size_t>(n0) * T, predicted.data(), NT);
     ops_.to_host(r->epoch_loss.data() + static_cast<size_t>(n0) * E, epoch_loss.data(),
                  static_cast<size_t>(nc) * E);
+    if (tc_.keep_params)  // the engine keeps model.hpp's layout, [node][P]
+      ops_.to_host(r->params.data() + static_cast<size_t>(n0) * s_.nparam, engine.params(),
+                   static_cast<size_t>(nc) * s_.nparam);
     if (timing_) timing_->predict_s += seconds_since(t_predict);
   }
 
@@ -401,6 +408,8 @@ class CudaRecurrentTrainer final : public Trainer {
   bool supports(ModelKind k, const ModelConfig& mc) const override {
     return rnn_unsupported_reason(k, mc, impl_).empty();
   }
+  // No early stopping on the GPU: the composite trainer sends such runs to the CPU.
+  bool supports_train(const TrainConfig& tc) const override { return tc.patience == 0; }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
     RnnOptions o;

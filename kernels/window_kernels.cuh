@@ -30,6 +30,8 @@ struct SeriesArgs {
   int* n_train_targets = nullptr;  // [node]
   int* predict_targets = nullptr;  // [node][ntime] ascending, first n_predict[node] used
   int* n_predict = nullptr;        // [node]
+  // TrainConfig::holdout: targets in [holdout_begin, holdout_end) are never training targets.
+  int holdout_begin = 0, holdout_end = 0;
 };
 
 // Training state of one chunk of nodes. Parameter-sized arrays are [node][nparam].
@@ -94,7 +96,8 @@ TECSCAN_HD inline void windows_block(const Block& blk, const SeriesArgs& a, int 
       for (int t = 0; t < T; ++t) {
         if (t >= L && finite_run >= L) {
           predict[npredict++] = t;
-          if (t < a.n_train && is_finite(z[t])) train[ntrain++] = t;
+          const bool held_out = t >= a.holdout_begin && t < a.holdout_end;
+          if (t < a.n_train && !held_out && is_finite(z[t])) train[ntrain++] = t;
         }
         finite_run = is_finite(z[t]) ? finite_run + 1 : 0;
       }

@@ -14,7 +14,7 @@ mkdir -p runs
   --indices data/indices/SW-All.txt data/indices/dst2000.txt \
   --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --event-id usp000a7m5 \
   --days-before 60 --days-after 7 --out runs/elsalvador-cube.h5
-"$BUILD_DIR/tecscan" scan --cube runs/elsalvador-cube.h5 --config configs/demo.toml \
+"$BUILD_DIR/tecscan" scan --cube runs/elsalvador-cube.h5 --config configs/demo.toml --inject \
   --out runs/elsalvador "$@"
 "$BUILD_DIR/tecscan" plot runs/elsalvador
 echo "demo: results in runs/elsalvador (anomalies.csv, summary.json, scan.h5, figures/, report.html)"

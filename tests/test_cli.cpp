@@ -109,15 +109,15 @@ TEST(Cli, IngestAndScanTheBundledElSalvadorEvent) {
   std::getline(csv, header);
   EXPECT_EQ(header,
             "event_id,model,node_lat,node_lon,distance_km,time_utc,days_to_event,hour_utc,"
-            "local_time_h,dtec,delta_tec,observed_tec,predicted_tec,quiet");
+            "local_time_h,dtec,delta_tec,observed_tec,predicted_tec,quiet,threshold");
 
   // Every figure of the bundled event (pixel checks of each figure type: test_plot.cpp).
   if (run_tecscan("plot --help").status == 0 && std::system("command -v gmt >/dev/null") == 0) {
     r = run_tecscan("plot " + (d / "run").string());
     ASSERT_EQ(r.status, 0) << r.output;
-    for (const char* f :
-         {"map_mlp.png", "map_median-iqr.png", "map_consensus.png", "map_sheet.png",
-          "map_daily.png", "fig2_indices.png", "fig3_day_hour.png", "fig6_series.png"}) {
+    for (const char* f : {"map_mlp.png", "map_median-iqr.png", "map_consensus.png", "map_sheet.png",
+                          "map_daily.png", "fig2_indices.png", "fig3_day_hour.png",
+                          "fig6_series.png", "significance.png"}) {
       const fs::path png = d / "run" / "figures" / f;
       ASSERT_TRUE(fs::exists(png)) << f;
       EXPECT_GT(fs::file_size(png), 20000u) << f;

@@ -39,7 +39,7 @@ TEST(ComputeDtec, WholeSeriesMedianAndIqrOfOneToNine) {
 
   DtecOutput out;
   compute_dtec_cpu(observed.data(), predicted.data(), 2, nt, time.data(), DtecScope::kWholeSeries,
-                   out);
+                   nullptr, out);
   ASSERT_EQ(out.ngroup, 1u);
   ASSERT_EQ(out.median.size(), 2u);
   EXPECT_DOUBLE_EQ(out.median[0], 5.0);
@@ -72,7 +72,7 @@ TEST(ComputeDtec, PerUtcHourGroupsEpochsByHourOfDay) {
   }
   DtecOutput out;
   compute_dtec_cpu(observed.data(), predicted.data(), 1, nt, time.data(), DtecScope::kPerUtcHour,
-                   out);
+                   nullptr, out);
   ASSERT_EQ(out.ngroup, 24u);
   for (int h = 0; h < 24; ++h) {
     EXPECT_DOUBLE_EQ(out.median[h], 10.0 * h + 1) << "hour " << h;
@@ -83,7 +83,7 @@ TEST(ComputeDtec, PerUtcHourGroupsEpochsByHourOfDay) {
 
   DtecOutput whole;
   compute_dtec_cpu(observed.data(), predicted.data(), 1, nt, time.data(), DtecScope::kWholeSeries,
-                   whole);
+                   nullptr, whole);
   EXPECT_EQ(whole.ngroup, 1u);
   EXPECT_GT(whole.iqr[0], 100.0);  // the diurnal spread, not the day-to-day one
 }

@@ -20,6 +20,7 @@
 #include "tecscan/error.hpp"
 #include "tecscan/ingest.hpp"
 #include "tecscan/merge.hpp"
+#include "tecscan/rng.hpp"
 #include "tecscan/scan.hpp"
 #include "tecscan/time.hpp"
 #include "tecscan/trainer.hpp"
@@ -414,10 +415,279 @@ TEST(MergeStats, EventsWithoutQuietWindowsGiveNaNNotNumbers) {
   const fs::path out = temp_dir("nan");
   write_merge_outputs(out.string(), r, MergeInputs());
   auto j = nlohmann::json::parse(read_text(out / "summary.json"));
-  EXPECT_TRUE(j["results"]["mlp"]["p_value"].is_null());
+  EXPECT_TRUE(j["results"]["mlp"]["p_value_not_calibrated"].is_null());
   EXPECT_TRUE(j["results"]["mlp"]["auc"].is_null());
   EXPECT_NE(read_text(out / "sea_rates.csv").find("\nmlp,-1,,"), std::string::npos);
   fs::remove_all(out);
+}
+
+// ---- pooled per-event significance --------------------------------------------------------------
+
+// One series of one event as a scan would write it, with the scan's p (ties count against it).
+EventSignificance event_sig(const std::string& name, double window,
+                            const std::vector<double>& controls) {
+  EventSignificance e;
+  e.name = name;
+  e.window_rate = window;
+  e.control_rates = controls;
+  size_t at_least = 0;
+  for (double c : controls) at_least += c >= window;
+  e.p_value = static_cast<double>(1 + at_least) / static_cast<double>(1 + controls.size());
+  return e;
+}
+
+std::vector<const EventSignificance*> pointers(const std::vector<EventSignificance>& v) {
+  std::vector<const EventSignificance*> out;
+  for (const EventSignificance& e : v) out.push_back(&e);
+  return out;
+}
+
+std::vector<uint64_t> keys_for(size_t n, uint64_t seed) {
+  std::vector<uint64_t> k;
+  for (size_t i = 0; i < n; ++i) k.push_back(rng_key(seed, i, 0, 0));
+  return k;
+}
+
+TEST(MergeSignificance, FisherAgainstHandValues) {
+  // One p: chi-square with 2 dof has survival exp(-x / 2) = p itself.
+  EXPECT_NEAR(fisher_combined_p({0.37}), 0.37, 1e-15);
+  // Two p: Q = p1 p2 (1 - ln(p1 p2)) = 0.02 (1 - ln 0.02) = 0.0982404601...
+  EXPECT_NEAR(fisher_combined_p({0.1, 0.2}), 0.02 * (1 - std::log(0.02)), 1e-15);
+  // Five p = e^-2: X = 20 with 10 dof; a chi-square table gives P(chi2_10 >= 20) = 0.0292527.
+  const double e2 = std::exp(-2.0);
+  EXPECT_NEAR(fisher_combined_p({e2, e2, e2, e2, e2}), 0.0292526881, 1e-9);
+  // 1000 p = 0.3: X = 2407.9 with 2000 dof; the Wilson-Hilferty cube-root approximation gives
+  // z = 6.067, p = 6.5e-10 (good to a few % this far out).
+  std::vector<double> many(1000, 0.3);
+  EXPECT_NEAR(fisher_combined_p(many), 6.5e-10, 0.3e-10);
+  EXPECT_EQ(fisher_combined_p({1.0, 1.0}), 1.0);                 // no evidence at all
+  EXPECT_NEAR(fisher_combined_p({0.1, kMergeNaN}), 0.1, 1e-15);  // NaN left out
+  EXPECT_TRUE(std::isnan(fisher_combined_p({})));
+  EXPECT_NE(input_error([] { fisher_combined_p({0.0}); }), "");
+  EXPECT_NE(input_error([] { fisher_combined_p({1.5}); }), "");
+}
+
+TEST(MergeSignificance, PooledStatisticNullSdAndExactPermutationPByHand) {
+  // A: window 0.3 against controls 0.1, 0.2 -> excess 0.15, p 1/3.
+  // B: window 0 against four controls of 0.1 -> excess -0.1, p 1.
+  // C (no window rate) and D (no control) are left out.
+  std::vector<EventSignificance> ev = {event_sig("m", 0.3, {0.1, 0.2}),
+                                       event_sig("m", 0.0, {0.1, 0.1, 0.1, 0.1}),
+                                       event_sig("m", kMergeNaN, {0.1}), event_sig("m", 0.2, {})};
+  ev[2].p_value = kMergeNaN;
+  PooledSignificance p = pooled_significance(pointers(ev), keys_for(4, 1), 99999);
+  EXPECT_EQ(p.events, 2u);
+  EXPECT_NEAR(p.sum_excess, 0.05, 1e-15);
+  EXPECT_NEAR(p.mean_excess, 0.025, 1e-15);
+  // Null: A takes 0.3, 0.1 or 0.2 as its window -> excess 0.15, -0.15, 0 (variance 0.015);
+  // B takes 0 -> -0.1 or a 0.1 -> 0.025 (4 ways; variance (0.01 + 4 x 0.000625) / 5 = 0.0025).
+  EXPECT_NEAR(p.null_sd, std::sqrt(0.0175), 1e-15);
+  EXPECT_NEAR(p.z, 0.05 / std::sqrt(0.0175), 1e-12);
+  // Of the 3 x 5 equally likely draws, S* >= 0.05 in 5 (A 0.15 with any B; the tie counts):
+  // p -> 1/3 (1/(1 + N) resolution; the Monte Carlo sd at N = 99999 is 0.0015).
+  EXPECT_NEAR(p.p_permutation, 1.0 / 3.0, 0.005);
+  // Fisher over p = 1/3 and 1: Q(2, ln 3) = (1/3)(1 + ln 3).
+  EXPECT_NEAR(p.p_fisher, (1 + std::log(3.0)) / 3.0, 1e-12);
+  EXPECT_NEAR(p.fisher_statistic, 2 * std::log(3.0), 1e-12);
+  EXPECT_EQ(p.events_p_below_005, 0u);
+
+  // The draws depend on the (event, key) pairs, not on the order of the events.
+  std::vector<const EventSignificance*> rev = pointers(ev);
+  std::vector<uint64_t> rkeys = keys_for(4, 1);
+  std::reverse(rev.begin(), rev.end());
+  std::reverse(rkeys.begin(), rkeys.end());
+  EXPECT_EQ(pooled_significance(rev, rkeys, 99999).p_permutation, p.p_permutation);
+  EXPECT_NE(pooled_significance(pointers(ev), keys_for(4, 2), 99999).p_permutation,
+            p.p_permutation);
+  // No usable event: counts 0, numbers NaN.
+  PooledSignificance none = pooled_significance({&ev[2], &ev[3]}, keys_for(2, 1), 99);
+  EXPECT_EQ(none.events, 0u);
+  EXPECT_TRUE(std::isnan(none.p_permutation) && std::isnan(none.p_fisher) &&
+              std::isnan(none.mean_excess));
+  EXPECT_NE(input_error([&] { pooled_significance(pointers(ev), keys_for(3, 1), 99); }), "");
+}
+
+TEST(MergeSignificance, OverlappingControlsAreThinnedToDisjointWindows) {
+  // 31 controls ending 15, 16, ..., 45 days before the event (a scan with a 1-day step): the
+  // 15-day windows ending at -15, -30 and -45 overlap neither each other nor the precursor.
+  EventSignificance e;
+  e.window_rate = 0.02;
+  for (int k = 0; k <= 30; ++k) {
+    e.control_end_day.push_back(-15.0 - k);
+    e.control_rates.push_back(k % 15 == 0 ? 0.01 * (1 + k / 15) : 0.5);  // 0.01, 0.02, 0.03
+  }
+  e.p_value = 30.0 / 32.0;                                           // among all 31 (the scan's p)
+  std::reverse(e.control_end_day.begin(), e.control_end_day.end());  // any order
+  std::reverse(e.control_rates.begin(), e.control_rates.end());
+  EventSignificance d = disjoint_controls(e, 15.0);
+  EXPECT_EQ(d.control_end_day, (std::vector<double>{-15, -30, -45}));
+  EXPECT_EQ(d.control_rates, (std::vector<double>{0.01, 0.02, 0.03}));
+  EXPECT_DOUBLE_EQ(d.p_value, 3.0 / 4.0);  // 0.02 and 0.03 >= 0.02
+  // Already disjoint (the scan's default step): unchanged, the scan's p kept.
+  d.p_value = 0.123;
+  EXPECT_EQ(disjoint_controls(d, 15.0).p_value, 0.123);
+  EXPECT_EQ(disjoint_controls(d, 15.0).control_rates, d.control_rates);
+  // A 20-day window: only -20 and -40 (the window ending at -15 overlaps the precursor).
+  EXPECT_EQ(disjoint_controls(e, 20.0).control_end_day, (std::vector<double>{-20, -40}));
+  // Without end days nothing can be told: every control is used.
+  EventSignificance bare = e;
+  bare.control_end_day.clear();
+  EXPECT_EQ(disjoint_controls(bare, 15.0).control_rates.size(), 31u);
+}
+
+TEST(MergeSignificance, APlantedExcessIsSignificantAndTiesAreNot) {
+  // 20 events whose precursor rate 0.05 exceeds every one of their 30 control rates (0.5-1.5 %).
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<double> control(0.005, 0.015);
+  std::vector<EventSignificance> ev;
+  for (int e = 0; e < 20; ++e) {
+    std::vector<double> c(30);
+    for (double& x : c) x = control(gen);
+    ev.push_back(event_sig("m", 0.05, c));
+  }
+  PooledSignificance p = pooled_significance(pointers(ev), keys_for(20, 7), 999);
+  EXPECT_EQ(p.events, 20u);
+  EXPECT_NEAR(p.mean_excess, 0.04, 0.001);
+  EXPECT_DOUBLE_EQ(p.p_permutation, 1.0 / 1000.0);  // no draw reaches S
+  EXPECT_GT(p.z, 10.0);
+  // 20 events at p = 1/31: X = 40 ln 31 = 137.4 with 40 dof, P = 1.33e-12.
+  EXPECT_NEAR(p.p_fisher, 1.333e-12, 0.001e-12);
+  EXPECT_EQ(p.events_p_below_005, 20u);
+  // Every window alike: S = 0 and every draw ties with it, so nothing is significant.
+  for (EventSignificance& e : ev) e = event_sig("m", 0.01, std::vector<double>(30, 0.01));
+  p = pooled_significance(pointers(ev), keys_for(20, 7), 999);
+  EXPECT_EQ(p.p_permutation, 1.0);
+  EXPECT_EQ(p.z, 0.0);
+  EXPECT_EQ(p.p_fisher, 1.0);
+}
+
+TEST(MergeSignificance, PermutationPIsUniformForExchangeableWindows) {
+  // 400 catalogues of 8 events whose precursor and control rates come from one distribution
+  // (each event its own level and a random number of controls): P(p <= a) should be a.
+  const int catalogues = 400;
+  std::vector<double> ps;
+  int below = 0;
+  for (int k = 0; k < catalogues; ++k) {
+    std::mt19937 gen(500 + k);
+    std::vector<EventSignificance> ev;
+    for (int e = 0; e < 8; ++e) {
+      const double level = std::uniform_real_distribution<double>(0.002, 0.05)(gen);
+      std::gamma_distribution<double> rate(4.0, level / 4.0);
+      const int n = std::uniform_int_distribution<int>(3, 40)(gen);
+      std::vector<double> c(static_cast<size_t>(n));
+      for (double& x : c) x = rate(gen);
+      ev.push_back(event_sig("m", rate(gen), c));
+    }
+    const double p =
+        pooled_significance(pointers(ev), keys_for(8, static_cast<uint64_t>(k)), 499).p_permutation;
+    ps.push_back(p);
+    below += p < 0.05;
+  }
+  std::sort(ps.begin(), ps.end());
+  double ks = 0;
+  for (size_t i = 0; i < ps.size(); ++i)
+    ks = std::max({ks, std::abs(ps[i] - static_cast<double>(i) / catalogues),
+                   std::abs(ps[i] - static_cast<double>(i + 1) / catalogues)});
+  // KS critical value at the 1 % level: 1.628 / sqrt(400) = 0.081.
+  EXPECT_LT(ks, 0.081);
+  // Binomial(400, 0.05): mean 20, 99.9 % of draws within [7, 35].
+  EXPECT_GE(below, 7);
+  EXPECT_LE(below, 35);
+}
+
+// Significance for every series of a synthetic run: series d's precursor rate is its rate in
+// [E - 15 d, E) and the controls are 20 windows ending 15 .. 34 days before (as a scan's
+// control_rates would be, from the run's own flags).
+void attach_significance(MergeRun& r, const std::vector<std::string>& series) {
+  r.significance = RunSignificance();
+  const RunCounts c = count_run(r, series, 2);
+  r.significance.present = true;
+  r.significance.window_days = 15;
+  r.significance.consensus_min = 2;
+  r.significance.null = "test";
+  std::vector<std::string> names = series;
+  names.push_back("consensus");
+  for (size_t s = 0; s < names.size(); ++s) {
+    auto window = [&](double end) {
+      int64_t a = 0, v = 0;
+      for (size_t t = 0; t < r.time_s.size(); ++t)
+        if (r.time_s[t] >= end - 15 * kDay && r.time_s[t] < end)
+          a += c.series[s].anomalous[t], v += c.series[s].valid[t];
+      return v > 0 ? static_cast<double>(a) / static_cast<double>(v) : kMergeNaN;
+    };
+    std::vector<double> controls;
+    for (int k = 0; k < 20; ++k) controls.push_back(window(r.event_time_s - (15 + k) * kDay));
+    r.significance.series.push_back(event_sig(names[s], window(r.event_time_s), controls));
+  }
+}
+
+TEST(MergeSignificance, MergePoolsTheScansSignificanceAndNamesRunsWithoutIt) {
+  std::vector<MergeRun> runs = planted_runs();  // 40 days before each event
+  // A few scattered flags so the control windows differ.
+  std::mt19937 gen(9);
+  for (MergeRun& r : runs)
+    for (RunDetector& d : r.detectors)
+      for (uint8_t& a : d.anomaly) a = a || std::bernoulli_distribution(0.01)(gen);
+  for (size_t e = 0; e + 1 < runs.size(); ++e)
+    attach_significance(runs[e], {"mlp", "lstm", "median-iqr"});
+  // The last run predates /significance.
+  MergeParams p;
+  p.controls = 20;
+  p.permutations = 999;
+  MergeResult r = merge_runs(runs, p);
+  ASSERT_EQ(r.events.size(), 6u);
+  EXPECT_EQ(r.without_significance, (std::vector<std::string>{"synthetic/ev5"}));
+  EXPECT_EQ(r.significance_window_days, (std::vector<double>{15.0}));
+  EXPECT_EQ(r.significance_consensus_min, (std::vector<int>{2}));
+  for (const char* name : {"mlp", "lstm", "consensus"}) {
+    const SeriesResult& s = series(r, name);
+    EXPECT_EQ(s.pooled.events, 5u) << name;
+    EXPECT_DOUBLE_EQ(s.pooled.p_permutation, 1.0 / 1000.0) << name;  // the planted 5 days
+    EXPECT_EQ(s.pooled.events_p_below_005, 5u) << name;
+    EXPECT_GT(s.pooled.mean_excess, 0.3) << name;  // 5 of 15 days at rate 1
+    EXPECT_TRUE(std::isnan(s.sig_p_value[5]));
+    EXPECT_EQ(s.sig_n_controls[5], 0);
+    EXPECT_NEAR(s.sig_p_value[0], 1.0 / 21.0, 1e-15);
+  }
+  const SeriesResult& quiet = series(r, "median-iqr");  // only the scattered flags
+  EXPECT_GT(quiet.pooled.p_permutation, 0.01);
+  EXPECT_LT(std::abs(quiet.pooled.mean_excess), 0.01);
+
+  const fs::path out = temp_dir("significance");
+  write_merge_outputs(out.string(), r, MergeInputs());
+  auto rows = lines_of(read_text(out / "significance.csv"));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], "detector,events,mean_excess,p_permutation,z,p_fisher,events_p_below_0.05");
+  EXPECT_EQ(rows[1].rfind("mlp,5,", 0), 0u) << rows[1];
+  EXPECT_NE(rows[1].find(",0.001,"), std::string::npos) << rows[1];
+  auto j = nlohmann::json::parse(read_text(out / "summary.json"));
+  const auto& sig = j["significance"];
+  EXPECT_EQ(sig["null"], kPooledNull);
+  EXPECT_EQ(sig["permutations"], 999);
+  EXPECT_EQ(sig["n_runs"], 5);
+  EXPECT_EQ(sig["runs_without_significance"][0], "synthetic/ev5");
+  ASSERT_EQ(sig["detectors"].size(), 4u);
+  EXPECT_EQ(sig["detectors"][0]["name"], "mlp");
+  EXPECT_DOUBLE_EQ(sig["detectors"][0]["p_permutation"].get<double>(), 0.001);
+  EXPECT_EQ(sig["detectors"][0]["events_p_below_0.05"], 5);
+  // The pseudo-event p is kept, marked as not calibrated.
+  EXPECT_TRUE(j["results"]["mlp"].contains("p_value_not_calibrated"));
+  EXPECT_FALSE(j["results"]["mlp"].contains("p_value"));
+  EXPECT_NE(j["results_note"].get<std::string>().find("not calibrated"), std::string::npos);
+  auto events = lines_of(read_text(out / "events.csv"));
+  EXPECT_NE(events[0].find(",scan_window_rate,scan_control_mean,scan_p_value,scan_n_controls"),
+            std::string::npos);
+  fs::remove_all(out);
+
+  // No run with /significance: the merge still runs; the pooled test has no event.
+  for (MergeRun& run : runs) run.significance = RunSignificance();
+  r = merge_runs(runs, p);
+  EXPECT_EQ(r.without_significance.size(), 6u);
+  EXPECT_EQ(series(r, "mlp").pooled.events, 0u);
+  EXPECT_TRUE(std::isnan(series(r, "mlp").pooled.p_permutation));
+  // A run whose /significance lacks a detector is an error naming the run.
+  attach_significance(runs[0], {"mlp"});
+  EXPECT_NE(input_error([&] { merge_runs(runs, p); }).find("synthetic/ev0"), std::string::npos);
 }
 
 // ---- run directories ---------------------------------------------------------------------------
@@ -452,7 +722,8 @@ TEST(MergeRead, FindsRunsInBatchRootsAndSkipsIncompleteOnes) {
 // -----------------------------------------------------------
 
 // Three M >= 6.8 events of the catalogue inside the maps (2000-11-21 .. 2001-01-14), each with
-// the nodes within 400 km, 30 days before and 1 after, mlp (2 epochs) and median-iqr; plus an
+// the nodes within 400 km, 31 days before (room for one control window of the scan's
+// significance before its precursor window) and 1 after, mlp (2 epochs) and median-iqr; plus an
 // interrupted run. Written once for the suite.
 class MergeRealRuns : public ::testing::Test {
  protected:
@@ -477,7 +748,7 @@ class MergeRealRuns : public ::testing::Test {
       in.catalog = TECSCAN_SOURCE_DIR "/data/catalogs/comcat_m4.5_2000-10_2001-02.csv";
       in.event_id = id;
       in.radius_km = 400;
-      in.days_before = 30;
+      in.days_before = 31;
       in.days_after = 1;
       in.verbose = false;
       Cube cube = build_cube(in);
@@ -519,6 +790,27 @@ TEST_F(MergeRealRuns, CountsAgreeWithEachRunsSummary) {
       EXPECT_EQ(total, summary["models"][run.detectors[m].name]["anomalies"].get<long>()) << d;
       anomalies_all += total;
     }
+    // The scan's per-event significance, read back as its summary states it.
+    ASSERT_TRUE(run.significance.present) << d;
+    EXPECT_DOUBLE_EQ(run.significance.window_days,
+                     summary["significance"]["window_days"].get<double>());
+    EXPECT_EQ(run.significance.null, summary["significance"]["null"]);
+    const auto& sj = summary["significance"]["detectors"];
+    ASSERT_EQ(run.significance.series.size(), sj.size());  // mlp, median-iqr, consensus
+    for (size_t i = 0; i < sj.size(); ++i) {
+      const EventSignificance& es = run.significance.series[i];
+      EXPECT_EQ(es.name, sj[i]["name"]);
+      EXPECT_EQ(es.control_rates.size(), sj[i]["n_controls"].get<size_t>()) << es.name;
+      EXPECT_EQ(es.control_end_day.size(), es.control_rates.size());
+      if (sj[i]["p_value"].is_number()) {
+        EXPECT_DOUBLE_EQ(es.p_value, sj[i]["p_value"].get<double>()) << es.name;
+      } else {
+        EXPECT_TRUE(std::isnan(es.p_value)) << es.name;
+      }
+      if (sj[i]["window_rate"].is_number()) {
+        EXPECT_DOUBLE_EQ(es.window_rate, sj[i]["window_rate"].get<double>()) << es.name;
+      }
+    }
     long quiet = 0;
     for (uint8_t q : run.quiet) quiet += q;
     EXPECT_EQ(quiet, summary["quiet_epochs"].get<long>());
@@ -539,8 +831,8 @@ TEST_F(MergeRealRuns, MergeWritesConsistentTables) {
   MergeResult r = merge_runs(runs, p);
   ASSERT_EQ(r.events.size(), 3u);
   EXPECT_EQ(r.events.front().id, "usp000a70h");  // 2001-01-01, the earliest
-  EXPECT_EQ(r.first_bin, -30);
-  EXPECT_EQ(r.nbins, 31);  // -30 .. 0: every cube ends within a day after its event
+  EXPECT_EQ(r.first_bin, -31);
+  EXPECT_EQ(r.nbins, 32);  // -31 .. 0: every cube ends within a day after its event
   MergeInputs in;
   in.arguments = {batch().string()};
   in.skipped = dirs.incomplete;
@@ -550,16 +842,16 @@ TEST_F(MergeRealRuns, MergeWritesConsistentTables) {
   std::vector<std::string> files;
   for (const auto& f : fs::directory_iterator(out)) files.push_back(f.path().filename().string());
   std::sort(files.begin(), files.end());
-  EXPECT_EQ(files,
-            (std::vector<std::string>{"events.csv", "merge.h5", "molchan.csv",
-                                      "rate_difference.csv", "sea_rates.csv", "summary.json"}));
+  EXPECT_EQ(files, (std::vector<std::string>{"events.csv", "merge.h5", "molchan.csv",
+                                             "rate_difference.csv", "sea_rates.csv",
+                                             "significance.csv", "summary.json"}));
   auto sea = lines_of(read_text(out / "sea_rates.csv"));
   ASSERT_GE(sea.size(), 2u);
   EXPECT_EQ(sea[0],
             "detector,days_to_event,events_rate,control_mean,control_lo,control_hi,n_valid,"
             "n_anomalous,n_events");
-  EXPECT_EQ(sea.size(), 1 + 3u * 31);  // mlp, median-iqr, consensus
-  EXPECT_EQ(sea[1].rfind("mlp,-30,", 0), 0u) << sea[1];
+  EXPECT_EQ(sea.size(), 1 + 3u * 32);  // mlp, median-iqr, consensus
+  EXPECT_EQ(sea[1].rfind("mlp,-31,", 0), 0u) << sea[1];
   auto molchan = lines_of(read_text(out / "molchan.csv"));
   ASSERT_GE(molchan.size(), 2u);
   EXPECT_EQ(molchan[0], "detector,threshold,nu,tau,hit_rate,false_alarm_rate,gain");
@@ -578,13 +870,28 @@ TEST_F(MergeRealRuns, MergeWritesConsistentTables) {
   for (const char* m : {"mlp", "median-iqr", "consensus"}) {
     const auto& s = j["results"][m];
     const SeriesResult& sr = series(r, m);
-    ASSERT_TRUE(s["p_value"].is_number()) << m;
-    EXPECT_DOUBLE_EQ(s["p_value"].get<double>(), sr.p_value);
+    ASSERT_TRUE(s["p_value_not_calibrated"].is_number()) << m;
+    EXPECT_DOUBLE_EQ(s["p_value_not_calibrated"].get<double>(), sr.p_value);
     EXPECT_GE(sr.p_value, 1.0 / 31.0);
     EXPECT_LE(sr.p_value, 1.0);
     EXPECT_GE(s["auc"].get<double>(), 0.0);
     EXPECT_LE(s["auc"].get<double>(), 1.0);
   }
+  // The pooled significance over the scans' own windows: every run has it; an event enters a
+  // series when its precursor window has a rate and at least one control window.
+  EXPECT_EQ(j["significance"]["n_runs"], 3);
+  EXPECT_TRUE(j["significance"]["runs_without_significance"].empty());
+  EXPECT_TRUE(j["significance"]["runs_with_overlapping_controls"].empty());  // disjoint default
+  for (size_t s = 0; s < r.series.size(); ++s) {
+    size_t usable = 0;
+    for (const MergeRun& run : runs)
+      for (const EventSignificance& es : run.significance.series)
+        if (es.name == r.series[s].name)
+          usable += std::isfinite(es.window_rate) && !es.control_rates.empty();
+    EXPECT_EQ(r.series[s].pooled.events, usable) << r.series[s].name;
+    EXPECT_EQ(j["significance"]["detectors"][s]["events"], usable);
+  }
+  EXPECT_EQ(series(r, "mlp").pooled.events, 3u);  // one control window each
   // The consensus with K = 1 is "any detector": its rate is at least each detector's.
   for (int b = 0; b < r.nbins; ++b) {
     EXPECT_GE(series(r, "consensus").n_anomalous[b], series(r, "mlp").n_anomalous[b]) << b;
@@ -598,15 +905,15 @@ TEST_F(MergeRealRuns, MergeWritesConsistentTables) {
       "f = h5py.File(sys.argv[1], 'r')\n"
       "names = [n.decode() if isinstance(n, bytes) else n for n in f['detector'][:]]\n"
       "assert names == ['mlp', 'median-iqr', 'consensus'], names\n"
-      "assert f['sea/events_rate'].shape == (3, 31)\n"
+      "assert f['sea/events_rate'].shape == (3, 32)\n"
       "assert f['sea/events_rate'].attrs['units'] in (b'1', '1')\n"
-      "assert f['days_to_event'][0] == -30 and f['days_to_event'][-1] == 0\n"
+      "assert f['days_to_event'][0] == -31 and f['days_to_event'][-1] == 0\n"
       "a, v = f['sea/n_anomalous'][:], f['sea/n_valid'][:]\n"
       "rate = f['sea/events_rate'][:]\n"
       "ok = v > 0\n"
       "assert np.allclose(rate[ok], a[ok] / v[ok]) and np.isnan(rate[~ok]).all()\n"
       "assert (f['events/anomalous'][:].sum(axis=1) == a).all()\n"
-      "assert f['events/anomalous'].shape == (3, 3, 31)\n"
+      "assert f['events/anomalous'].shape == (3, 3, 32)\n"
       "assert f['controls/time'].shape == (3, 30)\n"
       "assert f['controls/window_rate'].shape == (3, 30)\n"
       "p = f['rate_difference/p_value'][:]\n"

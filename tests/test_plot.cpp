@@ -20,6 +20,7 @@
 #include "../src/plot/plot_internal.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/geo.hpp"
+#include "tecscan/h5file.hpp"
 #include "tecscan/plot.hpp"
 #include "tecscan/scan.hpp"
 
@@ -145,6 +146,52 @@ std::map<std::string, PngCheck> pixel_stats(const std::vector<std::string>& pngs
   return stats;
 }
 
+bool have_h5py() {
+  return std::system("/usr/bin/python3 -c 'import h5py' > /dev/null 2>&1") == 0;
+}
+
+// Writes a Python script to dir and runs it with arguments.
+void run_python(const fs::path& dir, const std::string& name, const std::string& code,
+                const std::vector<std::string>& args) {
+  const fs::path script = dir / name;
+  std::ofstream(script) << code;
+  std::string cmd = "/usr/bin/python3 '" + script.string() + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+// Turns a scan.h5 into one of an older version: no /significance, no threshold attributes.
+const char* kStripSignificance = R"PY(import sys, h5py
+with h5py.File(sys.argv[1], 'r+') as f:
+    if 'significance' in f:
+        del f['significance']
+    for m in f['dtec']:
+        for key in ('threshold', 'threshold_source'):
+            if key in f['dtec/' + m].attrs:
+                del f['dtec/' + m].attrs[key]
+)PY";
+
+// A sensitivity.csv as the scan writes it (the consensus' threshold empty: NaN).
+const char* kSensitivityCsv =
+    "detector,amplitude,injections,recall,false_alarm_rate,threshold\n"
+    "mlp,0.05,20,0.15,0.05,2.4\nmlp,0.1,20,0.45,0.05,2.4\nmlp,0.2,20,0.8,0.1,2.4\n"
+    "mlp,0.4,20,1,0.05,2.4\n"
+    "cnn,0.05,20,0.1,0.1,2.6\ncnn,0.1,20,0.35,0.1,2.6\ncnn,0.2,20,0.7,0.05,2.6\n"
+    "cnn,0.4,20,0.95,0.1,2.6\n"
+    "median-iqr,0.05,20,0.2,0.15,3.1\nmedian-iqr,0.1,20,0.55,0.1,3.1\n"
+    "median-iqr,0.2,20,0.9,0.15,3.1\nmedian-iqr,0.4,20,1,0.1,3.1\n"
+    "consensus,0.05,20,0.05,0,\nconsensus,0.1,20,0.3,0.05,\n"
+    "consensus,0.2,20,0.65,0,\nconsensus,0.4,20,0.95,0.05,\n";
+
+constexpr double kWindowDays = 7;  // a short precursor window: about 19 control windows
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 class PlotRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -154,10 +201,18 @@ class PlotRun : public ::testing::Test {
     ScanConfig cfg;
     cfg.scan.models = {"mlp", "cnn", kMedianIqrName};
     cfg.train.epochs = 2;
+    cfg.significance.window_days = kWindowDays;
     YesterdayTrainer trainer;
     ScanOptions opt;
     opt.quiet_progress = true;
     run_scan(make_cube(), cfg, trainer, run_dir(), opt);
+    // A second run with injection-recovery (sensitivity.csv): the detectors that need no
+    // trained weights, as the stand-in trainer keeps none.
+    cfg.scan.models = {kMedianIqrName, kArName};
+    cfg.inject.amplitudes = {0.01, 0.03, 0.1, 0.3};
+    cfg.inject.per_amplitude = 6;
+    opt.inject = true;
+    run_scan(make_cube(), cfg, trainer, inject_dir(), opt);
   }
   // Every figure of the run, drawn once per process (ctest runs each test in its own).
   static const PlotResult& plotted() {
@@ -174,6 +229,15 @@ class PlotRun : public ::testing::Test {
     static const PlotResult empty;
     return result_ ? *result_ : empty;
   }
+  static const PlotResult& plotted_inject() {
+    static PlotResult* result = nullptr;
+    if (!result) {
+      PlotOptions po;
+      po.dpi = 100;
+      result = new PlotResult(plot_run(inject_dir(), po));
+    }
+    return *result;
+  }
   static void TearDownTestSuite() {
     if (dir_) fs::remove_all(*dir_);
     delete dir_;
@@ -189,6 +253,7 @@ class PlotRun : public ::testing::Test {
                       "ghostscript): figures not checked";
   }
   static std::string run_dir() { return (*dir_ / "run").string(); }
+  static std::string inject_dir() { return (*dir_ / "inject").string(); }
   static std::string figure(const std::string& name) {
     return (fs::path(run_dir()) / "figures" / name).string();
   }
@@ -201,15 +266,30 @@ fs::path* PlotRun::dir_ = nullptr;
 PlotResult* PlotRun::result_ = nullptr;
 std::string* PlotRun::setup_error_ = nullptr;
 
-const std::vector<std::string> kFigures = {"map_mlp",       "map_cnn",     "map_median-iqr",
-                                           "map_consensus", "map_sheet",   "fig3_day_hour",
-                                           "fig2_indices",  "fig6_series", "map_daily"};
+// The figures of the main run (no sensitivity.csv: no sensitivity figure).
+const std::vector<std::string> kFigures = {
+    "significance", "map_mlp",       "map_cnn",      "map_median-iqr", "map_consensus",
+    "map_sheet",    "fig3_day_hour", "fig2_indices", "fig6_series",    "map_daily"};
 
-// Width and height of the plot frames of each figure (the GMT scripts' -J and subplot sizes).
+// Width and height of the plot frames of each figure (the GMT scripts' -J and subplot sizes;
+// the sensitivity figure's legend beside its 14 cm frame).
 const std::map<std::string, std::pair<double, double>> kFrameCm = {
-    {"map_mlp", {14, 14}},         {"map_cnn", {14, 14}},          {"map_median-iqr", {14, 14}},
-    {"map_consensus", {14, 14}},   {"map_sheet", {24, 6}},         {"fig3_day_hour", {16, 5 * 3.1}},
-    {"fig2_indices", {16, 4 * 3}}, {"fig6_series", {16, 3 * 2.6}}, {"map_daily", {24, 12}}};
+    {"significance", {16, 4 * 3}},  {"sensitivity", {19.5, 9}},       {"map_mlp", {14, 14}},
+    {"map_cnn", {14, 14}},          {"map_median-iqr", {14, 14}},     {"map_consensus", {14, 14}},
+    {"map_sheet", {24, 6}},         {"fig3_day_hour", {16, 5 * 3.1}}, {"fig2_indices", {16, 4 * 3}},
+    {"fig6_series", {16, 3 * 2.6}}, {"map_daily", {24, 12}}};
+
+// At 100 dpi: at least the plot frames (cm / 2.54 * 100 px), plus room for labels and colour
+// bars but no blown-up page.
+void expect_paper_size(const std::string& png, double frame_w_cm, double frame_h_cm) {
+  int w = 0, h = 0;
+  ASSERT_TRUE(png_size(png, w, h)) << png << " is not a PNG";
+  const double frame_w = frame_w_cm / 2.54 * 100, frame_h = frame_h_cm / 2.54 * 100;
+  EXPECT_GE(w, frame_w) << png;
+  EXPECT_LE(w, 1.5 * frame_w) << png;
+  EXPECT_GE(h, frame_h) << png;
+  EXPECT_LE(h, 1.8 * frame_h) << png;
+}
 
 TEST_F(PlotRun, EveryFigureIsAPngOfPaperSize) {
   std::set<std::string> written(plotted().figures.begin(), plotted().figures.end());
@@ -217,16 +297,7 @@ TEST_F(PlotRun, EveryFigureIsAPngOfPaperSize) {
   for (const auto& name : kFigures) {
     const std::string png = figure(name + ".png");
     EXPECT_TRUE(written.count(png)) << png;
-    int w = 0, h = 0;
-    ASSERT_TRUE(png_size(png, w, h)) << png << " is not a PNG";
-    // At 100 dpi: at least the plot frames (cm / 2.54 * 100 px), plus room for labels and
-    // colour bars but no blown-up page.
-    const auto [frame_w_cm, frame_h_cm] = kFrameCm.at(name);
-    const double frame_w = frame_w_cm / 2.54 * 100, frame_h = frame_h_cm / 2.54 * 100;
-    EXPECT_GE(w, frame_w) << name;
-    EXPECT_LE(w, 1.5 * frame_w) << name;
-    EXPECT_GE(h, frame_h) << name;
-    EXPECT_LE(h, 1.8 * frame_h) << name;
+    expect_paper_size(png, kFrameCm.at(name).first, kFrameCm.at(name).second);
   }
   EXPECT_FALSE(fs::exists(fs::path(run_dir()) / "figures" / "work")) << "work dir left behind";
 }
@@ -297,10 +368,11 @@ TEST_F(PlotRun, OneModelDrawsItsMapOnlyAndPdfs) {
   PlotResult r = plot_run(copy.string(), po);
   std::set<std::string> names;
   for (const auto& f : r.figures) names.insert(fs::path(f).filename().string());
-  EXPECT_EQ(names, (std::set<std::string>{"map_cnn.png", "fig3_day_hour.png", "fig2_indices.png",
-                                          "fig6_series.png", "map_daily.png", "map_cnn.pdf",
-                                          "fig3_day_hour.pdf", "fig2_indices.pdf",
-                                          "fig6_series.pdf", "map_daily.pdf"}));
+  // No sensitivity.csv in the copy: no sensitivity figure.
+  EXPECT_EQ(names, (std::set<std::string>{"significance.png", "map_cnn.png", "fig3_day_hour.png",
+                                          "fig2_indices.png", "fig6_series.png", "map_daily.png",
+                                          "significance.pdf", "map_cnn.pdf", "fig3_day_hour.pdf",
+                                          "fig2_indices.pdf", "fig6_series.pdf", "map_daily.pdf"}));
   for (const auto& f : r.figures) {
     std::ifstream in(f, std::ios::binary);
     std::string magic(5, ' ');
@@ -334,6 +406,137 @@ TEST_F(PlotRun, BadOptionsAndMissingGmtAreInputErrors) {
   setenv("PATH", path.c_str(), 1);
   EXPECT_NE(no_gmt.find("gmt"), std::string::npos) << no_gmt;
   EXPECT_NE(no_gmt.find("not installed"), std::string::npos) << no_gmt;
+}
+
+// The report opens with the significance figure and a table of what scan.h5 says: each
+// detector's threshold and its source, the window's p-value, the null.
+TEST_F(PlotRun, ReportOpensWithTheSignificanceOfTheRun) {
+  const std::string html = read_text(plotted().report);
+  ASSERT_FALSE(html.empty());
+  const size_t first_img = html.find("<img src=\"figures/");
+  ASSERT_NE(first_img, std::string::npos);
+  EXPECT_EQ(html.find("<img src=\"figures/significance.png\""), first_img)
+      << "the significance figure is not the first figure";
+  EXPECT_LT(html.find("Significance of the precursor window"), html.find("Per-detector results"));
+  EXPECT_EQ(html.find("Sensitivity: injection-recovery"), std::string::npos) << "no --inject";
+
+  H5File f = H5File::open_read((fs::path(run_dir()) / "scan.h5").string());
+  EXPECT_NE(html.find(f.read_attr_string("significance", "null")), std::string::npos);
+  for (const std::string name : {"mlp", "cnn", "median-iqr", "consensus"}) {
+    const std::string g = "significance/" + name;
+    const size_t row = html.find("<tr><td>" + name + "</td>");
+    ASSERT_NE(row, std::string::npos) << name;
+    const std::string tr = html.substr(row, html.find("</tr>", row) - row);
+    if (name != "consensus") {
+      EXPECT_NE(
+          tr.find("<td>" + plot::fmt(f.read_attr_double("dtec/" + name, "threshold"), 3) + "</td>"),
+          std::string::npos)
+          << tr;
+      EXPECT_NE(tr.find(f.read_attr_string("dtec/" + name, "threshold_source")), std::string::npos)
+          << tr;
+    }
+    const double p = f.read_attr_double(g, "p_value");
+    EXPECT_NE(tr.find("<td>" + plot::p_text(p) + "</td>"), std::string::npos) << tr;
+    EXPECT_NE(tr.find("<td>" + std::to_string(f.read_attr_int(g, "n_controls")) + "</td>"),
+              std::string::npos)
+        << tr;
+    // The plain-words sentence: k of n control windows at or above the window's rate.
+    const std::vector<double> controls = f.read_double(g + "/control_rates");
+    const double rate = f.read_attr_double(g, "window_rate");
+    const long k =
+        std::count_if(controls.begin(), controls.end(), [&](double c) { return c >= rate; });
+    EXPECT_NE(
+        html.find("occurred in " + std::to_string(k) + " of " + std::to_string(controls.size()) +
+                  " control windows (p = " + plot::p_text(p) + ")"),
+        std::string::npos)
+        << name;
+    EXPECT_NEAR(p, (1.0 + k) / (1.0 + controls.size()), 1e-12) << name;
+  }
+}
+
+// A run scanned with --inject: the sensitivity curves follow the significance figure, and the
+// report's table holds sensitivity.csv's rows.
+TEST_F(PlotRun, InjectionRunGetsSensitivityCurves) {
+  const std::vector<std::string>& figures = plotted_inject().figures;
+  ASSERT_GE(figures.size(), 2u);
+  const fs::path dir(inject_dir());
+  EXPECT_EQ(figures[0], (dir / "figures" / "significance.png").string());
+  EXPECT_EQ(figures[1], (dir / "figures" / "sensitivity.png").string());
+  expect_paper_size(figures[0], 16, 3 * 3);  // median-iqr, ar, consensus
+  expect_paper_size(figures[1], kFrameCm.at("sensitivity").first,
+                    kFrameCm.at("sensitivity").second);
+  ASSERT_TRUE(have_pil()) << "/usr/bin/python3 lacks PIL (apt-get install python3-pil)";
+  auto stats = pixel_stats({figures[0], figures[1]}, *dir_);
+  for (const auto& png : {figures[0], figures[1]}) {
+    EXPECT_GT(stats[png].stddev, 15.0) << png;
+    EXPECT_GT(stats[png].coloured_inside, 300) << png;
+  }
+
+  const std::string html = read_text(plotted_inject().report);
+  const size_t significance = html.find("<img src=\"figures/significance.png\"");
+  const size_t sensitivity = html.find("<img src=\"figures/sensitivity.png\"");
+  EXPECT_EQ(significance, html.find("<img src=\"figures/"));
+  EXPECT_LT(significance, sensitivity);
+  EXPECT_LT(sensitivity, html.find("<img src=\"figures/map_ar.png\""));
+  EXPECT_EQ(html.find("<img src=\"figures/sensitivity.png\"", sensitivity + 1), std::string::npos)
+      << "shown twice";
+  const auto rows = plot::load_sensitivity((dir / "sensitivity.csv").string());
+  ASSERT_EQ(rows.size(), 3u * 4u);  // median-iqr, ar, consensus x 4 amplitudes
+  for (const auto& r : rows) {
+    const std::string tr = "<tr><td>" + r.detector + "</td><td>" + plot::fmt(100 * r.amplitude, 1) +
+                           " %</td><td>" + std::to_string(r.injections) + "</td><td>" +
+                           plot::fmt(r.recall, 2) + "</td><td>" + plot::fmt(r.false_alarm_rate, 2) +
+                           "</td>";
+    EXPECT_NE(html.find(tr), std::string::npos) << tr;
+  }
+}
+
+// Figure 3 marks |DTEC| above the detector's own threshold (scan.h5), not the fixed 1.5.
+TEST_F(PlotRun, DayHourImagesUseTheDetectorsThreshold) {
+  const fs::path copy = *dir_ / "threshold";
+  fs::create_directories(copy);
+  fs::copy_file(fs::path(run_dir()) / "scan.h5", copy / "scan.h5");
+  PlotOptions po;
+  po.model = "cnn";
+  po.dpi = 30;
+  po.keep_work = true;
+  plot_run(copy.string(), po);
+  H5File f = H5File::open_read((copy / "scan.h5").string());
+  const double threshold = f.read_attr_double("dtec/cnn", "threshold");
+  ASSERT_GT(std::fabs(threshold - 1.5), 0.01) << "the run's threshold is the fixed one";
+  const std::string script = read_text((copy / "figures" / "work" / "fig3_day_hour.sh").string());
+  EXPECT_NE(script.find("|DTEC| > " + plot::fmt(threshold, 2)), std::string::npos);
+  EXPECT_EQ(script.find("|DTEC| > 1.50"), std::string::npos);
+  const std::string report = read_text((copy / "report.html").string());
+  EXPECT_NE(report.find("Anomaly: |DTEC| above each detector's threshold"), std::string::npos)
+      << "thresholds differ per detector";
+}
+
+// A run of an older version (no /significance, no threshold attributes) still plots every
+// other figure, says so on stderr, and the report falls back to the configured threshold.
+TEST_F(PlotRun, RunWithoutSignificanceStillPlots) {
+  ASSERT_TRUE(have_h5py()) << "/usr/bin/python3 lacks h5py (apt-get install python3-h5py)";
+  const fs::path old = *dir_ / "old";
+  fs::create_directories(old);
+  for (const char* f : {"scan.h5", "summary.json", "anomalies.csv"})
+    fs::copy_file(fs::path(run_dir()) / f, old / f);
+  run_python(*dir_, "strip.py", kStripSignificance, {(old / "scan.h5").string()});
+  PlotOptions po;
+  po.dpi = 30;
+  testing::internal::CaptureStderr();
+  PlotResult r = plot_run(old.string(), po);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("no significance data"), std::string::npos) << err;
+  EXPECT_NE(err.find((old / "scan.h5").string()), std::string::npos) << err;
+  std::set<std::string> names;
+  for (const auto& f : r.figures) names.insert(fs::path(f).stem().string());
+  std::set<std::string> expected(kFigures.begin() + 1, kFigures.end());  // all but significance
+  EXPECT_EQ(names, expected);
+  EXPECT_FALSE(fs::exists(old / "figures" / "significance.png"));
+  const std::string html = read_text(r.report);
+  EXPECT_NE(html.find("This run has no significance data"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td>mlp</td><td>1.500</td><td>fixed</td></tr>"), std::string::npos);
+  EXPECT_EQ(html.find("Sensitivity: injection-recovery"), std::string::npos);
 }
 
 // ---- no gmt needed below ---------------------------------------------------------------------
@@ -388,6 +591,53 @@ TEST(PlotGeometry, SearchRadiusRingAcrossTheDatelineIsContinuous) {
   EXPECT_NEAR(ring.front().first, ring.back().first, 1e-9);  // closed
   EXPECT_NEAR(ring.front().second, ring.back().second, 1e-9);
   EXPECT_NEAR(ring[0].first, lat + radius / kEarthRadiusKm * 180 / M_PI, 1e-9);  // due north
+}
+
+TEST(PlotInputs, SensitivityCsvIsReadAndCheckedLineByLine) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("tecscan_plot_csv_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "sensitivity.csv").string();
+  std::ofstream(path) << kSensitivityCsv;
+  auto rows = plot::load_sensitivity(path);
+  ASSERT_EQ(rows.size(), 16u);
+  EXPECT_EQ(rows[5].detector, "cnn");
+  EXPECT_DOUBLE_EQ(rows[5].amplitude, 0.1);
+  EXPECT_EQ(rows[5].injections, 20);
+  EXPECT_DOUBLE_EQ(rows[5].recall, 0.35);
+  EXPECT_DOUBLE_EQ(rows[5].false_alarm_rate, 0.1);
+  EXPECT_DOUBLE_EQ(rows[5].threshold, 2.6);
+  EXPECT_TRUE(std::isnan(rows.back().threshold));  // the consensus has no |DTEC| threshold
+  auto error_line = [&](const std::string& text) -> long {
+    std::ofstream(path) << text;
+    try {
+      plot::load_sensitivity(path);
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.file(), path);
+      return e.line();
+    }
+    return -1;
+  };
+  EXPECT_EQ(error_line("detector,amplitude,recall\n"), 1);
+  EXPECT_EQ(error_line("detector,amplitude,injections,recall,false_alarm_rate,threshold\n"
+                       "mlp,0.1,20,0.5,0.1,2\nmlp,0.2,20,x,0.1,2\n"),
+            3);
+  EXPECT_EQ(error_line("detector,amplitude,injections,recall,false_alarm_rate,threshold\n"
+                       "mlp,0.1,20,0.5\n"),
+            2);
+  fs::remove_all(dir);
+}
+
+TEST(PlotText, PercentAndPValues) {
+  EXPECT_EQ(plot::percent(0.0123), "1.23 %");
+  EXPECT_EQ(plot::percent(0.00042), "0.042 %");
+  EXPECT_EQ(plot::percent(0), "0.00 %");
+  EXPECT_EQ(plot::percent(std::nan("")), "n/a");
+  EXPECT_EQ(plot::p_text(0.32), "0.32");
+  EXPECT_EQ(plot::p_text(0.024), "0.024");
+  EXPECT_EQ(plot::p_text(0.0099), "0.0099");
+  EXPECT_EQ(plot::p_text(1), "1.00");
+  EXPECT_EQ(plot::p_text(std::nan("")), "n/a");
 }
 
 TEST(PlotGeometry, PositionText) {

@@ -6,37 +6,74 @@
 
 #include "tecscan/detect.hpp"
 #include "tecscan/indices.hpp"
+#include "tecscan/inject.hpp"
 #include "tecscan/model.hpp"
 #include "tecscan/train.hpp"
 
 namespace tecscan {
 
-// The classical detector's name in [scan] models (the six networks use model_name()).
+// The non-network detectors' names in [scan] models (the six networks use model_name()).
 constexpr const char* kMedianIqrName = "median-iqr";
+constexpr const char* kArName = "ar";
+// The consensus' name wherever it stands beside the detectors (significance, sensitivity).
+constexpr const char* kConsensusName = "consensus";
+
+// Which epochs give the DTEC median and IQR of a (node, group) and the calibrated threshold.
+enum class StatsFrom {
+  kControls,  // quiet epochs before the precursor window
+  kPreEvent,  // quiet epochs before the event: the control windows and the precursor window
+              // alike, so the p-value's windows are exchangeable (the calibrated default)
+  kAll        // every epoch of the series (the paper)
+};
 
 struct DetectConfig {
-  double threshold = 1.5;                     // anomaly: |DTEC| > threshold (the paper)
-  DtecScope scope = DtecScope::kWholeSeries;  // "series" | "utc-hour"
-  int median_iqr_days = 15;                   // median-iqr: previous days at the same UTC time
-  int median_iqr_min_history = 10;            // ... of which at least this many finite
+  double threshold = 1.5;          // fixed threshold, used when false_alarm_rate == 0 (the paper)
+  double false_alarm_rate = 0.01;  // > 0: each detector's threshold is the (1 - rate) quantile of
+                                   // |DTEC| over its control node-epochs
+  DtecScope scope = DtecScope::kPerUtcHour;  // "series" (the paper) | "utc-hour"
+  StatsFrom stats_from = StatsFrom::kPreEvent;
+  int median_iqr_days = 15;         // median-iqr: previous days at the same UTC time
+  int median_iqr_min_history = 10;  // ... of which at least this many finite
+};
+
+// How every epoch gets a prediction ([train] validation, folds).
+struct ValidationConfig {
+  bool kfold = true;  // "kfold": blocked K-fold, every prediction out of sample;
+                      // "split": the paper's first train_fraction trains, the rest tests
+  int folds = 5;
+};
+
+// Per-event significance ([significance]).
+struct SignificanceConfig {
+  double window_days = 15;       // the precursor window [event - window_days, event)
+  double control_step_days = 0;  // control windows end every step before the precursor window;
+                                 // 0 = window_days (disjoint windows: the calibrated p)
+  int consensus_min = 3;         // a consensus anomaly: at least this many detectors (capped)
 };
 
 struct ScanSettings {
-  // Detectors in output order: any of the six networks and "median-iqr".
-  std::vector<std::string> models = {"mlp",  "cnn",      "rnn",         "gru",
-                                     "lstm", "cnn-lstm", kMedianIqrName};
+  // Detectors in output order: any of the six networks, "median-iqr" and "ar".
+  std::vector<std::string> models = {"mlp",  "cnn",      "rnn",          "gru",
+                                     "lstm", "cnn-lstm", kMedianIqrName, kArName};
   std::string device = "auto";  // "auto" (GPU where supported, else CPU) | "cpu" | "gpu"
   int threads = 0;              // CPU trainer threads; 0 = all hardware threads
 };
 
 struct ScanConfig {
-  ModelConfig model;      // [model]
-  TrainConfig train;      // [train]: epochs, batch, train_fraction, learning_rate, beta1, beta2,
-                          //          epsilon, seed
-  DetectConfig detect;    // [detect]
-  QuietThresholds quiet;  // [quiet]
-  ScanSettings scan;      // [scan]
+  ModelConfig model;  // [model]
+  TrainConfig train;  // [train]: epochs, batch, train_fraction, learning_rate, beta1, beta2,
+                      //          epsilon, seed, patience, validation_fraction
+  ValidationConfig validation;      // [train] validation, folds
+  DetectConfig detect;              // [detect]
+  QuietThresholds quiet;            // [quiet]
+  SignificanceConfig significance;  // [significance]
+  InjectConfig inject;              // [inject] (used by scan --inject)
+  ScanSettings scan;                // [scan]
 };
+
+// The paper's exact method (configs/paper.toml): the 65 % split, median and IQR over the whole
+// series, the fixed |DTEC| > 1.5, the six networks and median-iqr. Everything else as default.
+ScanConfig paper_config();
 
 // Defaults, then every key of the file. Unknown keys, wrong types and out-of-range values
 // throw InputError(path, line, ...) naming the key.
@@ -55,11 +92,15 @@ std::string config_to_toml(const ScanConfig& config);
 // Writes config_to_toml() atomically (config.used.toml of a run).
 void write_config(const std::string& path, const ScanConfig& config);
 
-// The neural models of config.scan.models in order (median-iqr left out).
+// The neural models of config.scan.models in order (median-iqr and ar left out).
 std::vector<ModelKind> neural_models(const ScanConfig& config);
 bool wants_median_iqr(const ScanConfig& config);
+bool is_network_name(const std::string& detector);  // one of the six networks' names
 
 const char* dtec_scope_name(DtecScope s);  // "series", "utc-hour"
+const char* stats_from_name(StatsFrom s);  // "controls", "pre-event", "all"
+// "fixed" or "false_alarm_rate=0.01", as the outputs say it.
+std::string threshold_rule(const DetectConfig& d);
 
 bool operator==(const ScanConfig& a, const ScanConfig& b);
 inline bool operator!=(const ScanConfig& a, const ScanConfig& b) {

@@ -54,7 +54,8 @@ std::string cuda_ff_unsupported_reason(ModelKind k, const ModelConfig& mc);
 // median and IQR come from a segmented sort and stats.hpp's quantile_sorted, so they equal the
 // CPU's (bitwise, up to the device's fused multiply-adds in the interpolation).
 void compute_dtec_cuda(const float* observed, const float* predicted, size_t nnode, size_t ntime,
-                       const TimeS* time, DtecScope scope, DtecOutput& out);
+                       const TimeS* time, DtecScope scope, const uint8_t* stats_mask,
+                       DtecOutput& out);
 
 struct AnomalyScan {
   size_t nnode = 0, ntime = 0;

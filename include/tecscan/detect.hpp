@@ -27,11 +27,20 @@ struct DtecOutput {
 };
 
 // observed/predicted: [node][time]; time: [ntime] (for the UTC hour of each epoch).
-// Statistics over the finite deltas of each (node, group); quantiles per stats.hpp (type 7).
+// Statistics over the finite deltas of each (node, group) at the epochs with stats_mask[t] != 0
+// (null: every epoch; the calibrated scan passes its control epochs); DTEC is computed at every
+// epoch from its group's statistics. Quantiles per stats.hpp (type 7).
 void compute_dtec_cpu(const float* observed, const float* predicted, size_t nnode, size_t ntime,
-                      const TimeS* time, DtecScope scope, DtecOutput& out);
+                      const TimeS* time, DtecScope scope, const uint8_t* stats_mask,
+                      DtecOutput& out);
 using DtecFn = std::function<void(const float*, const float*, size_t, size_t, const TimeS*,
-                                  DtecScope, DtecOutput&)>;
+                                  DtecScope, const uint8_t*, DtecOutput&)>;
+
+// The |DTEC| threshold at a stated false-alarm rate: the (1 - rate) quantile (type 7) of |dtec|
+// over the finite values at node-epochs with mask[t] != 0 (the control epochs). NaN when there
+// are none. `count` (optional) receives how many values it was taken from.
+double threshold_at_false_alarm_rate(const float* dtec, size_t nnode, size_t ntime,
+                                     const uint8_t* mask, double rate, size_t* count = nullptr);
 
 // Quiet mask per epoch: bit i of `missing` set when criterion i (0 Kp, 1 Ap, 2 Dst, 3 F10.7)
 // had no data. Policy: a criterion without data cannot confirm quiet -> not quiet.

@@ -1,6 +1,8 @@
-// Statistics across many events' scan runs (`tecscan merge`, docs/merge.md): the superposed
-// epoch analysis of the anomaly rate, random pseudo-event controls, the precursor-window rate
-// difference with its permutation p-value, and the Molchan / ROC skill of an alarm statistic.
+// Statistics across many events' scan runs (`tecscan merge`, docs/merge.md): the pooled
+// per-event significance (each scan's precursor window against its own control windows: a
+// stratified permutation test and Fisher's combination, the headline), the superposed epoch
+// analysis of the anomaly rate, random pseudo-event controls, the precursor-window rate
+// difference (not calibrated under the null) and the Molchan / ROC skill of an alarm statistic.
 //
 // The computation is pure: runs in memory in, tables out. merge_read.cpp fills MergeRun from
 // run directories, merge_output.cpp writes MergeResult.
@@ -31,6 +33,43 @@ struct MergeParams {
   // Superposed-epoch bins of 1 day: b = -days_before .. days_after - 1, bin b holding
   // b <= days_to_event < b + 1. < 0: from the runs' extent (earliest / latest epoch).
   int days_before = -1, days_after = -1;
+  // Null draws of the pooled significance test (each event's precursor window replaced by one
+  // of its windows at random); the draws depend only on (seed, event id, series, draw).
+  int permutations = 9999;
+};
+
+// What `tecscan merge` says the pooled significance test is compared against.
+extern const char* const kPooledNull;
+
+// One series' per-event significance as its scan wrote it (scan.h5 /significance/<name>): the
+// anomaly rate in the precursor window and in the control windows of the same length before it.
+struct EventSignificance {
+  std::string name;                   // a detector or "consensus"
+  double window_rate = kMergeNaN;     // attribute window_rate
+  std::vector<double> control_rates;  // /significance/<name>/control_rates
+  // /significance/<name>/control_end_day: each control window's end, days to the event (the
+  // window is [end - window_days, end)); may be empty (then every control is used).
+  std::vector<double> control_end_day;
+  double p_value = kMergeNaN;  // attribute p_value: the scan's per-event p
+};
+
+// The control windows that overlap neither the precursor window nor each other: from the one
+// nearest the event backwards, a window is kept when it ends no later than the last kept one
+// begins (end <= last kept end - window_days; the precursor counts as kept). Disjoint windows keep
+// the precursor window exchangeable with its controls when the scan's control_step_days is
+// shorter than the window (overlapping windows share epochs, so they vary less than an
+// independent window and p would come out too small). With nothing dropped the event is
+// returned as it is; otherwise p is recomputed over the kept controls (the scan's formula).
+EventSignificance disjoint_controls(const EventSignificance& event, double window_days);
+
+// A run's /significance group; `present` is false for runs scanned before it existed.
+struct RunSignificance {
+  bool present = false;
+  double window_days = kMergeNaN;  // group attributes
+  double control_step_days = kMergeNaN;
+  int consensus_min = 0;
+  std::string null;
+  std::vector<EventSignificance> series;
 };
 
 // One detector of one run, both [node][time]: 1 = anomaly (|DTEC| > threshold at a quiet
@@ -50,6 +89,7 @@ struct MergeRun {
   size_t nnode = 0;
   std::vector<uint8_t> quiet;  // [time] 1 = quiet
   std::vector<RunDetector> detectors;
+  RunSignificance significance;  // every detector of the run, then "consensus"
 };
 
 // Per-epoch node counts of one series (a detector or the consensus).
@@ -66,6 +106,9 @@ struct RunCounts {
   double lat = kMergeNaN, lon = kMergeNaN, magnitude = kMergeNaN;
   std::vector<double> time_s;
   std::vector<SeriesCounts> series;  // the detectors given to count_run, then "consensus"
+  // When present: series in the order of `series` (the scan's consensus: its consensus_min over
+  // the run's own detectors, not the merge's K).
+  RunSignificance significance;
 };
 
 // The detectors every run has, in the order of the first run.
@@ -75,7 +118,7 @@ int resolve_consensus_k(int requested, size_t ndetectors);
 // Valid = DTEC not NaN and quiet; anomalous = anomaly flag at a valid (node, epoch).
 // Consensus: anomalous when >= k of `detectors` flag it, valid when quiet and >= k of them
 // have DTEC. Throws InputError (naming run.source) when a detector is missing or an array
-// has the wrong size.
+// has the wrong size, or when the run has /significance without one of the detectors.
 RunCounts count_run(const MergeRun& run, const std::vector<std::string>& detectors, int k);
 
 // One threshold of the alarm sweep: a target alarms when its statistic >= threshold.
@@ -98,6 +141,33 @@ MolchanCurve molchan_curve(const std::vector<double>& positives,
 
 // (1 + #draws >= observed) / (1 + #draws), NaN draws left out.
 double permutation_p(double observed, const std::vector<double>& draws);
+
+// Fisher's combination of independent p-values: X = -2 sum ln p_i is chi-square with 2k degrees
+// of freedom under the null; returns P(chi2_2k >= X) (exact for even degrees of freedom: the
+// Poisson series exp(-X/2) sum_{i<k} (X/2)^i / i!). NaN p-values are left out; NaN when none is
+// left. Throws InputError for a p outside (0, 1].
+double fisher_combined_p(const std::vector<double>& p_values);
+
+// The pooled significance of one series over the events (docs/merge.md, section 1).
+struct PooledSignificance {
+  size_t events = 0;                    // events with a precursor rate, a p and >= 1 control window
+  double sum_excess = kMergeNaN;        // S = sum_e (window_rate_e - mean(control_rates_e))
+  double mean_excess = kMergeNaN;       // S / events
+  double null_sd = kMergeNaN;           // standard deviation of S over the permutation null (exact)
+  double z = kMergeNaN;                 // S / null_sd (the null mean of S is 0)
+  double p_permutation = kMergeNaN;     // (1 + #{S* >= S}) / (1 + permutations)
+  double fisher_statistic = kMergeNaN;  // -2 sum ln p_e
+  double p_fisher = kMergeNaN;          // fisher_combined_p of the events' p
+  size_t events_p_below_005 = 0;        // events with p_e < 0.05
+};
+// The stratified permutation test: in each of `permutations` draws every event independently
+// takes one of its n_e + 1 windows (the precursor and its n_e controls) uniformly at random as
+// its "precursor" and the other n_e as its controls; S* sums window - mean(controls) over the
+// events. Event e's choice in draw d is rng_u64(keys[e], d) (keys[e] from the seed, the event
+// id and the series), so the draws do not depend on the order of the events. Events without a
+// finite window rate, a finite p or any finite control rate are left out.
+PooledSignificance pooled_significance(const std::vector<const EventSignificance*>& events,
+                                       const std::vector<uint64_t>& keys, int permutations);
 
 // Everything about one series (a detector or the consensus).
 struct SeriesResult {
@@ -124,6 +194,12 @@ struct SeriesResult {
   double p_value = kMergeNaN;     // permutation_p(events_rate_window, draw_rates)
   // Alarm statistic = a target's anomaly rate in its precursor window.
   MolchanCurve molchan;
+  // The scans' per-event significance over its disjoint control windows (disjoint_controls),
+  // [event] (NaN / 0 where a run has none), and its pooled tests over the events that have it:
+  // the calibrated headline.
+  std::vector<double> sig_window_rate, sig_control_mean, sig_p_value;
+  std::vector<int32_t> sig_n_controls;
+  PooledSignificance pooled;
 };
 
 struct MergeEvent {
@@ -145,6 +221,15 @@ struct MergeResult {
   // kMinControlSpan the permutation p is too small under the null (docs/merge.md).
   double control_span_windows = 0;
   std::vector<SeriesResult> series;
+  // The pooled significance's inputs: runs without /significance (their sources), and the
+  // distinct window lengths, consensus_min values and scan nulls of the runs with it.
+  std::vector<std::string> without_significance;
+  // Runs whose scan used overlapping control windows (control_step_days < window_days): only a
+  // disjoint subset of them entered the pooled tests.
+  std::vector<std::string> overlapping_controls;
+  std::vector<double> significance_window_days;
+  std::vector<int> significance_consensus_min;
+  std::vector<std::string> significance_scan_null;
 };
 
 // The statistics over reduced runs (every run with the same series, named series_names).
@@ -170,8 +255,9 @@ struct RunDirs {
 RunDirs find_run_dirs(const std::vector<std::string>& arguments);
 // The `detectors` root attribute of <dir>/scan.h5.
 std::vector<std::string> read_run_detectors(const std::string& run_dir);
-// <dir>/scan.h5 with only the named detectors (all when empty). Throws InputError naming the
-// file for a missing dataset, a wrong shape or a bad event_time.
+// <dir>/scan.h5 with only the named detectors (all when empty), and their /significance
+// (with "consensus") when the file has that group. Throws InputError naming the file for a
+// missing dataset, a wrong shape or a bad event_time.
 MergeRun read_run(const std::string& run_dir, const std::vector<std::string>& detectors = {});
 
 // ---- writing (merge_output.cpp) -----------------------------------------------------------------
@@ -181,8 +267,8 @@ struct MergeInputs {
   std::vector<std::string> skipped;     // incomplete runs (no summary.json)
   std::vector<std::string> not_common;  // detectors left out: not in every run
 };
-// merge.h5, sea_rates.csv, rate_difference.csv, molchan.csv, events.csv and, last,
-// summary.json in out_dir (created). Every file is written to a temp file and renamed.
+// merge.h5, significance.csv, sea_rates.csv, rate_difference.csv, molchan.csv, events.csv and,
+// last, summary.json in out_dir (created). Every file is written to a temp file and renamed.
 void write_merge_outputs(const std::string& out_dir, const MergeResult& result,
                          const MergeInputs& inputs);
 

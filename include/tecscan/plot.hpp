@@ -1,5 +1,6 @@
-// Figures and an HTML report of a scan run directory (docs/plots.md): regional anomaly maps
-// per detector and for the consensus, the paper's Figures 2, 3 and 6, drawn with GMT's
+// Figures and an HTML report of a scan run directory (docs/plots.md): the precursor window's
+// significance, injection-recovery curves, regional anomaly maps per detector and for the
+// consensus, the paper's Figures 2, 3 and 6, drawn with GMT's
 // command-line modules (gmt >= 6, modern mode).
 #pragma once
 #include <string>
@@ -9,7 +10,8 @@ namespace tecscan {
 
 struct PlotOptions {
   // "" = every detector of the run plus the consensus; a detector name ("mlp" ...,
-  // "median-iqr") or "consensus" limits the maps to it and picks the model of the node figures.
+  // "median-iqr") or "consensus" limits the maps and the significance figure to it (that figure
+  // keeps the consensus beside it) and picks the model of the node figures.
   std::string model;
   // The node of the node figures: the grid node nearest this point; default the epicentre.
   bool has_node = false;

@@ -8,9 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include "tecscan/ar.hpp"
 #include "tecscan/config.hpp"
 #include "tecscan/cube.hpp"
 #include "tecscan/detect.hpp"
+#include "tecscan/significance.hpp"
 #include "tecscan/trainer.hpp"
 
 namespace tecscan {
@@ -19,26 +21,53 @@ struct ScanOptions {
   DtecFn dtec = compute_dtec_cpu;        // the GPU build passes its Thrust version
   bool quiet_progress = false;           // no progress lines on stderr
   std::vector<std::string> input_files;  // checksummed (SHA-256) into summary.json
+  bool inject = false;  // injection-recovery with config.inject after the scan (sensitivity.csv)
 };
 
 // One detector's results, all arrays [node][time] unless noted.
 struct DetectorResult {
-  std::string name;              // "mlp" ... "cnn-lstm", "median-iqr"
-  bool neural = true;            // false for median-iqr
+  std::string name;              // "mlp" ... "cnn-lstm", "median-iqr", "ar"
+  bool neural = true;            // false for median-iqr and ar
   std::string device;            // where it ran ("cpu (2 threads)", the GPU's name)
   std::vector<float> predicted;  // TECU (median-iqr: the median m of the history)
   std::vector<float> delta;      // observed - predicted, TECU
   std::vector<float> dtec;       // (delta - median) / IQR (median-iqr: (x - m) / IQR)
   std::vector<uint8_t> anomaly;  // |dtec| > threshold and quiet
-  // Networks: the DTEC statistics [node][group] (ngroup 1 or 24, detect.scope).
+  double threshold = 0;          // this detector's |DTEC| threshold (over all hours)
+  std::string threshold_source;  // "fixed" or "false_alarm_rate=0.01 over N quiet node-epochs"
+  // [24] the threshold at each UTC hour: with a false-alarm rate and the utc-hour scope each
+  // hour gets its own (the same rate at every hour of day), else all equal `threshold`.
+  std::vector<double> hour_threshold;
+  double threshold_at(TimeS t) const;
+  // Networks and ar: the DTEC statistics [node][group] (ngroup 1 or 24, detect.scope).
   // median-iqr: the bound's median and IQR per epoch [node][time] (ngroup = ntime).
   size_t ngroup = 0;
   std::vector<double> stat_median, stat_iqr;
   // Networks only.
   size_t nepoch = 0;
   std::vector<float> epoch_loss;              // [node][epoch]
-  std::vector<double> train_rmse, test_rmse;  // [node] TECU
+  std::vector<double> train_rmse, test_rmse;  // [node] TECU (kfold: test = out of sample)
+  std::vector<int> stop_epoch;                // [node] epochs trained (max over folds)
   double seconds = 0;                         // training (or median-iqr) + DTEC wall time
+  // What injection-recovery needs to predict again without training: the trained weights
+  // [fold][node * parameter_count] (networks, only with ScanOptions::inject) and the AR fits.
+  std::vector<std::vector<float>> fold_params;
+  std::vector<ArFit> ar_folds;
+};
+
+// How every epoch got its prediction: one block per fold (kfold), or one block for the split.
+struct FoldPlan {
+  bool kfold = true;
+  std::vector<std::pair<int, int>> blocks;  // [begin, end) epochs predicted by fold k
+  int fold_of(int t) const;                 // the block holding epoch t
+};
+FoldPlan make_fold_plan(const ValidationConfig& v, size_t ntime);
+
+struct SensitivityRow {
+  std::string detector;
+  double amplitude = 0;
+  size_t injections = 0;
+  double recall = 0, false_alarm_rate = 0, threshold = 0;
 };
 
 struct ScanResult {
@@ -47,6 +76,18 @@ struct ScanResult {
   std::vector<DetectorResult> detectors;               // in config order
   std::vector<uint8_t> consensus;                      // [node][time] detectors flagging an anomaly
   std::vector<std::pair<std::string, double>> timing;  // (stage, seconds) in run order
+  // Calibration and significance.
+  WindowLayout layout;           // the precursor window and control steps
+  std::vector<uint8_t> control;  // [time] the control epochs (quiet, before the window)
+  // [time] the epochs whose DTEC sets the statistics and the threshold (detect.stats_from).
+  std::vector<uint8_t> calibration;
+  std::string stats_note;                   // which epochs gave the DTEC statistics
+  std::string null_description;             // the null the p-values assume
+  int consensus_min = 0;                    // effective (capped at the number of detectors)
+  std::vector<int32_t> significance_days;   // day offsets of the daily bins
+  std::vector<Significance> significance;   // detectors in order, then the consensus
+  std::vector<SensitivityRow> sensitivity;  // with ScanOptions::inject
+  std::vector<std::string> notes;           // said on stderr and kept in summary.json
 };
 
 // Where and how strong; node/time are indices into the cube.
@@ -58,6 +99,7 @@ struct AnomalyPoint {
 
 struct DetectorSummary {
   std::string name, device;
+  double threshold = 0;
   long anomalies = 0;      // |DTEC| > threshold under quiet conditions
   long flagged_storm = 0;  // |DTEC| > threshold but not quiet (or indices missing)
   AnomalyPoint first;      // earliest anomaly (lowest node on ties)
@@ -73,14 +115,30 @@ struct ScanSummary {
   std::vector<std::pair<std::string, double>> timing;  // (stage, seconds), "total" last
   long quiet_epochs = 0;
   int max_consensus = 0;
+  // Copied from the ScanResult for summary.json.
+  WindowLayout layout;
+  int consensus_min = 0;
+  std::string null_description, stats_note;
+  std::vector<Significance> significance;
+  std::vector<SensitivityRow> sensitivity;
+  std::vector<std::string> notes;
 };
 
 // Every configured detector on the cube; nothing is written. Throws InputError when the cube
 // or the config cannot be scanned (empty cube, a series shorter than a model's input ...).
 ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& trainer,
                         const ScanOptions& options = {});
+// time: [ntime] for per-hour thresholds (null: d.threshold at every epoch).
 DetectorSummary summarize_detector(const DetectorResult& d, size_t nnode, size_t ntime,
-                                   double threshold);
+                                   const TimeS* time = nullptr);
+
+// Injection-recovery on a computed scan (the detectors' trained weights must have been kept:
+// ScanOptions::inject): plants config.inject's disturbances into copies of the cube, predicts
+// again with the trained models, and scores every detector and the consensus with the clean
+// run's statistics and thresholds.
+std::vector<SensitivityRow> injection_recovery(const Cube& cube, const ScanConfig& config,
+                                               const ScanResult& result,
+                                               const ScanOptions& options);
 
 // Writes scan.h5, anomalies.csv, config.used.toml and, last, summary.json into out_dir
 // (created when missing). Each file is written to a temp file and renamed; an old summary.json

@@ -73,6 +73,29 @@ int run_merge(const MergeArgs& a) {
   MergeResult result = merge_counts(std::move(counts), names, k, params);
   for (const std::string& why : result.excluded)
     std::fprintf(stderr, "warning: left out %s\n", why.c_str());
+  const size_t with_sig = result.events.size() - result.without_significance.size();
+  if (!result.without_significance.empty()) {
+    std::fprintf(stderr,
+                 "note: %zu of %zu runs have no per-event significance (/significance in scan.h5: "
+                 "scanned by an older tecscan); the pooled significance uses the other %zu:\n",
+                 result.without_significance.size(), result.events.size(), with_sig);
+    for (const std::string& d : result.without_significance)
+      std::fprintf(stderr, "  %s\n", d.c_str());
+  }
+  if (!result.overlapping_controls.empty())
+    std::fprintf(stderr,
+                 "note: %zu runs were scanned with control windows that overlap each other "
+                 "(control_step_days < window_days); the pooled significance uses a disjoint "
+                 "subset of them (docs/merge.md)\n",
+                 result.overlapping_controls.size());
+  if (result.significance_window_days.size() > 1)
+    std::fprintf(stderr,
+                 "warning: the runs' precursor windows differ in length (scan [significance] "
+                 "window_days): the pooled significance mixes them\n");
+  if (result.significance_consensus_min.size() > 1)
+    std::fprintf(stderr,
+                 "warning: the runs' consensus_min differ: the pooled consensus significance "
+                 "mixes different consensus rules\n");
   if (result.params.exclude_days > 0 && result.control_span_windows < kMinControlSpan)
     std::fprintf(stderr,
                  "warning: pseudo-events can take only %.1f window lengths of time per run "
@@ -87,9 +110,23 @@ int run_merge(const MergeArgs& a) {
   in.not_common.assign(rest.begin(), rest.end());
   write_merge_outputs(a.out, result, in);
 
-  std::printf("%zu events (%zu incomplete runs skipped), window [-%s, 0) days, consensus >= %d\n",
-              result.events.size(), dirs.incomplete.size(), fmt(result.params.window_days).c_str(),
-              result.consensus_k);
+  std::printf("%zu events (%zu incomplete runs skipped), %zu with per-event significance\n",
+              result.events.size(), dirs.incomplete.size(), with_sig);
+  std::printf(
+      "pooled significance (null: %s; %d permutations):\n"
+      "%-11s %6s %12s %10s %8s %10s %8s\n",
+      kPooledNull, result.params.permutations, "detector", "events", "mean_excess", "p_perm", "z",
+      "p_fisher", "p<0.05");
+  for (const SeriesResult& s : result.series) {
+    const PooledSignificance& p = s.pooled;
+    std::printf("%-11s %6zu %12s %10s %8s %10s %8zu\n", s.name.c_str(), p.events,
+                fmt(p.mean_excess).c_str(), fmt(p.p_permutation, "%.3g").c_str(),
+                fmt(p.z, "%.3g").c_str(), fmt(p.p_fisher, "%.3g").c_str(), p.events_p_below_005);
+  }
+  std::printf(
+      "pseudo-event rate difference, window [-%s, 0) days, consensus >= %d (p NOT calibrated "
+      "under the null: docs/merge.md):\n",
+      fmt(result.params.window_days).c_str(), result.consensus_k);
   std::printf("%-11s %10s %10s %10s %8s %8s %6s %9s\n", "detector", "event_rate", "control",
               "difference", "p", "z", "auc", "best_gain");
   for (const SeriesResult& s : result.series) {
@@ -101,8 +138,8 @@ int run_merge(const MergeArgs& a) {
                 fmt(c.auc, "%.3f").c_str(), fmt(gain, "%.3g").c_str());
   }
   std::printf(
-      "results: %s/{merge.h5,sea_rates.csv,rate_difference.csv,molchan.csv,events.csv,"
-      "summary.json}\n",
+      "results: %s/{merge.h5,significance.csv,sea_rates.csv,rate_difference.csv,molchan.csv,"
+      "events.csv,summary.json}\n",
       a.out.c_str());
   return 0;
 }
@@ -113,16 +150,20 @@ Command add_merge(CLI::App& app) {
   auto a = std::make_shared<MergeArgs>();
   CLI::App* cmd = app.add_subcommand(
       "merge",
-      "Statistics across many events' scan runs: the superposed-epoch anomaly rate per day "
-      "relative to the events, the same for random pseudo-events drawn from each run's own time "
-      "axis (controls, with a 95 % band), the precursor-window rate difference with a "
-      "permutation p-value and z score, and Molchan / ROC diagrams of the window rate as an "
-      "alarm; per detector and for the consensus. docs/merge.md defines every number.\n"
+      "Statistics across many events' scan runs. The headline: each scan's per-event "
+      "significance (its precursor window against control windows of its own series) pooled "
+      "over the events by a stratified permutation test and Fisher's combination "
+      "(significance.csv). Also the superposed-epoch anomaly rate per day relative to the "
+      "events, the same for random pseudo-events drawn from each run's own time axis (with a "
+      "95 % band), the pseudo-event rate difference (its p is not calibrated under the null) "
+      "and Molchan / ROC diagrams of the window rate as an alarm; per detector and for the "
+      "consensus. docs/merge.md defines every number.\n"
       "Inputs: run directories of 'tecscan scan' (with summary.json) or batch roots holding one "
       "run directory per event; runs without summary.json are skipped with a warning.\n"
       "Examples:\n"
       "  tecscan merge runs/m7 --out stats/m7\n"
-      "  tecscan merge runs/ev1 runs/ev2 runs/ev3 --controls 1000 --seed 7 --window-days 10 \\\n"
+      "  tecscan merge runs/ev1 runs/ev2 runs/ev3 --permutations 99999 --controls 1000 \\\n"
+      "      --seed 7 --window-days 10 \\\n"
       "      --consensus 3 --days-before 30 --days-after 5 --out stats/three");
   cmd->add_option("runs", a->inputs, "run directories or batch roots")->required();
   cmd->add_option("--out,-o", a->out, "output directory (created; files replaced atomically)")
@@ -135,9 +176,16 @@ Command add_merge(CLI::App& app) {
   cmd->add_option("--controls", a->params.controls, "pseudo-events drawn per event")
       ->default_val(200)
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", a->seed, "seed of the pseudo-event draws")->default_val(1);
+  cmd->add_option("--permutations", a->params.permutations,
+                  "null draws of the pooled significance test (p >= 1 / (N + 1))")
+      ->default_val(9999)
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", a->seed, "seed of the pseudo-event and permutation draws")
+      ->default_val(1);
   cmd->add_option("--window-days", a->params.window_days,
-                  "precursor window [-W, 0) days before each (pseudo-)event")
+                  "precursor window [-W, 0) days before each (pseudo-)event of the rate "
+                  "difference and Molchan diagram (the pooled significance uses each scan's own "
+                  "window)")
       ->default_val(15)
       ->check(CLI::PositiveNumber);
   cmd->add_option("--exclude-days", a->params.exclude_days,

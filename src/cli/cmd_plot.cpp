@@ -19,7 +19,10 @@ Command add_plot(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "plot",
       "Draw the figures of a run directory with GMT (gmt >= 6 must be installed) and write "
-      "<run_dir>/report.html: anomaly maps per detector and for the consensus, a sheet of all "
+      "<run_dir>/report.html: first the significance of the precursor window (daily anomaly "
+      "rate per detector against days to the event with the control band, p and z) and, for "
+      "runs scanned with --inject, the sensitivity curves (recall against amplitude); then "
+      "anomaly maps per detector and for the consensus, a sheet of all "
       "maps, day x UTC-hour images at one node (the paper's Figure 3), the Kp/Ap/Dst/F10.7 "
       "panels (Figure 2) and observed vs predicted TEC per detector (Figure 6).\n"
       "Figures go to <run_dir>/figures/*.png (and .pdf with --pdf).\n"
@@ -28,7 +31,7 @@ Command add_plot(CLI::App& app) {
       "  tecscan plot runs/ev1 --model lstm --node 12.5,-90 --days -30:1 --pdf");
   cmd->add_option("run_dir", a->run_dir, "run directory written by 'tecscan scan'")->required();
   cmd->add_option("--model", a->model,
-                  "one detector (mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr) or "
+                  "one detector (mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr, ar) or "
                   "'consensus'; default every detector and the consensus. Also the detector of "
                   "the node figures (default the first network)");
   cmd->add_option("--node", a->node,
@@ -38,8 +41,8 @@ Command add_plot(CLI::App& app) {
                   "d1:d2 window in days relative to the event; maps count quiet anomalies in it")
       ->default_val("-15:0");
   cmd->add_option("--consensus-min", a->options.consensus_min,
-                  "consensus map: epochs flagged by at least this many detectors (default a "
-                  "majority)");
+                  "consensus map: epochs flagged by at least this many detectors (default the "
+                  "scan's [significance] consensus_min; a majority for runs of older versions)");
   cmd->add_option("--dpi", a->options.dpi, "PNG resolution")->default_val(150);
   cmd->add_flag("--pdf", a->options.pdf, "a PDF beside every PNG");
   cmd->add_flag("--keep-work", a->options.keep_work,

@@ -50,6 +50,9 @@ class CpuTrainer final : public Trainer {
     run.epoch_loss.resize(nnode * static_cast<size_t>(std::max(tc.epochs, 0)));
     run.train_rmse.resize(nnode);
     run.test_rmse.resize(nnode);
+    run.stop_epoch.resize(nnode);
+    const size_t nparam = static_cast<size_t>(parameter_count(k, mc));
+    if (tc.keep_params) run.params.resize(nnode * nparam);
     const int nthreads = static_cast<int>(std::min<size_t>(threads_, std::max<size_t>(nnode, 1)));
 
     std::atomic<size_t> next{0};
@@ -70,6 +73,9 @@ class CpuTrainer final : public Trainer {
                     run.epoch_loss.begin() + n * r.epoch_loss.size());
           run.train_rmse[n] = r.train_rmse;
           run.test_rmse[n] = r.test_rmse;
+          run.stop_epoch[n] = r.stop_epoch;
+          if (tc.keep_params)
+            std::copy(r.params.begin(), r.params.end(), run.params.begin() + n * nparam);
           if (progress) progress->advance(1);
         }
       } catch (...) {

@@ -16,6 +16,15 @@ void check_train_config(const TrainConfig& tc) {
   if (!(tc.train_fraction > 0.0 && tc.train_fraction <= 1.0))
     throw InputError("[train] train_fraction must be in (0, 1] (got " +
                      std::to_string(tc.train_fraction) + ")");
+  if (tc.holdout.begin < 0 || tc.holdout.end < tc.holdout.begin)
+    throw InputError("[train] holdout must satisfy 0 <= begin <= end (got [" +
+                     std::to_string(tc.holdout.begin) + ", " + std::to_string(tc.holdout.end) +
+                     "))");
+  if (tc.patience < 0)
+    throw InputError("[train] patience must be >= 0 (got " + std::to_string(tc.patience) + ")");
+  if (!(tc.validation_fraction > 0.0 && tc.validation_fraction <= 0.5))
+    throw InputError("[train] validation_fraction must be in (0, 0.5] (got " +
+                     std::to_string(tc.validation_fraction) + ")");
 }
 
 double prediction_rmse(const float* predicted, const float* tec, int begin, int end) {

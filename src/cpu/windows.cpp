@@ -1,4 +1,5 @@
-// make_windows: normalisation, usable targets and the chronological train/test split.
+// make_windows: normalisation, usable targets, the chronological train/test split and the
+// held-out range (k-fold validation).
 #include <cmath>
 #include <limits>
 #include <string>
@@ -8,7 +9,8 @@
 
 namespace tecscan {
 
-NodeWindows make_windows(const float* tec, int ntime, int input_len, double train_fraction) {
+NodeWindows make_windows(const float* tec, int ntime, int input_len, double train_fraction,
+                         TargetRange holdout) {
   if (ntime < 0) throw InputError("make_windows: negative series length");
   if (input_len < 1)
     throw InputError("make_windows: input length must be >= 1 (got " + std::to_string(input_len) +
@@ -16,6 +18,9 @@ NodeWindows make_windows(const float* tec, int ntime, int input_len, double trai
   if (!(train_fraction > 0.0 && train_fraction <= 1.0))
     throw InputError("[train] train_fraction must be in (0, 1] (got " +
                      std::to_string(train_fraction) + ")");
+  if (holdout.begin < 0 || holdout.end < holdout.begin)
+    throw InputError("[train] holdout must satisfy 0 <= begin <= end (got [" +
+                     std::to_string(holdout.begin) + ", " + std::to_string(holdout.end) + "))");
 
   NodeWindows w;
   w.input_len = input_len;
@@ -44,7 +49,8 @@ NodeWindows make_windows(const float* tec, int ntime, int input_len, double trai
   for (int t = 0; t < ntime; ++t) {
     if (t >= input_len && finite_run >= input_len) {
       w.predict_targets.push_back(t);
-      if (t < w.n_train && std::isfinite(w.z[t])) w.train_targets.push_back(t);
+      if (t < w.n_train && !holdout.contains(t) && std::isfinite(w.z[t]))
+        w.train_targets.push_back(t);
     }
     finite_run = std::isfinite(w.z[t]) ? finite_run + 1 : 0;
   }

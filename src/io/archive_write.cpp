@@ -19,6 +19,7 @@
 #include "tecscan/archive.hpp"
 #include "tecscan/atomic_file.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/parallel.hpp"
 #include "tecscan/progress.hpp"
 #include "tecscan/sha256.hpp"
 
@@ -114,19 +115,9 @@ DayFile load_day(const std::string& path) {
   return d;
 }
 
-// Runs job(i) for i in [0, n) on a few threads; rethrows the first error.
-template <typename Job>
-void parallel_for(size_t n, Job job) {
-  const unsigned nthreads =
-      std::max(1u, std::min<unsigned>(8, std::thread::hardware_concurrency()));
-  std::atomic<size_t> next{0};
-  std::vector<std::future<void>> workers;
-  for (unsigned w = 0; w < nthreads; ++w)
-    workers.push_back(std::async(std::launch::async, [&] {
-      for (size_t i; (i = next.fetch_add(1)) < n;) job(i);
-    }));
-  for (auto& w : workers) w.get();
-}
+// IONEX parsing is decompression-bound; more than 8 threads only adds memory.
+const int kParseThreads =
+    static_cast<int>(std::max(1u, std::min<unsigned>(8, std::thread::hardware_concurrency())));
 
 // ---- the file's objects -----------------------------------------------------------------------
 
@@ -452,7 +443,7 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
     Progress progress("archive: parse", static_cast<long>(files.size()),
                       !(o.verbose && o.progress));
     std::atomic<size_t> kept{0};
-    parallel_for(files.size(), [&](size_t i) {
+    parallel_for(files.size(), kParseThreads, [&](size_t i) {
       files[i] = load_day(ionex_files[i]);
       if (kept.fetch_add(files[i].bytes_in_memory()) > kKeepBytes) {
         std::vector<float>().swap(files[i].series.tec);
@@ -577,10 +568,11 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
     const size_t batch = 16;
     for (size_t b = 0; b < to_write.size(); b += batch) {
       const size_t e = std::min(to_write.size(), b + batch);
-      parallel_for(e - b, [&](size_t k) {  // files dropped after pass 1 are parsed again
-        DayFile& d = *to_write[b + k];
-        if (d.series.tec.empty()) d = load_day(d.path);
-      });
+      parallel_for(e - b, kParseThreads,
+                   [&](size_t k) {  // files dropped after pass 1 are parsed again
+                     DayFile& d = *to_write[b + k];
+                     if (d.series.tec.empty()) d = load_day(d.path);
+                   });
       for (size_t k = b; k < e; ++k) {
         DayFile& d = *to_write[k];
         const auto r = static_cast<size_t>(d.row.day - first_day);

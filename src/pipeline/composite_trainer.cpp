@@ -27,11 +27,32 @@ bool CompositeTrainer::supports(ModelKind k, const ModelConfig& mc) const {
 
 ModelRun CompositeTrainer::train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc,
                                  const Cube& cube, Progress* progress) {
-  Trainer* t = choose(k, mc);
+  // The first trainer that runs both the model and every [train] option.
+  Trainer* t = nullptr;
+  for (const auto& c : trainers_)
+    if (c->supports(k, mc) && c->supports_train(tc)) {
+      t = c.get();
+      break;
+    }
+  // Only early stopping makes a trainer refuse a [train] configuration today.
+  const char* train_reason = tc.patience > 0 ? " (early stopping runs on the CPU only)" : "";
   if (!t)
     throw InputError(std::string("no backend (") + name() + ") supports the model " +
-                     model_name(k) + " with this [model] configuration");
-  if (announce_fallback_ && t != trainers_.front().get())
+                     model_name(k) + " with this [model] and [train] configuration" + train_reason);
+  // A trainer before t that runs the model was passed over for a [train] option.
+  const Trainer* refused = nullptr;
+  for (const auto& c : trainers_) {
+    if (c.get() == t) break;
+    if (c->supports(k, mc)) {
+      refused = c.get();
+      break;
+    }
+  }
+  if (announce_fallback_ && refused)
+    std::fprintf(stderr,
+                 "tecscan: %s: %s does not support this [train] configuration%s, training on %s\n",
+                 model_name(k), refused->name().c_str(), train_reason, t->name().c_str());
+  else if (announce_fallback_ && t != trainers_.front().get())
     std::fprintf(stderr, "tecscan: %s: %s does not support this configuration, training on %s\n",
                  model_name(k), trainers_.front()->name().c_str(), t->name().c_str());
   return t->train(k, mc, tc, cube, progress);

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,9 @@ const char* const kDevices[] = {"auto", "cpu", "cuda"};
 bool any_number(double) {
   return true;
 }
+bool non_negative_number(double x) {
+  return x >= 0 && std::isfinite(x);
+}
 bool positive_number(double x) {
   return x > 0 && std::isfinite(x);
 }
@@ -32,6 +36,15 @@ bool open_unit(double x) {
 bool decay_rate(double x) {
   return x >= 0 && x < 1;
 }
+bool false_alarm_rate(double x) {
+  return x >= 0 && x < 0.5;
+}
+bool holdout_fraction(double x) {
+  return x > 0 && x <= 0.5;
+}
+
+template <typename T>
+std::string toml_float(T v);
 
 // Reads values out of a parsed TOML table into a ScanConfig. Every error names the source
 // (a file and line, or a command-line override) and the key.
@@ -51,6 +64,8 @@ class Reader {
     TrainConfig& t = c.train;
     DetectConfig& d = c.detect;
     QuietThresholds& q = c.quiet;
+    SignificanceConfig& g = c.significance;
+    InjectConfig& inj = c.inject;
     ScanSettings& s = c.scan;
     const std::map<std::string, Section> sections = {
         {"model",
@@ -76,10 +91,18 @@ class Reader {
           {"beta1", real32(t.adam.beta1, decay_rate, "a number in [0, 1)")},
           {"beta2", real32(t.adam.beta2, decay_rate, "a number in [0, 1)")},
           {"epsilon", real32(t.adam.eps, positive_number, "a number > 0")},
-          {"seed", seed(t.seed)}}},
+          {"seed", seed(t.seed)},
+          {"validation", choice(c.validation.kfold, "kfold", "split")},
+          {"folds", at_least(c.validation.folds, 2)},
+          {"patience", non_negative(t.patience)},
+          {"validation_fraction",
+           real(t.validation_fraction, holdout_fraction, "a number in (0, 0.5]")}}},
         {"detect",
          {{"threshold", real(d.threshold, positive_number, "a number > 0")},
+          {"false_alarm_rate",
+           real(d.false_alarm_rate, false_alarm_rate, "a number in [0, 0.5) (0: fixed threshold)")},
           {"scope", scope(d.scope)},
+          {"stats_from", stats_from(d.stats_from)},
           {"median_iqr_days", positive(d.median_iqr_days)},
           {"median_iqr_min_history", positive(d.median_iqr_min_history)}}},
         {"quiet",
@@ -90,6 +113,18 @@ class Reader {
           {"f107_max", real(q.f107_max, any_number, "a number")},
           {"f107", choice(q.f107_observed, "observed", "adjusted")},
           {"missing", choice(q.ignore_missing, "ignore", "not-quiet")}}},
+        {"significance",
+         {{"window_days", real(g.window_days, positive_number, "a number of days > 0")},
+          {"control_step_days",
+           real(g.control_step_days, non_negative_number, "a number >= 0 (0: window_days)")},
+          {"consensus_min", positive(g.consensus_min)}}},
+        {"inject",
+         {{"amplitudes", amplitudes(inj.amplitudes)},
+          {"duration_hours", real(inj.duration_hours, positive_number, "a number of hours > 0")},
+          {"radius_km", real(inj.radius_km, positive_number, "a number of km > 0")},
+          {"sign", sign(inj.sign)},
+          {"per_amplitude", positive(inj.per_amplitude)},
+          {"seed", seed(inj.seed)}}},
         {"scan",
          {{"models", models(s.models)},
           {"device", device(s.device)},
@@ -98,7 +133,8 @@ class Reader {
 
     for (auto&& [section_key, section_node] : root) {
       const std::string name(section_key.str());
-      const char* sections_list = "[model], [train], [detect], [quiet], [scan]";
+      const char* sections_list =
+          "[model], [train], [detect], [quiet], [significance], [inject], [scan]";
       const toml::table* table = section_node.as_table();
       if (!table)
         fail(&section_node, name, std::string("a key outside the sections ") + sections_list);
@@ -131,6 +167,11 @@ class Reader {
   Setter positive(int& dst) const {
     return [this, &dst](const toml::node& v, const std::string& k) {
       dst = static_cast<int>(integer(v, k, 1, "an integer >= 1"));
+    };
+  }
+  Setter at_least(int& dst, int lo) const {
+    return [this, &dst, lo](const toml::node& v, const std::string& k) {
+      dst = static_cast<int>(integer(v, k, lo, ("an integer >= " + std::to_string(lo)).c_str()));
     };
   }
   Setter non_negative(int& dst) const {
@@ -196,6 +237,47 @@ class Reader {
       }
     };
   }
+  Setter stats_from(StatsFrom& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      const char* what = "\"pre-event\", \"controls\" or \"all\"";
+      std::string name = text(v, k, what);
+      for (StatsFrom s : {StatsFrom::kPreEvent, StatsFrom::kControls, StatsFrom::kAll})
+        if (name == stats_from_name(s)) {
+          dst = s;
+          return;
+        }
+      fail(&v, k, std::string("expected ") + what + ", got \"" + name + "\"");
+    };
+  }
+  Setter sign(std::string& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      const char* what = "\"positive\", \"negative\" or \"both\"";
+      std::string name = text(v, k, what);
+      if (name != "positive" && name != "negative" && name != "both")
+        fail(&v, k, std::string("expected ") + what + ", got \"" + name + "\"");
+      dst = name;
+    };
+  }
+  // Injection amplitudes: fractions of the local TEC, e.g. [0.05, 0.1, 0.2].
+  Setter amplitudes(std::vector<double>& dst) const {
+    return [this, &dst](const toml::node& v, const std::string& k) {
+      const char* what = "a list of amplitudes > 0 (fractions of the local TEC, e.g. [0.1, 0.2])";
+      const toml::array* a = v.as_array();
+      if (!a || a->empty()) fail(&v, k, std::string("expected ") + what);
+      std::vector<double> out;
+      for (const toml::node& item : *a) {
+        double x = number(item, k, positive_number, what);
+        if (x > 10)
+          fail(&item, k, "an amplitude of " + toml_float(x) + " is over 1000 % of the TEC");
+        out.push_back(x);
+      }
+      std::sort(out.begin(), out.end());
+      for (size_t i = 1; i < out.size(); ++i)
+        if (out[i] == out[i - 1])
+          fail(&v, k, "amplitude " + toml_float(out[i]) + " is listed twice");
+      dst = out;
+    };
+  }
   // A string that must be one of two names; dst = (value == if_true).
   Setter choice(bool& dst, const char* if_true, const char* if_false) const {
     return [=, &dst](const toml::node& v, const std::string& k) {
@@ -237,13 +319,13 @@ class Reader {
       for (size_t i = 0; i < names.size(); ++i) {
         for (size_t j = 0; j < i; ++j)
           if (names[j] == names[i]) fail(&v, k, "\"" + names[i] + "\" is listed twice");
-        if (names[i] == kMedianIqrName) continue;
+        if (names[i] == kMedianIqrName || names[i] == kArName) continue;
         try {
           parse_model(names[i]);
         } catch (const InputError&) {
           fail(&v, k,
                "unknown model \"" + names[i] +
-                   "\" (valid: mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr)");
+                   "\" (valid: mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr, ar)");
         }
       }
       dst = names;
@@ -325,6 +407,32 @@ const char* dtec_scope_name(DtecScope s) {
   return s == DtecScope::kPerUtcHour ? "utc-hour" : "series";
 }
 
+const char* stats_from_name(StatsFrom s) {
+  switch (s) {
+    case StatsFrom::kControls:
+      return "controls";
+    case StatsFrom::kPreEvent:
+      return "pre-event";
+    default:
+      return "all";
+  }
+}
+
+std::string threshold_rule(const DetectConfig& d) {
+  if (d.false_alarm_rate > 0) return "false_alarm_rate=" + toml_float(d.false_alarm_rate);
+  return "fixed";
+}
+
+ScanConfig paper_config() {
+  ScanConfig c;
+  c.validation.kfold = false;
+  c.detect.false_alarm_rate = 0;
+  c.detect.scope = DtecScope::kWholeSeries;
+  c.detect.stats_from = StatsFrom::kAll;
+  c.scan.models = {"mlp", "cnn", "rnn", "gru", "lstm", "cnn-lstm", kMedianIqrName};
+  return c;
+}
+
 ScanConfig parse_config(const std::string& toml_text, const std::string& name,
                         const ScanConfig& base) {
   toml::table root = parse_toml(toml_text, name, true);
@@ -393,10 +501,16 @@ std::string config_to_toml(const ScanConfig& c) {
     << "beta1 = " << toml_float(t.adam.beta1) << "\n"
     << "beta2 = " << toml_float(t.adam.beta2) << "\n"
     << "epsilon = " << toml_float(t.adam.eps) << "\n"
-    << "seed = " << t.seed << "\n\n";
+    << "seed = " << t.seed << "\n"
+    << "validation = " << toml_string(c.validation.kfold ? "kfold" : "split") << "\n"
+    << "folds = " << c.validation.folds << "\n"
+    << "patience = " << t.patience << "\n"
+    << "validation_fraction = " << toml_float(t.validation_fraction) << "\n\n";
   o << "[detect]\n"
     << "threshold = " << toml_float(c.detect.threshold) << "\n"
+    << "false_alarm_rate = " << toml_float(c.detect.false_alarm_rate) << "\n"
     << "scope = " << toml_string(dtec_scope_name(c.detect.scope)) << "\n"
+    << "stats_from = " << toml_string(stats_from_name(c.detect.stats_from)) << "\n"
     << "median_iqr_days = " << c.detect.median_iqr_days << "\n"
     << "median_iqr_min_history = " << c.detect.median_iqr_min_history << "\n\n";
   o << "[quiet]\n"
@@ -407,6 +521,21 @@ std::string config_to_toml(const ScanConfig& c) {
     << "f107_max = " << toml_float(c.quiet.f107_max) << "\n"
     << "f107 = " << toml_string(c.quiet.f107_observed ? "observed" : "adjusted") << "\n"
     << "missing = " << toml_string(c.quiet.ignore_missing ? "ignore" : "not-quiet") << "\n\n";
+  const SignificanceConfig& g = c.significance;
+  o << "[significance]\n"
+    << "window_days = " << toml_float(g.window_days) << "\n"
+    << "control_step_days = " << toml_float(g.control_step_days) << "\n"
+    << "consensus_min = " << g.consensus_min << "\n\n";
+  const InjectConfig& inj = c.inject;
+  o << "[inject]\namplitudes = [";
+  for (size_t i = 0; i < inj.amplitudes.size(); ++i)
+    o << (i ? ", " : "") << toml_float(inj.amplitudes[i]);
+  o << "]\n"
+    << "duration_hours = " << toml_float(inj.duration_hours) << "\n"
+    << "radius_km = " << toml_float(inj.radius_km) << "\n"
+    << "sign = " << toml_string(inj.sign) << "\n"
+    << "per_amplitude = " << inj.per_amplitude << "\n"
+    << "seed = " << inj.seed << "\n\n";
   o << "[scan]\nmodels = [";
   for (size_t i = 0; i < c.scan.models.size(); ++i)
     o << (i ? ", " : "") << toml_string(c.scan.models[i]);
@@ -423,8 +552,12 @@ void write_config(const std::string& path, const ScanConfig& config) {
 std::vector<ModelKind> neural_models(const ScanConfig& config) {
   std::vector<ModelKind> kinds;
   for (const std::string& name : config.scan.models)
-    if (name != kMedianIqrName) kinds.push_back(parse_model(name));
+    if (is_network_name(name)) kinds.push_back(parse_model(name));
   return kinds;
+}
+
+bool is_network_name(const std::string& detector) {
+  return detector != kMedianIqrName && detector != kArName && detector != kConsensusName;
 }
 
 bool wants_median_iqr(const ScanConfig& config) {
@@ -444,7 +577,19 @@ bool operator==(const ScanConfig& a, const ScanConfig& b) {
          m.cnnlstm_units == n.cnnlstm_units && m.cnnlstm_activation == n.cnnlstm_activation &&
          t.epochs == u.epochs && t.batch == u.batch && t.train_fraction == u.train_fraction &&
          t.adam.lr == u.adam.lr && t.adam.beta1 == u.adam.beta1 && t.adam.beta2 == u.adam.beta2 &&
-         t.adam.eps == u.adam.eps && t.seed == u.seed && a.detect.threshold == b.detect.threshold &&
+         t.adam.eps == u.adam.eps && t.seed == u.seed && t.patience == u.patience &&
+         t.validation_fraction == u.validation_fraction &&
+         a.validation.kfold == b.validation.kfold && a.validation.folds == b.validation.folds &&
+         a.detect.threshold == b.detect.threshold &&
+         a.detect.false_alarm_rate == b.detect.false_alarm_rate &&
+         a.detect.stats_from == b.detect.stats_from &&
+         a.significance.window_days == b.significance.window_days &&
+         a.significance.control_step_days == b.significance.control_step_days &&
+         a.significance.consensus_min == b.significance.consensus_min &&
+         a.inject.amplitudes == b.inject.amplitudes &&
+         a.inject.duration_hours == b.inject.duration_hours &&
+         a.inject.radius_km == b.inject.radius_km && a.inject.sign == b.inject.sign &&
+         a.inject.per_amplitude == b.inject.per_amplitude && a.inject.seed == b.inject.seed &&
          a.detect.scope == b.detect.scope && a.detect.median_iqr_days == b.detect.median_iqr_days &&
          a.detect.median_iqr_min_history == b.detect.median_iqr_min_history &&
          a.quiet.kp_max == b.quiet.kp_max && a.quiet.ap_max == b.quiet.ap_max &&

@@ -20,7 +20,8 @@ int utc_hour(TimeS t) {
 }  // namespace
 
 void compute_dtec_cpu(const float* observed, const float* predicted, size_t nnode, size_t ntime,
-                      const TimeS* time, DtecScope scope, DtecOutput& out) {
+                      const TimeS* time, DtecScope scope, const uint8_t* stats_mask,
+                      DtecOutput& out) {
   const size_t ngroup = scope == DtecScope::kPerUtcHour ? 24 : 1;
   out.nnode = nnode;
   out.ntime = ntime;
@@ -44,7 +45,8 @@ void compute_dtec_cpu(const float* observed, const float* predicted, size_t nnod
     for (size_t g = 0; g < ngroup; ++g) {
       values.clear();
       for (size_t t = 0; t < ntime; ++t)
-        if (static_cast<size_t>(group[t]) == g) values.push_back(out.delta[row + t]);
+        if (static_cast<size_t>(group[t]) == g && (!stats_mask || stats_mask[t]))
+          values.push_back(out.delta[row + t]);
       RobustStats s = robust_stats(values.data(), values.size());
       out.median[n * ngroup + g] = s.median;
       out.iqr[n * ngroup + g] = s.iqr;
@@ -57,6 +59,19 @@ void compute_dtec_cpu(const float* observed, const float* predicted, size_t nnod
         out.dtec[row + t] = static_cast<float>((out.delta[row + t] - out.median[g]) / iqr);
     }
   }
+}
+
+double threshold_at_false_alarm_rate(const float* dtec, size_t nnode, size_t ntime,
+                                     const uint8_t* mask, double rate, size_t* count) {
+  std::vector<float> v;
+  for (size_t n = 0; n < nnode; ++n)
+    for (size_t t = 0; t < ntime; ++t) {
+      const float d = dtec[n * ntime + t];
+      if ((!mask || mask[t]) && std::isfinite(d)) v.push_back(std::fabs(d));
+    }
+  if (count) *count = v.size();
+  std::sort(v.begin(), v.end());
+  return quantile_sorted(v.data(), v.size(), 1.0 - rate);
 }
 
 QuietMask quiet_mask(const float* kp, const float* ap_daily, const float* dst, const float* f107,

@@ -21,6 +21,7 @@ namespace {
 constexpr double kDayS = 86400.0;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr uint64_t kRngControls = 0x6d65726765ull;  // "merge": a stream apart from training's
+constexpr uint64_t kRngPermute = 0x7065726dull;     // "perm": the pooled test's null draws
 
 // FNV-1a: the control draws of an event depend on its id, not on its place in the input list,
 // so adding or removing runs leaves the other events' pseudo-events unchanged.
@@ -115,8 +116,16 @@ double draw_time(const Allowed& a, uint64_t key, uint64_t d) {
   return a.pieces.back().second;
 }
 
+// The window that event e takes in one null draw: uniform over n (53 random bits).
+size_t pick(uint64_t key, uint64_t draw, size_t n) {
+  const double u = static_cast<double>(rng_u64(key, draw) >> 11) * (1.0 / 9007199254740992.0);
+  return std::min(n - 1, static_cast<size_t>(u * static_cast<double>(n)));
+}
+
 void check_params(const MergeParams& p) {
   if (p.controls < 1) throw InputError("--controls: expected at least 1 pseudo-event per run");
+  if (p.permutations < 1)
+    throw InputError("--permutations: expected at least 1 draw of the pooled test's null");
   if (!(p.window_days > 0) || !std::isfinite(p.window_days))
     throw InputError("--window-days: expected a positive number of days");
   if (!std::isfinite(p.exclude_days))
@@ -124,6 +133,9 @@ void check_params(const MergeParams& p) {
 }
 
 }  // namespace
+
+const char* const kPooledNull =
+    "per-event control windows from each run's own series, same layout as the precursor window";
 
 std::vector<std::string> common_detectors(const std::vector<std::vector<std::string>>& sets) {
   if (sets.empty()) return {};
@@ -165,6 +177,19 @@ RunCounts count_run(const MergeRun& run, const std::vector<std::string>& detecto
     used.push_back(&*it);
   }
   RunCounts c;
+  if (run.significance.present) {
+    // The scan's significance of the same detectors, then its consensus.
+    c.significance = run.significance;
+    c.significance.series.clear();
+    std::vector<std::string> names = detectors;
+    names.push_back("consensus");
+    for (const std::string& name : names) {
+      auto it = std::find_if(run.significance.series.begin(), run.significance.series.end(),
+                             [&](const EventSignificance& e) { return e.name == name; });
+      if (it == run.significance.series.end()) fail("/significance has no '" + name + "'");
+      c.significance.series.push_back(*it);
+    }
+  }
   c.id = run.id;
   c.source = run.source;
   c.event_time_s = run.event_time_s;
@@ -206,6 +231,119 @@ double permutation_p(double observed, const std::vector<double>& draws) {
     at_least += x >= observed;
   }
   return static_cast<double>(1 + at_least) / static_cast<double>(1 + n);
+}
+
+double fisher_combined_p(const std::vector<double>& p_values) {
+  double x = 0;  // X / 2 = -sum ln p
+  int k = 0;
+  for (double p : p_values) {
+    if (std::isnan(p)) continue;
+    if (!(p > 0 && p <= 1))
+      throw InputError("Fisher's combination: a p-value " + std::to_string(p) + " outside (0, 1]");
+    x -= std::log(p);
+    ++k;
+  }
+  if (k == 0) return kMergeNaN;
+  if (x <= 0) return 1.0;  // every p is 1
+  // P(chi2_2k >= 2x) = P(Poisson(x) <= k - 1): each term in logs, so large k and x neither
+  // overflow nor underflow before they matter.
+  double sum = 0;
+  for (int i = 0; i < k; ++i)
+    sum += std::exp(-x + i * std::log(x) - std::lgamma(static_cast<double>(i) + 1.0));
+  return std::min(1.0, sum);
+}
+
+EventSignificance disjoint_controls(const EventSignificance& event, double window_days) {
+  const size_t n = event.control_rates.size();
+  if (event.control_end_day.size() != n || !(window_days > 0)) return event;
+  // Nearest the event first: the scan writes them so, but the rule should not depend on it.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return event.control_end_day[a] > event.control_end_day[b];
+  });
+  EventSignificance kept = event;
+  kept.control_rates.clear();
+  kept.control_end_day.clear();
+  const double slack = 1e-9;  // day fractions from the scan's seconds
+  double last_end = 0;        // the precursor window ends at the event
+  for (size_t i : order) {
+    if (event.control_end_day[i] > last_end - window_days + slack) continue;
+    last_end = event.control_end_day[i];
+    kept.control_rates.push_back(event.control_rates[i]);
+    kept.control_end_day.push_back(last_end);
+  }
+  if (kept.control_rates.size() == n) return event;
+  if (std::isnan(event.window_rate) || kept.control_rates.empty()) {
+    kept.p_value = kMergeNaN;
+  } else {
+    size_t at_least = 0;
+    for (double r : kept.control_rates) at_least += r >= event.window_rate;
+    kept.p_value =
+        static_cast<double>(1 + at_least) / static_cast<double>(1 + kept.control_rates.size());
+  }
+  return kept;
+}
+
+PooledSignificance pooled_significance(const std::vector<const EventSignificance*>& events,
+                                       const std::vector<uint64_t>& keys, int permutations) {
+  if (keys.size() != events.size())
+    throw InputError("pooled significance: expected one key per event");
+  if (permutations < 1) throw InputError("--permutations: expected at least 1");
+  PooledSignificance out;
+  // Per event, the excess each of its windows would give as the precursor window:
+  // c_j = x_j - mean(x without j) over the window rates x_0 (the precursor), x_1.. (controls).
+  std::vector<std::vector<double>> excess;
+  std::vector<uint64_t> used_keys;
+  std::vector<double> p_values;
+  double variance = 0;
+  for (size_t e = 0; e < events.size(); ++e) {
+    const EventSignificance* ev = events[e];
+    if (!ev || !std::isfinite(ev->window_rate) || !std::isfinite(ev->p_value)) continue;
+    std::vector<double> x = {ev->window_rate};
+    for (double c : ev->control_rates)
+      if (std::isfinite(c)) x.push_back(c);
+    if (x.size() < 2) continue;
+    // In differences from x_0, so that equal rates give exactly equal (zero) excesses.
+    double total = 0;
+    for (double& v : x) total += (v -= ev->window_rate);
+    const double n_other = static_cast<double>(x.size() - 1);
+    std::vector<double> c(x.size());
+    double sq = 0;
+    for (size_t j = 0; j < x.size(); ++j) {
+      c[j] = x[j] - (total - x[j]) / n_other;
+      sq += c[j] * c[j];
+    }
+    // The c_j sum to 0, so the null mean of c is 0 and its variance mean(c^2).
+    variance += sq / static_cast<double>(x.size());
+    excess.push_back(std::move(c));
+    used_keys.push_back(keys[e]);
+    p_values.push_back(ev->p_value);
+    out.events_p_below_005 += ev->p_value < 0.05;
+  }
+  out.events = excess.size();
+  if (excess.empty()) return out;
+  double s = 0;
+  for (const auto& c : excess) s += c[0];
+  out.sum_excess = s;
+  out.mean_excess = s / static_cast<double>(out.events);
+  out.null_sd = std::sqrt(variance);
+  out.z = out.null_sd > 0 ? s / out.null_sd : 0.0;  // sd 0: every window alike, S = 0
+  // Draws whose S* equals S up to rounding count as ties, i.e. against the events.
+  const double tol = 1e-12 * static_cast<double>(excess.size());
+  size_t at_least = 0;
+  for (int d = 0; d < permutations; ++d) {
+    double draw = 0;
+    for (size_t e = 0; e < excess.size(); ++e)
+      draw += excess[e][1 + pick(used_keys[e], static_cast<uint64_t>(d), excess[e].size() - 1)];
+    at_least += draw >= s - tol;
+  }
+  out.p_permutation = static_cast<double>(1 + at_least) / static_cast<double>(1 + permutations);
+  double x = 0;
+  for (double p : p_values) x -= 2 * std::log(p);
+  out.fisher_statistic = x;
+  out.p_fisher = fisher_combined_p(p_values);
+  return out;
 }
 
 MolchanCurve molchan_curve(const std::vector<double>& positives,
@@ -269,6 +407,9 @@ MergeResult merge_counts(std::vector<RunCounts> runs, const std::vector<std::str
                            ": merge one run per event (pooling an event twice biases the rates)");
     if (r.series.size() != ns || r.time_s.empty())
       throw InputError(r.source, 0, "expected " + std::to_string(ns) + " series and epochs");
+    if (r.significance.present && r.significance.series.size() != ns)
+      throw InputError(r.source, 0,
+                       "expected the significance of " + std::to_string(ns) + " series");
   }
 
   // Runs without room for a pseudo-event would enter the events but not the controls.
@@ -365,6 +506,7 @@ MergeResult merge_counts(std::vector<RunCounts> runs, const std::vector<std::str
     }
   }
 
+  std::vector<size_t> overlapping;  // events whose controls were thinned (any series)
   for (size_t s = 0; s < ns; ++s) {
     SeriesResult& sr = res.series[s];
     sr.events_rate.assign(nb, kMergeNaN);
@@ -428,6 +570,50 @@ MergeResult merge_counts(std::vector<RunCounts> runs, const std::vector<std::str
       sr.z = sr.difference > 0 ? kInf : sr.difference < 0 ? -kInf : 0.0;
     sr.p_value = permutation_p(sr.events_rate_window, sr.draw_rates);
     sr.molchan = molchan_curve(sr.event_window_rate, negatives);
+
+    // The scans' per-event significance over disjoint control windows, pooled over the runs
+    // that have it.
+    std::vector<EventSignificance> used;
+    std::vector<uint64_t> keys;
+    used.reserve(ne);
+    for (size_t e = 0; e < ne; ++e) {
+      const RunSignificance& rs = kept[e].significance;
+      if (rs.present) {
+        used.push_back(disjoint_controls(rs.series[s], rs.window_days));
+        if (used.back().control_rates.size() < rs.series[s].control_rates.size() &&
+            std::find(overlapping.begin(), overlapping.end(), e) == overlapping.end())
+          overlapping.push_back(e);
+        keys.push_back(
+            rng_key(params.seed, hash_id(kept[e].id), hash_id(series_names[s]), kRngPermute));
+      }
+      const EventSignificance* es = rs.present ? &used.back() : nullptr;
+      std::vector<double> controls = es ? finite_sorted(es->control_rates) : std::vector<double>();
+      sr.sig_window_rate.push_back(es ? es->window_rate : kMergeNaN);
+      sr.sig_control_mean.push_back(mean_of(controls));
+      sr.sig_p_value.push_back(es ? es->p_value : kMergeNaN);
+      sr.sig_n_controls.push_back(static_cast<int32_t>(controls.size()));
+    }
+    std::vector<const EventSignificance*> sig;
+    for (const EventSignificance& u : used) sig.push_back(&u);
+    sr.pooled = pooled_significance(sig, keys, params.permutations);
+  }
+
+  std::sort(overlapping.begin(), overlapping.end());
+  for (size_t e : overlapping) res.overlapping_controls.push_back(kept[e].source);
+
+  // What the pooled significance rests on.
+  for (const RunCounts& r : kept) {
+    const RunSignificance& rs = r.significance;
+    if (!rs.present) {
+      res.without_significance.push_back(r.source);
+      continue;
+    }
+    auto add = [](auto& list, const auto& v) {
+      if (std::find(list.begin(), list.end(), v) == list.end()) list.push_back(v);
+    };
+    add(res.significance_window_days, rs.window_days);
+    add(res.significance_consensus_min, rs.consensus_min);
+    add(res.significance_scan_null, rs.null);
   }
   return res;
 }

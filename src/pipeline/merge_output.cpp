@@ -1,5 +1,6 @@
-// The output directory of `tecscan merge`: merge.h5, sea_rates.csv, rate_difference.csv,
-// molchan.csv, events.csv and summary.json (written last). docs/merge.md describes every field.
+// The output directory of `tecscan merge`: merge.h5, significance.csv, sea_rates.csv,
+// rate_difference.csv, molchan.csv, events.csv and summary.json (written last). docs/merge.md
+// describes every field.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -42,6 +43,22 @@ std::string csv_text(const std::string& s) {
 std::string iso_time(double seconds) {
   return format_iso(static_cast<TimeS>(std::floor(seconds)));
 }
+
+const char* kPooledStatistic =
+    "S = sum over events of (anomaly rate in the precursor window - mean anomaly rate of the "
+    "event's control windows), from each run's scan.h5 /significance";
+const char* kPooledPermutation =
+    "each draw: every event independently takes one of its windows (the precursor or one of its "
+    "control windows, uniformly) as its precursor and the others as its controls; "
+    "p = (1 + #{S* >= S}) / (1 + permutations)";
+const char* kPooledFisher =
+    "-2 sum ln p_e over the events' per-event p-values, chi-square with 2 x events degrees of "
+    "freedom";
+const char* kNotCalibrated =
+    "pseudo-event rate difference (rate_difference.csv, p_value_not_calibrated, "
+    "z_not_calibrated): not calibrated under the null, because every event sits at the same "
+    "place in its run while pseudo-events fall anywhere in it (the layout confound, "
+    "docs/merge.md); use 'significance'";
 
 const char* kAlarmStatistic =
     "anomaly rate (anomalous / valid quiet node-epochs) in the precursor window "
@@ -143,6 +160,64 @@ void write_h5(const std::string& path, const MergeResult& r, const MergeInputs& 
           {{"units", "1"},
            {"long_name", "permutation p of the event's window rate among its own pseudo-events"}});
 
+  // Pooled per-event significance [series] and its inputs [series, event].
+  {
+    std::vector<int32_t> events, below, nc;
+    std::vector<double> sw, sc, sp;
+    for (const SeriesResult& s : r.series) {
+      events.push_back(static_cast<int32_t>(s.pooled.events));
+      below.push_back(static_cast<int32_t>(s.pooled.events_p_below_005));
+      sw.insert(sw.end(), s.sig_window_rate.begin(), s.sig_window_rate.end());
+      sc.insert(sc.end(), s.sig_control_mean.begin(), s.sig_control_mean.end());
+      sp.insert(sp.end(), s.sig_p_value.begin(), s.sig_p_value.end());
+      nc.insert(nc.end(), s.sig_n_controls.begin(), s.sig_n_controls.end());
+    }
+    auto pooled = [&](const std::string& name, double PooledSignificance::*field,
+                      const std::string& long_name) {
+      std::vector<double> v;
+      for (const SeriesResult& s : r.series) v.push_back(s.pooled.*field);
+      f.write("significance/" + name, v, {ns}, {{"units", "1"}, {"long_name", long_name}});
+    };
+    f.write("significance/events", events, {ns},
+            {{"units", "1"}, {"long_name", "events with a precursor rate, a p and controls"}});
+    pooled("sum_excess", &PooledSignificance::sum_excess,
+           "S = sum of (window rate - mean control rate) over the events");
+    pooled("mean_excess", &PooledSignificance::mean_excess, "S / events");
+    pooled("null_sd", &PooledSignificance::null_sd, "standard deviation of S under the null");
+    pooled("z", &PooledSignificance::z, "S / null_sd");
+    pooled("p_permutation", &PooledSignificance::p_permutation,
+           "stratified permutation p: (1 + #{S* >= S}) / (1 + permutations)");
+    pooled("fisher_statistic", &PooledSignificance::fisher_statistic,
+           "-2 sum ln p over the events' per-event p-values");
+    pooled("p_fisher", &PooledSignificance::p_fisher,
+           "P(chi-square with 2 x events dof >= fisher_statistic)");
+    f.write("significance/events_p_below_0.05", below, {ns},
+            {{"units", "1"}, {"long_name", "events whose per-event p < 0.05"}});
+    f.write("significance/event_window_rate", sw, {ns, ne},
+            {{"units", "1"}, {"long_name", "the scan's precursor-window anomaly rate"}});
+    f.write("significance/event_control_mean", sc, {ns, ne},
+            {{"units", "1"}, {"long_name", "mean anomaly rate of the scan's control windows"}});
+    f.write("significance/event_p_value", sp, {ns, ne},
+            {{"units", "1"}, {"long_name", "the scan's per-event p (NaN: run without it)"}});
+    f.write("significance/event_n_controls", nc, {ns, ne},
+            {{"units", "1"},
+             {"long_name", "the event's control windows used (disjoint from each other)"}});
+    f.set_attr("significance", "null", kPooledNull);
+    f.set_attr("significance", "statistic", kPooledStatistic);
+    f.set_attr("significance", "permutation", kPooledPermutation);
+    f.set_attr("significance", "fisher", kPooledFisher);
+    f.set_attr("significance", "permutations", r.params.permutations);
+    f.set_attr("significance", "seed", static_cast<uint64_t>(r.params.seed));
+    std::string missing;
+    for (const std::string& m : r.without_significance)
+      missing += (missing.empty() ? "" : "\n") + m;
+    f.set_attr("significance", "runs_without_significance", missing);
+    std::string overlapping;
+    for (const std::string& m : r.overlapping_controls)
+      overlapping += (overlapping.empty() ? "" : "\n") + m;
+    f.set_attr("significance", "runs_with_overlapping_controls", overlapping);
+  }
+
   // Controls.
   f.write("controls/time", control_hours, {ne, nd},
           {{"units", kHours}, {"long_name", "pseudo-event times [event, draw]"}});
@@ -166,7 +241,8 @@ void write_h5(const std::string& path, const MergeResult& r, const MergeInputs& 
   rd("control_hi", &SeriesResult::control_hi_window, "1", "97.5th percentile of the draws");
   rd("difference", &SeriesResult::difference, "1", "events_rate - control_mean");
   rd("z", &SeriesResult::z, "1", "difference / control_sd");
-  rd("p_value", &SeriesResult::p_value, "1", "(1 + #draws >= events_rate) / (1 + #draws)");
+  rd("p_value", &SeriesResult::p_value, "1",
+     "(1 + #draws >= events_rate) / (1 + #draws); NOT calibrated under the null (docs/merge.md)");
 
   // Molchan / ROC.
   std::vector<double> auc, skill, best_thr, best_hit, best_tau, best_gain;
@@ -205,7 +281,9 @@ void write_h5(const std::string& path, const MergeResult& r, const MergeInputs& 
   f.write("roc/best_tau", best_tau, {ns}, {{"units", "1"}, {"long_name", "tau there"}});
   f.write("roc/best_gain", best_gain, {ns}, {{"units", "1"}, {"long_name", "gain there"}});
 
-  f.set_attr("/", "title", "tecscan merge: superposed epochs, controls, Molchan diagrams");
+  f.set_attr("/", "title",
+             "tecscan merge: pooled per-event significance, superposed epochs, controls, "
+             "Molchan diagrams");
   f.set_attr("/", "tecscan_version", TECSCAN_VERSION);
   f.set_attr("/", "n_events", static_cast<uint64_t>(ne));
   f.set_attr("/", "n_skipped_incomplete", static_cast<uint64_t>(in.skipped.size()));
@@ -218,10 +296,23 @@ void write_h5(const std::string& path, const MergeResult& r, const MergeInputs& 
   f.set_attr("/", "days_after", r.params.days_after);
   f.set_attr("/", "alarm_statistic", kAlarmStatistic);
   f.set_attr("/", "control_span_windows", r.control_span_windows);
+  f.set_attr("/", "permutations", r.params.permutations);
+  f.set_attr("rate_difference", "note", kNotCalibrated);
   f.commit();
 }
 
 // ---- CSV ---------------------------------------------------------------------------------------
+
+std::string significance_csv(const MergeResult& r) {
+  std::ostringstream o;
+  o << "detector,events,mean_excess,p_permutation,z,p_fisher,events_p_below_0.05\n";
+  for (const SeriesResult& s : r.series) {
+    const PooledSignificance& p = s.pooled;
+    o << s.name << ',' << p.events << ',' << num(p.mean_excess) << ',' << num(p.p_permutation)
+      << ',' << num(p.z) << ',' << num(p.p_fisher) << ',' << p.events_p_below_005 << '\n';
+  }
+  return o.str();
+}
 
 std::string sea_csv(const MergeResult& r) {
   std::ostringstream o;
@@ -267,13 +358,15 @@ std::string molchan_csv(const MergeResult& r) {
 std::string events_csv(const MergeResult& r) {
   std::ostringstream o;
   o << "detector,event_id,event_time,magnitude,window_anomalous,window_valid,window_rate,"
-       "control_rate,p_value\n";
+       "control_rate,p_value,scan_window_rate,scan_control_mean,scan_p_value,scan_n_controls\n";
   for (const SeriesResult& s : r.series)
     for (size_t e = 0; e < r.events.size(); ++e)
       o << s.name << ',' << csv_text(r.events[e].id) << ',' << iso_time(r.events[e].event_time_s)
         << ',' << num(r.events[e].magnitude) << ',' << s.event_window_anomalous[e] << ','
         << s.event_window_valid[e] << ',' << num(s.event_window_rate[e]) << ','
-        << num(s.event_control_rate[e]) << ',' << num(s.event_p[e]) << '\n';
+        << num(s.event_control_rate[e]) << ',' << num(s.event_p[e]) << ','
+        << num(s.sig_window_rate[e]) << ',' << num(s.sig_control_mean[e]) << ','
+        << num(s.sig_p_value[e]) << ',' << s.sig_n_controls[e] << '\n';
   return o.str();
 }
 
@@ -299,6 +392,7 @@ std::string summary_json(const MergeResult& r, const MergeInputs& in) {
   j["detectors_not_common"] = in.not_common;
   j["parameters"] = {{"consensus_k", r.consensus_k},
                      {"controls", r.params.controls},
+                     {"permutations", r.params.permutations},
                      {"seed", r.params.seed},
                      {"window_days", r.params.window_days},
                      {"exclude_days", r.params.exclude_days},
@@ -306,6 +400,38 @@ std::string summary_json(const MergeResult& r, const MergeInputs& in) {
                      {"days_after", r.params.days_after},
                      {"bin_days", 1},
                      {"alarm_statistic", kAlarmStatistic}};
+  Json sig_series = Json::array();
+  for (const SeriesResult& s : r.series) {
+    const PooledSignificance& p = s.pooled;
+    sig_series.push_back({{"name", s.name},
+                          {"events", p.events},
+                          {"mean_excess", jnum(p.mean_excess)},
+                          {"p_permutation", jnum(p.p_permutation)},
+                          {"z", jnum(p.z)},
+                          {"p_fisher", jnum(p.p_fisher)},
+                          {"events_p_below_0.05", p.events_p_below_005},
+                          {"sum_excess", jnum(p.sum_excess)},
+                          {"null_sd", jnum(p.null_sd)},
+                          {"fisher_statistic", jnum(p.fisher_statistic)}});
+  }
+  Json window_days = Json::array();
+  for (double w : r.significance_window_days) window_days.push_back(jnum(w));
+  j["significance"] = {{"null", kPooledNull},
+                       {"statistic", kPooledStatistic},
+                       {"permutation", kPooledPermutation},
+                       {"fisher", kPooledFisher},
+                       {"permutations", r.params.permutations},
+                       {"seed", r.params.seed},
+                       {"n_runs", r.events.size() - r.without_significance.size()},
+                       {"runs_without_significance", r.without_significance},
+                       {"runs_with_overlapping_controls", r.overlapping_controls},
+                       {"controls_used",
+                        "the control windows that overlap neither the precursor window nor each "
+                        "other (all of them with the scan's default control_step_days)"},
+                       {"window_days", window_days},
+                       {"consensus_min", r.significance_consensus_min},
+                       {"scan_null", r.significance_scan_null},
+                       {"detectors", sig_series}};
   j["diagnostics"] = {{"control_span_windows", jnum(r.control_span_windows)},
                       {"anti_conservative_p",
                        r.params.exclude_days > 0 && r.control_span_windows < kMinControlSpan}};
@@ -316,8 +442,8 @@ std::string summary_json(const MergeResult& r, const MergeInputs& in) {
     results[s.name] = {{"events_rate", jnum(s.events_rate_window)},
                        {"control_mean", jnum(s.control_mean_window)},
                        {"rate_difference", jnum(s.difference)},
-                       {"p_value", jnum(s.p_value)},
-                       {"z", jnum(s.z)},
+                       {"p_value_not_calibrated", jnum(s.p_value)},
+                       {"z_not_calibrated", jnum(s.z)},
                        {"auc", jnum(c.auc)},
                        {"molchan_skill", jnum(c.skill)},
                        {"best_threshold", jnum(any ? c.points[c.best].threshold : kMergeNaN)},
@@ -325,9 +451,10 @@ std::string summary_json(const MergeResult& r, const MergeInputs& in) {
                        {"best_tau", jnum(any ? c.points[c.best].tau : kMergeNaN)},
                        {"best_gain", jnum(any ? c.points[c.best].gain : kMergeNaN)}};
   }
+  j["results_note"] = kNotCalibrated;
   j["results"] = results;
-  j["outputs"] = {"merge.h5",    "sea_rates.csv", "rate_difference.csv",
-                  "molchan.csv", "events.csv",    "summary.json"};
+  j["outputs"] = {"merge.h5",    "significance.csv", "sea_rates.csv", "rate_difference.csv",
+                  "molchan.csv", "events.csv",       "summary.json"};
   return j.dump(2) + "\n";
 }
 
@@ -346,6 +473,7 @@ void write_merge_outputs(const std::string& out_dir, const MergeResult& result,
   fs::remove(dir / "summary.json", ec);
   if (ec) throw InputError((dir / "summary.json").string(), 0, "cannot remove: " + ec.message());
   write_h5((dir / "merge.h5").string(), result, inputs);
+  write_file_atomic((dir / "significance.csv").string(), significance_csv(result));
   write_file_atomic((dir / "sea_rates.csv").string(), sea_csv(result));
   write_file_atomic((dir / "rate_difference.csv").string(), rate_difference_csv(result));
   write_file_atomic((dir / "molchan.csv").string(), molchan_csv(result));

@@ -44,6 +44,42 @@ std::vector<std::string> split_lines(const std::string& text) {
   return out;
 }
 
+// /significance/<name> of every named series; `present` stays false without the group (a run
+// scanned before per-event significance existed).
+RunSignificance read_significance(const H5File& f, const std::string& path,
+                                  const std::vector<std::string>& names) {
+  RunSignificance s;
+  if (!f.has("significance")) return s;
+  s.present = true;
+  s.window_days = f.read_attr_double("significance", "window_days");
+  s.consensus_min = static_cast<int>(f.read_attr_int("significance", "consensus_min"));
+  if (f.has_attr("significance", "control_step_days"))
+    s.control_step_days = f.read_attr_double("significance", "control_step_days");
+  s.null = f.read_attr_string("significance", "null");
+  for (const std::string& name : names) {
+    const std::string g = "significance/" + name;
+    if (!f.has(g)) throw InputError(path, 0, "/" + g + ": missing (the group /significance is)");
+    EventSignificance e;
+    e.name = name;
+    e.control_rates = f.read_double(g + "/control_rates");
+    e.control_end_day = f.read_double(g + "/control_end_day");
+    if (e.control_end_day.size() != e.control_rates.size())
+      throw InputError(path, 0, "/" + g + ": expected control_end_day of control_rates' length");
+    e.window_rate = f.read_attr_double(g, "window_rate");
+    e.p_value = f.read_attr_double(g, "p_value");
+    const int64_t n = f.read_attr_int(g, "n_controls");
+    if (n != static_cast<int64_t>(e.control_rates.size()))
+      throw InputError(path, 0,
+                       "/" + g + ": attribute n_controls = " + std::to_string(n) +
+                           " but control_rates holds " + std::to_string(e.control_rates.size()) +
+                           " values");
+    if (!std::isnan(e.p_value) && !(e.p_value > 0 && e.p_value <= 1))
+      throw InputError(path, 0, "/" + g + ": attribute p_value: expected a number in (0, 1]");
+    s.series.push_back(std::move(e));
+  }
+  return s;
+}
+
 }  // namespace
 
 RunDirs find_run_dirs(const std::vector<std::string>& arguments) {
@@ -143,6 +179,9 @@ MergeRun read_run(const std::string& run_dir, const std::vector<std::string>& de
     r.detectors.push_back(std::move(d));
   }
   if (r.detectors.empty()) throw InputError(path, 0, "expected at least one detector");
+  std::vector<std::string> series = names;
+  series.push_back("consensus");
+  r.significance = read_significance(f, path, series);
   return r;
 }
 

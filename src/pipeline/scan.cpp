@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -15,6 +16,12 @@
 
 namespace tecscan {
 namespace {
+
+int utc_hour(TimeS t) {
+  TimeS s = t % kDay;
+  if (s < 0) s += kDay;
+  return static_cast<int>(s / kHour);
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -38,6 +45,10 @@ void check_inputs(const Cube& cube, const ScanConfig& config, const Trainer& tra
       throw InputError(std::string("the cube's index ") + index_name(static_cast<IndexKind>(k)) +
                        " does not have one value per epoch");
   if (config.scan.models.empty()) throw InputError("[scan] models is empty: nothing to run");
+  for (const std::string& name : config.scan.models)
+    if (name == kArName && static_cast<long>(nt) < config.model.window + 2)
+      throw InputError("the cube has " + std::to_string(nt) + " epochs; ar needs at least " +
+                       std::to_string(config.model.window + 2));
   for (ModelKind k : neural_models(config)) {
     const int need = input_length(k, config.model) + 2;
     if (static_cast<long>(nt) < need)
@@ -57,53 +68,258 @@ std::vector<float> index_or_missing(const Cube& cube, IndexKind k) {
   return std::vector<float>(cube.ntime(), std::numeric_limits<float>::quiet_NaN());
 }
 
-DetectorResult run_network(ModelKind kind, const Cube& cube, const ScanConfig& config,
-                           Trainer& trainer, const ScanOptions& options, const QuietMask& quiet,
-                           ScanResult& result) {
-  const size_t nn = cube.nnode(), nt = cube.ntime();
-  const std::string name = model_name(kind);
-  auto start = std::chrono::steady_clock::now();
-  ModelRun run;
-  {
-    Progress progress("train " + name, static_cast<long>(nn), options.quiet_progress);
-    run = trainer.train(kind, config.model, config.train, cube, &progress);
+// The epochs whose dTEC gives the median and IQR and whose |DTEC| gives the threshold
+// (detect.stats_from): the quiet epochs before the event (default) or before the precursor
+// window; when there are too few of them (a stormy or short series), every epoch before that
+// limit, and failing that every epoch, with a note saying so.
+std::vector<uint8_t> calibration_epochs(const ScanConfig& config, const Cube& cube,
+                                        ScanResult& result) {
+  const size_t nt = cube.ntime();
+  if (config.detect.stats_from == StatsFrom::kAll) {
+    result.stats_note = "every epoch of the series (detect.stats_from = \"all\", the paper)";
+    return std::vector<uint8_t>(nt, 1);
   }
-  result.timing.emplace_back("train " + name, seconds_since(start));
-  if (run.predicted.size() != nn * nt || run.train_rmse.size() != nn ||
-      run.test_rmse.size() != nn || run.epoch_loss.size() % nn != 0)
-    throw std::logic_error(trainer.name() + " returned arrays of the wrong size for " + name);
+  const bool pre_event = config.detect.stats_from == StatsFrom::kPreEvent;
+  const TimeS limit = pre_event ? result.layout.event_time : result.layout.window_begin();
+  const std::string where = pre_event ? "before the event" : "before the precursor window";
+  constexpr long kMinEpochs = 48;  // two days of hourly groups
+  long quiet = 0, before = 0;
+  std::vector<uint8_t> quiet_before(nt, 0), any_before(nt, 0);
+  for (size_t t = 0; t < nt; ++t) {
+    any_before[t] = cube.time[t] < limit;
+    quiet_before[t] = any_before[t] && result.quiet.quiet[t];
+    quiet += quiet_before[t];
+    before += any_before[t];
+  }
+  if (quiet >= kMinEpochs) {
+    result.stats_note = std::to_string(quiet) + " quiet epochs " + where;
+    return quiet_before;
+  }
+  if (before >= kMinEpochs) {
+    result.stats_note = "all " + std::to_string(before) + " epochs " + where + " (only " +
+                        std::to_string(quiet) + " quiet ones)";
+    result.notes.push_back("the DTEC statistics use " + result.stats_note);
+    return any_before;
+  }
+  result.stats_note =
+      "every epoch of the series (only " + std::to_string(before) + " epochs " + where + ")";
+  result.notes.push_back("the DTEC statistics use " + result.stats_note);
+  return std::vector<uint8_t>(nt, 1);
+}
 
-  auto detect_start = std::chrono::steady_clock::now();
-  DetectorResult d;
-  d.name = name;
-  d.device = run.device;
-  d.predicted = std::move(run.predicted);
+// DTEC from a detector's predictions, then its threshold and anomaly flags.
+void detect(DetectorResult& d, const Cube& cube, const ScanConfig& config,
+            const ScanOptions& options, const std::vector<uint8_t>& stats_mask,
+            ScanResult& result) {
+  const size_t nn = cube.nnode(), nt = cube.ntime();
   DtecOutput dt;
   options.dtec(cube.tec.data(), d.predicted.data(), nn, nt, cube.time.data(), config.detect.scope,
-               dt);
+               stats_mask.data(), dt);
   if (dt.delta.size() != nn * nt || dt.dtec.size() != nn * nt ||
       dt.median.size() != nn * dt.ngroup || dt.iqr.size() != nn * dt.ngroup)
-    throw std::logic_error("the DTEC function returned arrays of the wrong size for " + name);
+    throw std::logic_error("the DTEC function returned arrays of the wrong size for " + d.name);
   d.delta = std::move(dt.delta);
   d.dtec = std::move(dt.dtec);
   d.ngroup = dt.ngroup;
   d.stat_median = std::move(dt.median);
   d.stat_iqr = std::move(dt.iqr);
-  d.anomaly.resize(nn * nt);
-  flag_anomalies(d.dtec.data(), quiet.quiet.data(), nn, nt, config.detect.threshold,
-                 d.anomaly.data());
-  d.nepoch = run.epoch_loss.size() / nn;
-  d.epoch_loss = std::move(run.epoch_loss);
-  d.train_rmse = std::move(run.train_rmse);
-  d.test_rmse = std::move(run.test_rmse);
-  result.timing.emplace_back("dtec " + name, seconds_since(detect_start));
+}
+
+// The detector's |DTEC| threshold (fixed, or at the false-alarm rate over its control
+// node-epochs) and its anomaly flags.
+void set_threshold_and_flag(DetectorResult& d, const Cube& cube, const ScanConfig& config,
+                            ScanResult& result) {
+  const size_t nn = cube.nnode(), nt = cube.ntime();
+  d.threshold = config.detect.threshold;
+  d.threshold_source = "fixed";
+  const double rate = config.detect.false_alarm_rate;
+  const size_t needed = static_cast<size_t>(std::ceil(10.0 / std::max(rate, 1e-9)));
+  if (rate > 0) {
+    // Over quiet epochs only: anomalies exist only there.
+    std::vector<uint8_t> mask(nt);
+    for (size_t t = 0; t < nt; ++t) mask[t] = result.calibration[t] && result.quiet.quiet[t];
+    size_t count = 0;
+    const double t =
+        threshold_at_false_alarm_rate(d.dtec.data(), nn, nt, mask.data(), rate, &count);
+    // A quantile at rate r needs several values beyond it to be more than noise.
+    if (std::isfinite(t) && t > 0 && count >= needed) {
+      d.threshold = t;
+      d.threshold_source =
+          threshold_rule(config.detect) + " over " + std::to_string(count) + " quiet node-epochs";
+    } else {
+      d.threshold_source = "fixed (only " + std::to_string(count) +
+                           " calibration node-epochs with a DTEC; " +
+                           threshold_rule(config.detect) + " needs " + std::to_string(needed) + ")";
+      result.notes.push_back(d.name + ": threshold " + d.threshold_source);
+    }
+  }
+  // The same false-alarm rate at every hour of day: one threshold per UTC hour where that hour
+  // has enough calibration values (the overall one elsewhere).
+  d.hour_threshold.assign(24, d.threshold);
+  if (rate > 0 && d.threshold_source != "fixed" && config.detect.scope == DtecScope::kPerUtcHour) {
+    int own = 0;
+    for (int h = 0; h < 24; ++h) {
+      std::vector<uint8_t> mask(nt);
+      for (size_t t = 0; t < nt; ++t)
+        mask[t] = result.calibration[t] && result.quiet.quiet[t] && utc_hour(cube.time[t]) == h;
+      size_t count = 0;
+      const double t =
+          threshold_at_false_alarm_rate(d.dtec.data(), nn, nt, mask.data(), rate, &count);
+      if (std::isfinite(t) && t > 0 && count >= needed) d.hour_threshold[h] = t, ++own;
+    }
+    if (own > 0)
+      d.threshold_source += ", per UTC hour (" + std::to_string(own) + " hours with their own)";
+  }
+  d.anomaly.assign(nn * nt, 0);
+  for (size_t n = 0; n < nn; ++n)
+    for (size_t t = 0; t < nt; ++t) {
+      const float v = d.dtec[n * nt + t];
+      d.anomaly[n * nt + t] =
+          result.quiet.quiet[t] && std::fabs(v) > d.hour_threshold[utc_hour(cube.time[t])];
+    }
+}
+
+// RMSE accumulators per node: sum of squared errors and counts over chosen epochs.
+struct RmseSums {
+  std::vector<double> sse;
+  std::vector<long> count;
+  explicit RmseSums(size_t nn) : sse(nn, 0.0), count(nn, 0) {}
+  void add(size_t n, float predicted, float observed) {
+    if (!std::isfinite(predicted) || !std::isfinite(observed)) return;
+    const double e = static_cast<double>(predicted) - observed;
+    sse[n] += e * e;
+    ++count[n];
+  }
+  std::vector<double> rmse() const {
+    std::vector<double> r(sse.size(), std::numeric_limits<double>::quiet_NaN());
+    for (size_t n = 0; n < sse.size(); ++n)
+      if (count[n] > 0) r[n] = std::sqrt(sse[n] / static_cast<double>(count[n]));
+    return r;
+  }
+};
+
+// The TrainConfig of fold k: the whole series trains except the block and the targets whose
+// inputs reach into it (input_len after the block), which would leak the block's values.
+TrainConfig fold_train_config(const ScanConfig& config, const FoldPlan& plan, size_t k,
+                              int input_len, bool keep_params) {
+  TrainConfig tc = config.train;
+  tc.keep_params = keep_params;
+  if (plan.kfold) {
+    tc.train_fraction = 1.0;
+    tc.holdout = {plan.blocks[k].first, plan.blocks[k].second + input_len};
+  }
+  return tc;
+}
+
+DetectorResult run_network(ModelKind kind, const Cube& cube, const ScanConfig& config,
+                           const FoldPlan& plan, Trainer& trainer, const ScanOptions& options,
+                           ScanResult& result) {
+  const size_t nn = cube.nnode(), nt = cube.ntime();
+  const std::string name = model_name(kind);
+  const int input_len = input_length(kind, config.model);
+  auto start = std::chrono::steady_clock::now();
+  DetectorResult d;
+  d.name = name;
+  d.predicted.assign(nn * nt, std::numeric_limits<float>::quiet_NaN());
+  d.stop_epoch.assign(nn, 0);
+  RmseSums in_sample(nn), out_of_sample(nn);
+  const int n_split = static_cast<int>(std::floor(config.train.train_fraction * nt));
+  std::vector<double> loss_sum;
+  std::vector<int> loss_count;
+  {
+    Progress progress(
+        "train " + name +
+            (plan.kfold ? " (" + std::to_string(plan.blocks.size()) + " folds)" : std::string()),
+        static_cast<long>(nn * plan.blocks.size()), options.quiet_progress);
+    for (size_t k = 0; k < plan.blocks.size(); ++k) {
+      const TrainConfig tc = fold_train_config(config, plan, k, input_len, options.inject);
+      ModelRun run = trainer.train(kind, config.model, tc, cube, &progress);
+      if (run.predicted.size() != nn * nt || run.train_rmse.size() != nn ||
+          run.test_rmse.size() != nn || run.epoch_loss.size() % nn != 0)
+        throw std::logic_error(trainer.name() + " returned arrays of the wrong size for " + name);
+      d.device = run.device;
+      const auto [b, e] = plan.blocks[k];
+      for (size_t n = 0; n < nn; ++n) {
+        const float* pred = run.predicted.data() + n * nt;
+        const float* obs = cube.node_tec(n);
+        for (int t = 0; t < static_cast<int>(nt); ++t) {
+          const bool in_block = t >= b && t < e;
+          if (in_block) d.predicted[n * nt + t] = pred[t];
+          // kfold: in sample = what this fold trained on, out of sample = its block;
+          // split: the training part and the test part.
+          const bool trained = plan.kfold ? !tc.holdout.contains(t) : t < n_split;
+          const bool tested = plan.kfold ? in_block : !trained;
+          if (trained)
+            in_sample.add(n, pred[t], obs[t]);
+          else if (tested)
+            out_of_sample.add(n, pred[t], obs[t]);
+        }
+        if (!run.stop_epoch.empty()) d.stop_epoch[n] = std::max(d.stop_epoch[n], run.stop_epoch[n]);
+      }
+      const size_t nep = run.epoch_loss.size() / nn;
+      if (loss_sum.size() < nn * nep) {
+        loss_sum.resize(nn * nep, 0.0);
+        loss_count.resize(nn * nep, 0);
+      }
+      for (size_t n = 0; n < nn; ++n)
+        for (size_t ep = 0; ep < nep; ++ep) {
+          const float l = run.epoch_loss[n * nep + ep];
+          if (std::isfinite(l)) loss_sum[n * nep + ep] += l, ++loss_count[n * nep + ep];
+        }
+      if (options.inject) {
+        if (run.params.empty())
+          throw std::logic_error(trainer.name() + " did not return the trained weights of " + name +
+                                 " (needed by --inject)");
+        d.fold_params.push_back(std::move(run.params));
+      }
+    }
+  }
+  result.timing.emplace_back("train " + name, seconds_since(start));
+  d.train_rmse = in_sample.rmse();
+  d.test_rmse = out_of_sample.rmse();
+  d.nepoch = nn ? loss_sum.size() / nn : 0;
+  d.epoch_loss.assign(loss_sum.size(), std::numeric_limits<float>::quiet_NaN());
+  for (size_t i = 0; i < loss_sum.size(); ++i)
+    if (loss_count[i] > 0) d.epoch_loss[i] = static_cast<float>(loss_sum[i] / loss_count[i]);
   d.seconds = seconds_since(start);
   return d;
 }
 
+DetectorResult run_ar(const Cube& cube, const ScanConfig& config, const FoldPlan& plan,
+                      const ScanOptions& options, ScanResult& result) {
+  const size_t nn = cube.nnode(), nt = cube.ntime();
+  auto start = std::chrono::steady_clock::now();
+  Progress progress(kArName, static_cast<long>(plan.blocks.size()), options.quiet_progress);
+  DetectorResult d;
+  d.name = kArName;
+  d.neural = false;
+  d.device = "cpu";
+  d.predicted.assign(nn * nt, std::numeric_limits<float>::quiet_NaN());
+  const int order = config.model.window;
+  RmseSums in_sample(nn), out_of_sample(nn);
+  for (size_t k = 0; k < plan.blocks.size(); ++k) {
+    const TrainConfig tc = fold_train_config(config, plan, k, order, false);
+    ArFit fit = ar_fit(cube.tec.data(), nn, nt, order, tc);
+    std::vector<uint8_t> mask(nt, 0);
+    for (int t = plan.blocks[k].first; t < plan.blocks[k].second; ++t) mask[t] = 1;
+    ar_predict(fit, cube.tec.data(), nn, nt, mask.data(), d.predicted.data());
+    d.ar_folds.push_back(std::move(fit));
+    progress.advance();
+  }
+  const int split = plan.kfold ? 0 : static_cast<int>(std::floor(config.train.train_fraction * nt));
+  for (size_t n = 0; n < nn; ++n)
+    for (int t = 0; t < static_cast<int>(nt); ++t)
+      (t < split ? in_sample : out_of_sample).add(n, d.predicted[n * nt + t], cube.node_tec(n)[t]);
+  d.train_rmse = in_sample.rmse();
+  d.test_rmse = out_of_sample.rmse();
+  progress.finish();
+  d.seconds = seconds_since(start);
+  result.timing.emplace_back(kArName, d.seconds);
+  return d;
+}
+
 DetectorResult run_median_iqr(const Cube& cube, const ScanConfig& config,
-                              const ScanOptions& options, const QuietMask& quiet,
-                              ScanResult& result) {
+                              const ScanOptions& options, ScanResult& result) {
   const size_t nn = cube.nnode(), nt = cube.ntime();
   auto start = std::chrono::steady_clock::now();
   Progress progress(kMedianIqrName, 1, options.quiet_progress);
@@ -121,12 +337,67 @@ DetectorResult run_median_iqr(const Cube& cube, const ScanConfig& config,
   d.ngroup = nt;
   d.stat_median.assign(m.median.begin(), m.median.end());
   d.stat_iqr.assign(m.iqr.begin(), m.iqr.end());
-  d.anomaly.resize(nn * nt);
-  flag_anomalies(d.dtec.data(), quiet.quiet.data(), nn, nt, config.detect.threshold,
-                 d.anomaly.data());
   d.seconds = seconds_since(start);
   result.timing.emplace_back(kMedianIqrName, d.seconds);
   return d;
+}
+
+// valid[n][t]: quiet with a finite DTEC, the denominator of every rate.
+std::vector<uint8_t> valid_node_epochs(const DetectorResult& d, const QuietMask& q, size_t nn,
+                                       size_t nt) {
+  std::vector<uint8_t> v(nn * nt, 0);
+  for (size_t n = 0; n < nn; ++n)
+    for (size_t t = 0; t < nt; ++t)
+      v[n * nt + t] = q.quiet[t] && std::isfinite(d.dtec[n * nt + t]) ? 1 : 0;
+  return v;
+}
+
+void compute_significance(const Cube& cube, const ScanConfig& config, const FoldPlan& plan,
+                          ScanResult& result) {
+  const size_t nn = cube.nnode(), nt = cube.ntime();
+  const size_t ndet = result.detectors.size();
+  result.consensus_min = static_cast<int>(
+      std::min<size_t>(static_cast<size_t>(config.significance.consensus_min), ndet));
+  result.significance_days = significance_days(cube.time.data(), nt, result.layout.event_time);
+  std::vector<int> finite_count(nn * nt, 0);
+  for (const DetectorResult& d : result.detectors) {
+    std::vector<uint8_t> valid = valid_node_epochs(d, result.quiet, nn, nt);
+    Significance s = window_significance(d.anomaly.data(), valid.data(), nn, cube.time.data(), nt,
+                                         result.layout);
+    s.name = d.name;
+    s.threshold = d.threshold;
+    s.threshold_source = d.threshold_source;
+    result.significance.push_back(std::move(s));
+    for (size_t i = 0; i < nn * nt; ++i) finite_count[i] += std::isfinite(d.dtec[i]) ? 1 : 0;
+  }
+  // The consensus: an anomaly where at least consensus_min detectors flag one, valid where at
+  // least that many have a DTEC at a quiet epoch.
+  std::vector<uint8_t> anomaly(nn * nt), valid(nn * nt);
+  for (size_t n = 0; n < nn; ++n)
+    for (size_t t = 0; t < nt; ++t) {
+      const size_t i = n * nt + t;
+      valid[i] = result.quiet.quiet[t] && finite_count[i] >= result.consensus_min ? 1 : 0;
+      anomaly[i] = result.consensus[i] >= result.consensus_min ? 1 : 0;
+    }
+  Significance s =
+      window_significance(anomaly.data(), valid.data(), nn, cube.time.data(), nt, result.layout);
+  s.name = kConsensusName;
+  s.threshold = std::numeric_limits<double>::quiet_NaN();
+  s.threshold_source = "at least " + std::to_string(result.consensus_min) + " detectors";
+  result.significance.push_back(std::move(s));
+
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "%s; control windows of %g days ending every %g day(s) before the precursor "
+                "window, from the same series; DTEC statistics from %s; thresholds %s",
+                plan.kfold ? ("blocked " + std::to_string(plan.blocks.size()) +
+                              "-fold predictions, every epoch out of sample")
+                                 .c_str()
+                           : "the paper's split: controls are mostly in the training part, the "
+                             "precursor window in the test part, so p is NOT calibrated",
+                config.significance.window_days, config.significance.control_step_days,
+                result.stats_note.c_str(), threshold_rule(config.detect).c_str());
+  result.null_description = buf;
 }
 
 double median_of_finite(const std::vector<double>& v) {
@@ -138,6 +409,30 @@ double median_of_finite(const std::vector<double>& v) {
 }
 
 }  // namespace
+
+double DetectorResult::threshold_at(TimeS t) const {
+  return hour_threshold.size() == 24 ? hour_threshold[utc_hour(t)] : threshold;
+}
+
+int FoldPlan::fold_of(int t) const {
+  for (size_t k = 0; k < blocks.size(); ++k)
+    if (t >= blocks[k].first && t < blocks[k].second) return static_cast<int>(k);
+  return -1;
+}
+
+FoldPlan make_fold_plan(const ValidationConfig& v, size_t ntime) {
+  FoldPlan p;
+  p.kfold = v.kfold;
+  const long nt = static_cast<long>(ntime);
+  if (!v.kfold) {
+    p.blocks.emplace_back(0, static_cast<int>(nt));
+    return p;
+  }
+  const long k = std::max(2, v.folds);
+  for (long i = 0; i < k; ++i)
+    p.blocks.emplace_back(static_cast<int>(i * nt / k), static_cast<int>((i + 1) * nt / k));
+  return p;
+}
 
 ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& trainer,
                         const ScanOptions& options) {
@@ -161,29 +456,60 @@ ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& tra
     result.quiet = quiet_mask(kp.data(), ap.data(), dst.data(), f107.data(), nt, config.quiet);
     result.timing.emplace_back("quiet mask", seconds_since(start));
   }
+  result.layout.event_time = cube.event.time;
+  result.layout.window_days = config.significance.window_days;
+  result.layout.control_step_days = config.significance.control_step_days > 0
+                                        ? config.significance.control_step_days
+                                        : config.significance.window_days;
+  result.control = control_epochs(result.quiet.quiet.data(), cube.time.data(), nt, result.layout);
+  result.calibration = calibration_epochs(config, cube, result);
+  const std::vector<uint8_t>& stats_mask = result.calibration;
+  const FoldPlan plan = make_fold_plan(config.validation, nt);
+
   for (const std::string& name : config.scan.models) {
-    if (name == kMedianIqrName)
-      result.detectors.push_back(run_median_iqr(cube, config, options, result.quiet, result));
-    else
-      result.detectors.push_back(
-          run_network(parse_model(name), cube, config, trainer, options, result.quiet, result));
+    DetectorResult d;
+    if (name == kMedianIqrName) {
+      d = run_median_iqr(cube, config, options, result);
+    } else {
+      d = name == kArName
+              ? run_ar(cube, config, plan, options, result)
+              : run_network(parse_model(name), cube, config, plan, trainer, options, result);
+      auto start = std::chrono::steady_clock::now();
+      detect(d, cube, config, options, stats_mask, result);
+      result.timing.emplace_back("dtec " + name, seconds_since(start));
+    }
+    set_threshold_and_flag(d, cube, config, result);
+    result.detectors.push_back(std::move(d));
   }
   result.consensus.assign(nn * nt, 0);
   for (const DetectorResult& d : result.detectors)
     for (size_t i = 0; i < nn * nt; ++i) result.consensus[i] += d.anomaly[i];
+  {
+    auto start = std::chrono::steady_clock::now();
+    compute_significance(cube, config, plan, result);
+    result.timing.emplace_back("significance", seconds_since(start));
+  }
+  if (options.inject) {
+    auto start = std::chrono::steady_clock::now();
+    result.sensitivity = injection_recovery(cube, config, result, options);
+    result.timing.emplace_back("injection-recovery", seconds_since(start));
+  }
+  if (!options.quiet_progress)
+    for (const std::string& note : result.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   return result;
 }
 
 DetectorSummary summarize_detector(const DetectorResult& d, size_t nnode, size_t ntime,
-                                   double threshold) {
+                                   const TimeS* time) {
   DetectorSummary s;
   s.name = d.name;
+  s.threshold = d.threshold;
   s.device = d.device;
   s.seconds = d.seconds;
   for (size_t n = 0; n < nnode; ++n)
     for (size_t t = 0; t < ntime; ++t) {
       const float v = d.dtec[n * ntime + t];
-      if (!(std::fabs(v) > threshold)) continue;
+      if (!(std::fabs(v) > (time ? d.threshold_at(time[t]) : d.threshold))) continue;
       if (!d.anomaly[n * ntime + t]) {
         ++s.flagged_storm;
         continue;
@@ -193,7 +519,7 @@ DetectorSummary summarize_detector(const DetectorResult& d, size_t nnode, size_t
       if (!s.strongest.found || std::fabs(v) > std::fabs(s.strongest.dtec))
         s.strongest = {true, n, t, v};
     }
-  if (d.neural) {
+  if (!d.train_rmse.empty()) {
     s.median_train_rmse = median_of_finite(d.train_rmse);
     s.median_test_rmse = median_of_finite(d.test_rmse);
   }
@@ -218,11 +544,18 @@ ScanSummary run_scan(const Cube& cube, const ScanConfig& config, Trainer& traine
   summary.out_dir = out_dir;
   for (const DetectorResult& d : result.detectors)
     summary.detectors.push_back(
-        summarize_detector(d, result.nnode, result.ntime, config.detect.threshold));
+        summarize_detector(d, result.nnode, result.ntime, cube.time.data()));
   for (uint8_t q : result.quiet.quiet) summary.quiet_epochs += q;
   for (uint8_t c : result.consensus)
     summary.max_consensus = std::max<int>(summary.max_consensus, c);
   summary.timing = result.timing;
+  summary.layout = result.layout;
+  summary.consensus_min = result.consensus_min;
+  summary.null_description = result.null_description;
+  summary.stats_note = result.stats_note;
+  summary.significance = result.significance;
+  summary.sensitivity = result.sensitivity;
+  summary.notes = result.notes;
   write_scan_outputs(out_dir, cube, config, result, summary, options);
   return summary;
 }

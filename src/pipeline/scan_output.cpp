@@ -2,6 +2,7 @@
 // docs/outputs.md is the user's description of every field written here.
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -100,8 +101,10 @@ void write_root_attributes(H5File& f, const Cube& cube, const ScanConfig& config
 void write_detector(H5File& f, const DetectorResult& d, size_t nn, size_t nt,
                     const ScanConfig& config, bool& epoch_scale_made) {
   const std::string& m = d.name;
-  const std::string what = d.neural ? "predicted by the " + m + " network"
-                                    : "median of the previous days at the same UTC time";
+  const std::string what = d.neural       ? "predicted by the " + m + " network"
+                           : m == kArName ? "predicted by the per-node least-squares AR(" +
+                                                std::to_string(config.model.window) + ") model"
+                                          : "median of the previous days at the same UTC time";
   write_node_time(
       f, "predicted/" + m, d.predicted, nn, nt,
       {{"units", "TECU"}, {"long_name", "vertical TEC " + what}, {"_FillValue", kFloatFill}});
@@ -112,15 +115,25 @@ void write_detector(H5File& f, const DetectorResult& d, size_t nn, size_t nt,
   write_node_time(f, "dtec/" + m, d.dtec, nn, nt,
                   {{"units", "1"},
                    {"long_name", "DTEC = (dTEC - median) / IQR (" + m + ")"},
-                   {"_FillValue", kFloatFill}});
+                   {"_FillValue", kFloatFill},
+                   {"threshold", d.threshold},
+                   {"threshold_source", d.threshold_source}});
+  {
+    std::vector<double> hours = d.hour_threshold;
+    hours.resize(24, d.threshold);
+    f.write("thresholds/" + m, hours, {24},
+            {{"units", "1"},
+             {"long_name", "|DTEC| threshold at each UTC hour of day (" + m + ")"},
+             {"source", d.threshold_source}});
+  }
   write_node_time(f, "anomaly/" + m, d.anomaly, nn, nt,
                   {{"units", "1"},
                    {"long_name", "anomaly: |DTEC| > threshold under quiet conditions (" + m + ")"},
-                   {"threshold", config.detect.threshold},
+                   {"threshold", d.threshold},
                    {"comment", "1 = anomaly, 0 = none"}});
 
   const std::string stats = "stats/" + m + "/";
-  if (d.neural) {
+  if (m != kMedianIqrName) {
     const std::vector<size_t> dims{nn, d.ngroup};
     const std::string scope = dtec_scope_name(config.detect.scope);
     f.write(
@@ -134,11 +147,19 @@ void write_detector(H5File& f, const DetectorResult& d, size_t nn, size_t nt,
       f.attach_scale(stats + s, 0, "node");
       f.attach_scale(stats + s, 1, "dtec_group");
     }
+    if (!d.neural) return;
     const std::string tr = "training/" + m + "/";
+    const bool kfold = config.validation.kfold;
     f.write(tr + "train_rmse", d.train_rmse, {nn},
-            {{"units", "TECU"}, {"long_name", "RMSE on the training part (" + m + ")"}});
+            {{"units", "TECU"},
+             {"long_name", std::string(kfold ? "RMSE on the epochs each fold trained on ("
+                                             : "RMSE on the training part (") +
+                               m + ")"}});
     f.write(tr + "test_rmse", d.test_rmse, {nn},
-            {{"units", "TECU"}, {"long_name", "RMSE on the test part (" + m + ")"}});
+            {{"units", "TECU"},
+             {"long_name", std::string(kfold ? "RMSE of the out-of-sample predictions ("
+                                             : "RMSE on the test part (") +
+                               m + ")"}});
     f.attach_scale(tr + "train_rmse", 0, "node");
     f.attach_scale(tr + "test_rmse", 0, "node");
     f.write(tr + "epoch_loss", d.epoch_loss, {nn, d.nepoch},
@@ -162,6 +183,80 @@ void write_detector(H5File& f, const DetectorResult& d, size_t nn, size_t nt,
         {{"units", "TECU"},
          {"long_name", "interquartile range of the previous days' TEC at this UTC time"}});
   }
+}
+
+void write_significance(H5File& f, const ScanResult& r) {
+  f.create_group("significance");
+  f.set_attr("significance", "window_days", r.layout.window_days);
+  f.set_attr("significance", "control_step_days", r.layout.control_step_days);
+  f.set_attr("significance", "event_time", format_iso(r.layout.event_time));
+  f.set_attr("significance", "null", r.null_description);
+  f.set_attr("significance", "consensus_min", r.consensus_min);
+  const size_t nday = r.significance_days.size();
+  f.write("significance/day", r.significance_days, {nday},
+          {{"units", "days"},
+           {"long_name", "day bin d: days_to_event in [d, d + 1), relative to the event time"}});
+  for (const Significance& s : r.significance) {
+    const std::string g = "significance/" + s.name + "/";
+    f.write(g + "daily_rate", s.daily_rate, {nday},
+            {{"units", "1"},
+             {"long_name", "anomalies / valid (quiet, finite DTEC) node-epochs per day bin"},
+             {"_FillValue", std::numeric_limits<double>::quiet_NaN()}});
+    f.write(g + "daily_valid", s.daily_valid, {nday},
+            {{"units", "1"}, {"long_name", "valid node-epochs per day bin"}});
+    f.write(g + "control_rates", s.control_rates, {s.control_rates.size()},
+            {{"units", "1"}, {"long_name", "anomaly rate of each control window"}});
+    f.write(g + "control_end_day", s.control_end_day, {s.control_end_day.size()},
+            {{"units", "days"}, {"long_name", "end of each control window, days to the event"}});
+    const std::string grp = "significance/" + s.name;
+    f.set_attr(grp, "window_rate", s.window_rate);
+    f.set_attr(grp, "window_anomalies", static_cast<int64_t>(s.window_anomalies));
+    f.set_attr(grp, "window_valid", static_cast<int64_t>(s.window_valid));
+    f.set_attr(grp, "control_mean", s.control_mean);
+    f.set_attr(grp, "control_sd", s.control_sd);
+    f.set_attr(grp, "control_p05", s.control_p05);
+    f.set_attr(grp, "control_p50", s.control_p50);
+    f.set_attr(grp, "control_p95", s.control_p95);
+    f.set_attr(grp, "p_value", s.p_value);
+    f.set_attr(grp, "z", s.z);
+    f.set_attr(grp, "rate_ratio", s.rate_ratio);
+    f.set_attr(grp, "n_controls", static_cast<int64_t>(s.control_rates.size()));
+    f.set_attr(grp, "threshold", s.threshold);
+    f.set_attr(grp, "threshold_source", s.threshold_source);
+    f.set_attr(grp, "daily_control_p05", s.daily_control_p05);
+    f.set_attr(grp, "daily_control_p95", s.daily_control_p95);
+  }
+}
+
+void write_injection(H5File& f, const ScanResult& r) {
+  std::vector<std::string> names;
+  std::vector<double> amplitudes;
+  for (const SensitivityRow& row : r.sensitivity) {
+    if (std::find(names.begin(), names.end(), row.detector) == names.end())
+      names.push_back(row.detector);
+    if (std::find(amplitudes.begin(), amplitudes.end(), row.amplitude) == amplitudes.end())
+      amplitudes.push_back(row.amplitude);
+  }
+  const size_t nd = names.size(), na = amplitudes.size();
+  std::vector<double> recall(nd * na, std::nan("")), far(nd * na, std::nan(""));
+  std::vector<int64_t> injections(na, 0);
+  for (const SensitivityRow& row : r.sensitivity) {
+    const size_t i = std::find(names.begin(), names.end(), row.detector) - names.begin();
+    const size_t a =
+        std::find(amplitudes.begin(), amplitudes.end(), row.amplitude) - amplitudes.begin();
+    recall[i * na + a] = row.recall;
+    far[i * na + a] = row.false_alarm_rate;
+    injections[a] = static_cast<int64_t>(row.injections);
+  }
+  f.write_string_list("injection/detectors", names);
+  f.write("injection/amplitude", amplitudes, {na},
+          {{"units", "1"}, {"long_name", "injected amplitude, fraction of the local TEC"}});
+  f.write("injection/injections", injections, {na}, {{"long_name", "injections per amplitude"}});
+  f.write("injection/recall", recall, {nd, na},
+          {{"units", "1"}, {"long_name", "fraction of injections with an anomaly in their box"}});
+  f.write("injection/false_alarm_rate", far, {nd, na},
+          {{"units", "1"},
+           {"long_name", "fraction of the same boxes with an anomaly in the clean run"}});
 }
 
 void write_scan_h5(const std::string& path, const Cube& cube, const ScanConfig& config,
@@ -197,6 +292,8 @@ void write_scan_h5(const std::string& path, const Cube& cube, const ScanConfig& 
   write_node_time(f, "consensus", r.consensus, nn, nt,
                   {{"units", "1"}, {"long_name", "number of detectors flagging an anomaly"}});
 
+  write_significance(f, r);
+  if (!r.sensitivity.empty()) write_injection(f, r);
   write_cube_indices(f, cube);
   write_root_attributes(f, cube, config);
   f.commit();
@@ -206,9 +303,9 @@ void write_scan_h5(const std::string& path, const Cube& cube, const ScanConfig& 
 
 constexpr const char* kCsvHeader =
     "event_id,model,node_lat,node_lon,distance_km,time_utc,days_to_event,hour_utc,local_time_h,"
-    "dtec,delta_tec,observed_tec,predicted_tec,quiet\n";
+    "dtec,delta_tec,observed_tec,predicted_tec,quiet,threshold\n";
 
-std::string anomalies_csv(const Cube& cube, const ScanConfig& config, const ScanResult& r) {
+std::string anomalies_csv(const Cube& cube, const ScanResult& r) {
   std::string out = kCsvHeader;
   const std::string event = csv_field(cube.event.id);
   const double event_s = event_time_s(cube.event);
@@ -217,7 +314,8 @@ std::string anomalies_csv(const Cube& cube, const ScanConfig& config, const Scan
     for (size_t n = 0; n < r.nnode; ++n)
       for (size_t t = 0; t < nt; ++t) {
         const size_t i = n * nt + t;
-        if (!(std::fabs(d.dtec[i]) > config.detect.threshold)) continue;
+        const double threshold = d.threshold_at(cube.time[t]);
+        if (!(std::fabs(d.dtec[i]) > threshold)) continue;
         const TimeS when = cube.time[t];
         out += event + "," + d.name + "," + trimmed(cube.node_lat[n], 4) + "," +
                trimmed(cube.node_lon[n], 4) + "," + fixed(cube.node_distance_km[n], 1) + "," +
@@ -225,8 +323,22 @@ std::string anomalies_csv(const Cube& cube, const ScanConfig& config, const Scan
                "," + trimmed(hour_of_day(when), 4) + "," +
                trimmed(local_time_h(when, cube.node_lon[n]), 4) + "," + fixed(d.dtec[i], 4) + "," +
                fixed(d.delta[i], 4) + "," + fixed(cube.tec[i], 4) + "," + fixed(d.predicted[i], 4) +
-               "," + (r.quiet.quiet[t] ? "1" : "0") + "\n";
+               "," + (r.quiet.quiet[t] ? "1" : "0") + "," + trimmed(threshold, 4) + "\n";
       }
+  return out;
+}
+
+// ---- sensitivity.csv ---------------------------------------------------------------------------
+
+std::string sensitivity_csv(const std::vector<SensitivityRow>& rows) {
+  std::string out = "detector,amplitude,injections,recall,false_alarm_rate,threshold\n";
+  auto number = [](double v, int decimals) {
+    return std::isfinite(v) ? trimmed(v, decimals) : std::string();
+  };
+  for (const SensitivityRow& r : rows)
+    out += r.detector + "," + number(r.amplitude, 6) + "," + std::to_string(r.injections) + "," +
+           number(r.recall, 4) + "," + number(r.false_alarm_rate, 4) + "," +
+           number(r.threshold, 4) + "\n";
   return out;
 }
 
@@ -254,7 +366,8 @@ Json toml_to_json(const toml::node& node) {
 Json config_json(const ScanConfig& config) {
   const toml::table t = toml::parse(config_to_toml(config));
   Json j = Json::object();
-  for (const char* section : {"model", "train", "detect", "quiet", "scan"})
+  for (const char* section :
+       {"model", "train", "detect", "quiet", "significance", "inject", "scan"})
     j[section] = toml_to_json(*t.get(section));
   return j;
 }
@@ -319,7 +432,41 @@ std::string summary_json(const Cube& cube, const ScanConfig& config, const ScanS
                       {"median_test_rmse_tecu", number_or_null(d.median_test_rmse)},
                       {"seconds", d.seconds}};
   j["models"] = models;
-  j["outputs"] = {"scan.h5", "anomalies.csv", "config.used.toml", "summary.json"};
+  Json detectors = Json::array();
+  for (const Significance& g : s.significance)
+    detectors.push_back({{"name", g.name},
+                         {"threshold", number_or_null(g.threshold)},
+                         {"threshold_source", g.threshold_source},
+                         {"window_rate", number_or_null(g.window_rate)},
+                         {"window_anomalies", g.window_anomalies},
+                         {"window_valid", g.window_valid},
+                         {"control_mean", number_or_null(g.control_mean)},
+                         {"control_p05", number_or_null(g.control_p05)},
+                         {"control_p95", number_or_null(g.control_p95)},
+                         {"p_value", number_or_null(g.p_value)},
+                         {"z", number_or_null(g.z)},
+                         {"rate_ratio", number_or_null(g.rate_ratio)},
+                         {"n_controls", g.control_rates.size()}});
+  j["significance"] = {
+      {"window_days", s.layout.window_days}, {"window_start", format_iso(s.layout.window_begin())},
+      {"null", s.null_description},          {"stats_from", s.stats_note},
+      {"consensus_min", s.consensus_min},    {"detectors", detectors}};
+  if (!s.sensitivity.empty()) {
+    Json rows = Json::array();
+    for (const SensitivityRow& r : s.sensitivity)
+      rows.push_back({{"detector", r.detector},
+                      {"amplitude", r.amplitude},
+                      {"injections", r.injections},
+                      {"recall", number_or_null(r.recall)},
+                      {"false_alarm_rate", number_or_null(r.false_alarm_rate)},
+                      {"threshold", number_or_null(r.threshold)}});
+    j["sensitivity"] = rows;
+  }
+  j["notes"] = s.notes;
+  Json outputs = {"scan.h5", "anomalies.csv", "config.used.toml"};
+  if (!s.sensitivity.empty()) outputs.push_back("sensitivity.csv");
+  outputs.push_back("summary.json");
+  j["outputs"] = outputs;
   return j.dump(2) + "\n";
 }
 
@@ -342,8 +489,10 @@ void write_scan_outputs(const std::string& out_dir, const Cube& cube, const Scan
   if (ec) throw InputError((dir / "summary.json").string(), 0, "cannot remove: " + ec.message());
 
   write_scan_h5((dir / "scan.h5").string(), cube, config, result);
-  write_file_atomic((dir / "anomalies.csv").string(), anomalies_csv(cube, config, result));
+  write_file_atomic((dir / "anomalies.csv").string(), anomalies_csv(cube, result));
   write_config((dir / "config.used.toml").string(), config);
+  if (!result.sensitivity.empty())
+    write_file_atomic((dir / "sensitivity.csv").string(), sensitivity_csv(result.sensitivity));
   Json inputs = Json::array();
   for (const std::string& path : options.input_files) inputs.push_back(input_checksum(path));
 

@@ -23,7 +23,7 @@ std::vector<std::string> plot_day_hour_images(const FigureContext& ctx) {
   const TimeS event_day_start = run.event_time - ((run.event_time % kDay) + kDay) % kDay;
   const int day_lo = static_cast<int>(std::floor(o.day_from));
   const int day_hi = static_cast<int>(std::floor(o.day_to));
-  const double threshold = run.config.detect.threshold;
+  const double threshold = det.threshold;  // the detector's own (scan.h5), else the config's
 
   std::vector<int> day(nt);
   std::vector<double> hour(nt);
@@ -36,7 +36,7 @@ std::vector<std::string> plot_day_hour_images(const FigureContext& ctx) {
   Panel pred{"predicted", "Predicted TEC (" + det.name + ")", "", "TECU", {}};
   Panel delta{"delta", "dTEC = observed - predicted", "", "TECU", {}};
   Panel dtec{"dtec", "DTEC = (dTEC - median) / IQR", "", "DTEC", {}};
-  Panel flag{"flag", "|DTEC| > " + fmt(threshold, 1) + " (anomaly: quiet epoch)", "", "", {}};
+  Panel flag{"flag", "|DTEC| > " + fmt(threshold, 2) + " (anomaly: quiet epoch)", "", "", {}};
   double tec_max = 1, delta_max = 0.5, dtec_max = 2 * threshold;
   for (size_t t = 0; t < nt; ++t) {
     const double x = run.observed[base + t], p = det.predicted[base + t];

@@ -113,6 +113,17 @@ std::string fmt(double v, int decimals) {
   return buf;
 }
 
+std::string percent(double rate) {
+  if (!std::isfinite(rate)) return "n/a";
+  const double pc = 100 * rate;
+  return fmt(pc, pc != 0 && std::fabs(pc) < 0.1 ? 3 : 2) + " %";
+}
+
+std::string p_text(double p) {
+  if (!std::isfinite(p)) return "n/a";
+  return fmt(p, p < 0.1 ? 1 + static_cast<int>(std::ceil(-std::log10(p))) : 2);
+}
+
 }  // namespace tecscan::plot
 
 namespace tecscan {

@@ -1,5 +1,6 @@
 // tecscan plot: checks the options against the run, then draws every figure and the report.
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -69,13 +70,16 @@ PlotResult plot_run(const std::string& run_dir, const PlotOptions& options) {
   // The node figures use the chosen detector, else the first network of the run.
   std::string node_model = run.detectors.front().name;
   for (const auto& d : run.detectors)
-    if (d.name != kMedianIqrName) {
+    if (is_network_name(d.name)) {
       node_model = d.name;
       break;
     }
   if (run.find(o.model)) node_model = o.model;
+  // The consensus rule of the scan when it recorded one (its significance), else a majority.
   const int ndet = static_cast<int>(run.detectors.size());
-  const int consensus_min = o.consensus_min > 0 ? o.consensus_min : ndet / 2 + 1;
+  const int consensus_min = o.consensus_min > 0 ? o.consensus_min
+                            : run.significance  ? run.significance->consensus_min
+                                                : ndet / 2 + 1;
 
   const fs::path fig_dir = fs::absolute(fs::path(run_dir) / "figures");
   const fs::path work_dir = fig_dir / "work";
@@ -87,8 +91,19 @@ PlotResult plot_run(const std::string& run_dir, const PlotOptions& options) {
                                  : run.nearest_node(run.event_lat, run.event_lon);
   FigureContext ctx{run, o, fig_dir.string(), work_dir.string(), node, node_model, consensus_min};
   PlotResult result;
+  std::vector<std::vector<std::string> (*)(const FigureContext&)> draws;
+  if (run.significance)
+    draws.push_back(plot_significance);
+  else  // not an error: runs of older versions still get every other figure
+    std::fprintf(stderr,
+                 "note: %s has no significance data (no /significance group: a run of an older "
+                 "tecscan); no significance figure\n",
+                 run.scan_path.c_str());
+  if (!run.sensitivity.empty()) draws.push_back(plot_sensitivity);
   for (auto draw :
-       {plot_anomaly_maps, plot_day_hour_images, plot_indices, plot_time_series, plot_daily_maps}) {
+       {plot_anomaly_maps, plot_day_hour_images, plot_indices, plot_time_series, plot_daily_maps})
+    draws.push_back(draw);
+  for (auto draw : draws) {
     std::vector<std::string> files = draw(ctx);
     result.figures.insert(result.figures.end(), files.begin(), files.end());
   }

@@ -3,6 +3,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,42 @@ struct DetectorArrays {
   std::string name;
   std::vector<float> predicted, dtec;  // [node][time]
   std::vector<uint8_t> anomaly;        // [node][time]
+  // The |DTEC| threshold the scan used: /dtec/<m> attributes, else (runs of older versions)
+  // the configuration's fixed threshold with source "fixed".
+  double threshold = std::nan("");
+  std::string threshold_source;
+};
+
+// Per-event significance of one detector or the consensus: /significance/<name> of scan.h5.
+struct SignificanceSeries {
+  std::string name;
+  std::vector<double> daily_rate;       // [day], NaN where no valid node-epoch
+  std::vector<int64_t> daily_valid;     // [day]
+  std::vector<double> control_rates;    // [control]
+  std::vector<double> control_end_day;  // [control]
+  double window_rate = 0, control_mean = 0, control_sd = 0, control_p05 = 0, control_p50 = 0,
+         control_p95 = 0, p_value = 0, z = 0, rate_ratio = 0, threshold = 0, daily_control_p05 = 0,
+         daily_control_p95 = 0;
+  int64_t window_anomalies = 0, window_valid = 0, n_controls = 0;
+  // Control windows whose rate is >= the precursor window's (the permutation p-value's count).
+  size_t controls_at_or_above() const;
+};
+
+// The /significance group: the precursor window [-window_days, 0) against control windows.
+struct Significance {
+  double window_days = 15, control_step_days = 1;
+  std::string null;  // which null the controls stand for
+  int consensus_min = 0;
+  std::vector<int32_t> day;                // [day]: bin d covers days to the event [d, d + 1)
+  std::vector<SignificanceSeries> series;  // the run's detectors in order, then the consensus
+};
+
+// One row of sensitivity.csv (scan --inject).
+struct SensitivityCsvRow {
+  std::string detector;
+  double amplitude = 0;  // fraction of the local TEC
+  int64_t injections = 0;
+  double recall = 0, false_alarm_rate = 0, threshold = 0;
 };
 
 // What the figures need from a run directory.
@@ -36,14 +73,20 @@ struct RunData {
   std::vector<float> kp, ap_daily, dst, f107;  // [time]; f107 is the one the quiet mask used
   std::vector<DetectorArrays> detectors;
   ScanConfig config;
+  std::optional<Significance> significance;    // none in runs of older versions
+  std::vector<SensitivityCsvRow> sensitivity;  // sensitivity.csv; empty when absent
 
   const DetectorArrays* find(const std::string& name) const;
   std::string event_label() const;  // "usp000a7m5 M7.7" (no magnitude when unknown)
   size_t nearest_node(double lat, double lon) const;
 };
 
-// Throws InputError(<dir>/scan.h5, 0, ...) when it is missing or lacks a dataset.
+// Throws InputError(<dir>/scan.h5, 0, ...) when it is missing or lacks a dataset, and
+// InputError(<dir>/sensitivity.csv, line, ...) when that file exists but does not parse.
 RunData load_run(const std::string& run_dir);
+// Rows of a sensitivity.csv (header detector,amplitude,injections,recall,false_alarm_rate,
+// threshold); throws InputError(path, line, ...) naming what is wrong.
+std::vector<SensitivityCsvRow> load_sensitivity(const std::string& path);
 
 // One figure: a bash script of GMT modern-mode commands written to work_dir and run; the
 // output is <fig_dir>/<name>.png (and .pdf).
@@ -78,10 +121,16 @@ std::vector<std::string> plot_daily_maps(const FigureContext& ctx);       // las
 std::vector<std::string> plot_day_hour_images(const FigureContext& ctx);  // Figure 3
 std::vector<std::string> plot_indices(const FigureContext& ctx);          // Figure 2
 std::vector<std::string> plot_time_series(const FigureContext& ctx);      // Figure 6
+std::vector<std::string> plot_significance(const FigureContext& ctx);     // needs significance
+std::vector<std::string> plot_sensitivity(const FigureContext& ctx);      // needs sensitivity
 std::string write_report(const FigureContext& ctx, const std::vector<std::string>& figures);
 
 // Helpers.
-std::string fmt(double v, int decimals = 4);        // fixed notation, "NaN" for NaN
+std::string fmt(double v, int decimals = 4);  // fixed notation, "NaN" for NaN
+// A rate (fraction) as a percentage with enough decimals for small rates: "1.23 %", "0.042 %".
+std::string percent(double rate);
+// A p-value: "0.32", "0.024" (two significant digits below 0.1), "n/a" for NaN.
+std::string p_text(double p);
 std::string position_text(double lat, double lon);  // "12.5N 90W"
 // -Bx for a time axis of `days` days: a label every 1, 2, 5 or 10 days, never crowded.
 std::string day_axis(double days);

@@ -59,9 +59,9 @@ TEST(GpuDtec, MedianIqrAndDtecEqualCpu) {
   for (DtecScope scope : {DtecScope::kWholeSeries, DtecScope::kPerUtcHour}) {
     DtecOutput c, g;
     compute_dtec_cpu(r.observed.data(), r.predicted.data(), r.nnode, r.ntime, r.time.data(), scope,
-                     c);
+                     nullptr, c);
     compute_dtec_cuda(r.observed.data(), r.predicted.data(), r.nnode, r.ntime, r.time.data(), scope,
-                      g);
+                      nullptr, g);
     ASSERT_EQ(g.ngroup, c.ngroup);
     ASSERT_EQ(g.median.size(), c.median.size());
     ASSERT_EQ(g.dtec.size(), c.dtec.size());
@@ -107,9 +107,9 @@ TEST(GpuDtec, AnomaliesConsensusAndListEqualCpu) {
   const size_t n = r.nnode * r.ntime;
   DtecOutput a, b;
   compute_dtec_cpu(r.observed.data(), r.predicted.data(), r.nnode, r.ntime, r.time.data(),
-                   DtecScope::kWholeSeries, a);
+                   DtecScope::kWholeSeries, nullptr, a);
   compute_dtec_cpu(r.observed.data(), r.predicted.data(), r.nnode, r.ntime, r.time.data(),
-                   DtecScope::kPerUtcHour, b);
+                   DtecScope::kPerUtcHour, nullptr, b);
   std::vector<float> shifted(a.dtec);
   for (float& d : shifted) d *= 1.3f;  // a third "detector"
   std::vector<uint8_t> quiet(r.ntime);
@@ -146,7 +146,7 @@ TEST(GpuDtec, AnomaliesConsensusAndListEqualCpu) {
 TEST(GpuDtec, EmptyInputGivesEmptyOutput) {
   SKIP_WITHOUT_GPU();
   DtecOutput out;
-  compute_dtec_cuda(nullptr, nullptr, 0, 0, nullptr, DtecScope::kWholeSeries, out);
+  compute_dtec_cuda(nullptr, nullptr, 0, 0, nullptr, DtecScope::kWholeSeries, nullptr, out);
   EXPECT_EQ(out.nnode, 0u);
   EXPECT_TRUE(out.dtec.empty());
   EXPECT_TRUE(out.median.empty());

@@ -338,12 +338,12 @@ TEST(GpuFeedForward, ElSalvadorAnomaliesMatchCpu) {
     ModelRun g = gpu->train(kind, ModelConfig{}, tc, cube, nullptr);
     DtecOutput dc, dg, dg_cpu;
     compute_dtec_cpu(cube.tec.data(), c.predicted.data(), nnode, ntime, cube.time.data(),
-                     DtecScope::kWholeSeries, dc);
+                     DtecScope::kWholeSeries, nullptr, dc);
     compute_dtec_cuda(cube.tec.data(), g.predicted.data(), nnode, ntime, cube.time.data(),
-                      DtecScope::kWholeSeries, dg);
+                      DtecScope::kWholeSeries, nullptr, dg);
     // Thrust DTEC of the GPU's predictions equals the CPU's DTEC of the same predictions.
     compute_dtec_cpu(cube.tec.data(), g.predicted.data(), nnode, ntime, cube.time.data(),
-                     DtecScope::kWholeSeries, dg_cpu);
+                     DtecScope::kWholeSeries, nullptr, dg_cpu);
     Diff same_input = compare(dg.dtec, dg_cpu.dtec, 1e-3);
     report((std::string(model_name(kind)) + " thrust vs cpu DTEC, same predictions").c_str(),
            same_input, ntime);

@@ -190,6 +190,8 @@ HostRun run_on_host(const M& model, ModelKind kind, const ModelConfig& mc, const
   a.s.n_train_targets = n_train_t.data();
   a.s.predict_targets = predict_t.data();
   a.s.n_predict = n_predict.data();
+  a.s.holdout_begin = tc.holdout.begin;
+  a.s.holdout_end = tc.holdout.end;
   for (int n = 0; n < nnode; ++n) {
     double stats[2];
     run_block([&](const Block& b) { windows_block(b, a.s, n, stats); });
@@ -345,7 +347,10 @@ TEST(FfHostKernels, LayoutMatchesParameterLayout) {
   EXPECT_EQ((CnnModel<CnnFixedDims<4, 2, 100, 2>>{}.nparam()), 20501);
 }
 
-TEST(FfHostKernels, WindowsMatchMakeWindows) {
+namespace {
+
+// windows_block (every way of running a block) against make_windows on the host.
+void check_windows(double train_fraction, TargetRange holdout) {
   const int nnode = 5, ntime = 300, L = 4;
   std::vector<float> tec = synthetic_tec(nnode, ntime);
   const size_t cells = static_cast<size_t>(nnode) * ntime;
@@ -355,7 +360,7 @@ TEST(FfHostKernels, WindowsMatchMakeWindows) {
   SeriesArgs s{nnode,
                ntime,
                L,
-               static_cast<int>(std::floor(0.65 * ntime)),
+               static_cast<int>(std::floor(train_fraction * ntime)),
                tec.data(),
                z.data(),
                mean.data(),
@@ -363,7 +368,9 @@ TEST(FfHostKernels, WindowsMatchMakeWindows) {
                train_t.data(),
                n_train_t.data(),
                predict_t.data(),
-               n_predict.data()};
+               n_predict.data(),
+               holdout.begin,
+               holdout.end};
   for (Exec exec : kAllExecs)
     for (int n = 0; n < nnode; ++n) {
       SCOPED_TRACE(exec_name(exec));
@@ -371,7 +378,7 @@ TEST(FfHostKernels, WindowsMatchMakeWindows) {
       std::fill(z.begin(), z.end(), 0.0f);
       BlockRunner runner(exec);
       runner([&](const Block& b) { windows_block(b, s, n, stats); });
-      NodeWindows w = make_windows(tec.data() + n * ntime, ntime, L, 0.65);
+      NodeWindows w = make_windows(tec.data() + n * ntime, ntime, L, train_fraction, holdout);
       EXPECT_EQ(s.n_train, w.n_train);
       // The same sums in the same order; only fused multiply-adds (compiler flags) may differ.
       EXPECT_TRUE(mean[n] == w.mean || (std::isnan(mean[n]) && std::isnan(w.mean))) << n;
@@ -390,9 +397,28 @@ TEST(FfHostKernels, WindowsMatchMakeWindows) {
       }
     }
   EXPECT_EQ(n_predict[0], 0);  // constant series
-  EXPECT_EQ(n_train_t[1], 0);  // no training data
   EXPECT_GT(n_predict[1], 0);
-  EXPECT_GT(n_train_t[2], 150);
+  if (train_fraction < 0.7) EXPECT_EQ(n_train_t[1], 0);  // no training data
+  if (holdout.end <= holdout.begin) EXPECT_GT(n_train_t[2], 150);
+  for (int n = 2; n < nnode; ++n)  // the held-out targets are predicted, never trained on
+    for (int i = 0; i < n_train_t[n]; ++i)
+      EXPECT_FALSE(holdout.contains(train_t[n * ntime + i])) << "node " << n;
+}
+
+}  // namespace
+
+TEST(FfHostKernels, WindowsMatchMakeWindows) {
+  check_windows(0.65, {});
+  check_windows(1.0, {});
+}
+
+// The device's training targets leave TrainConfig::holdout out exactly as make_windows does:
+// blocks at the start, in the middle, past the split and past the end (the last fold).
+TEST(FfHostKernels, WindowsHoldOutWhatMakeWindowsHoldsOut) {
+  for (double fraction : {0.65, 1.0})
+    for (TargetRange h : {TargetRange{0, 20}, TargetRange{100, 160}, TargetRange{180, 240},
+                          TargetRange{240, 10000}, TargetRange{77, 77}})
+      check_windows(fraction, h);
 }
 
 TEST(FfHostKernels, BlockShuffleEqualsShuffleEpoch) {
@@ -516,8 +542,10 @@ namespace {
 
 template <class M>
 void check_training(ModelKind kind, const ModelConfig& mc, const M& model, int nnode, int ntime,
-                    int epochs) {
-  const TrainConfig tc = short_training(epochs);
+                    int epochs, double train_fraction = 0.65, TargetRange holdout = {}) {
+  TrainConfig tc = short_training(epochs);
+  tc.train_fraction = train_fraction;
+  tc.holdout = holdout;
   std::vector<float> tec = synthetic_tec(nnode, ntime);
   const HostRun fast = run_on_host(model, kind, mc, tc, tec, nnode, ntime, false, Exec::kLoop);
   // However the block's threads interleave, the result is the same (no race, no missing
@@ -542,6 +570,7 @@ void check_training(ModelKind kind, const ModelConfig& mc, const M& model, int n
     TrainResult r = train_node(kind, mc, tc, tec.data() + n * ntime, ntime, n);
     cpu_pred.insert(cpu_pred.end(), r.predicted.begin(), r.predicted.end());
     cpu_loss.insert(cpu_loss.end(), r.epoch_loss.begin(), r.epoch_loss.end());
+    if (holdout.end > holdout.begin) continue;  // cpu_step_losses knows no holdout
     std::vector<float> steps =
         test::cpu_step_losses(kind, mc, tc, tec.data() + n * ntime, ntime, n, 100);
     size_t host_steps = 0;
@@ -556,10 +585,11 @@ void check_training(ModelKind kind, const ModelConfig& mc, const M& model, int n
   Diff loss = compare(fast.epoch_loss, cpu_loss, 1e-6);
   Diff pred = compare(fast.predicted, cpu_pred, 1.0);
   std::printf(
-      "[train %s F/H=%d] step loss max rel %.3g; epoch loss max rel %.3g (node %zu); "
+      "[train %s F/H=%d%s] step loss max rel %.3g; epoch loss max rel %.3g (node %zu); "
       "prediction max rel %.3g (node %zu t %zu)\n",
-      model_name(kind), kind == ModelKind::kMlp ? mc.mlp_hidden : mc.cnn_filters, worst_step,
-      loss.max_rel, loss.where / epochs, pred.max_rel, pred.where / ntime, pred.where % ntime);
+      model_name(kind), kind == ModelKind::kMlp ? mc.mlp_hidden : mc.cnn_filters,
+      holdout.end > holdout.begin ? ", holdout (steps not compared)" : "", worst_step, loss.max_rel,
+      loss.where / epochs, pred.max_rel, pred.where / ntime, pred.where % ntime);
   EXPECT_EQ(loss.nan_mismatch, 0u);
   EXPECT_EQ(pred.nan_mismatch, 0u);
   EXPECT_LT(worst_step, 1e-3);
@@ -572,6 +602,13 @@ void check_training(ModelKind kind, const ModelConfig& mc, const M& model, int n
 TEST(FfHostKernels, TrainingMatchesTrainNodeSmall) {
   check_training(ModelKind::kMlp, small_config(), mlp_model(small_config()), 5, 240, 6);
   check_training(ModelKind::kCnn, small_config(), cnn_model(small_config()), 5, 240, 6);
+}
+
+// k-fold training (train_fraction 1, a held-out block): the device trains on the same targets.
+TEST(FfHostKernels, TrainingWithHoldoutMatchesTrainNode) {
+  const ModelConfig mc = small_config();
+  check_training(ModelKind::kMlp, mc, mlp_model(mc), 5, 240, 4, 1.0, TargetRange{80, 130});
+  check_training(ModelKind::kCnn, mc, cnn_model(mc), 5, 240, 4, 1.0, TargetRange{200, 1000});
 }
 
 TEST(FfHostKernels, TrainingMatchesTrainNodePaperSizes) {

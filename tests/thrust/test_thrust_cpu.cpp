@@ -51,7 +51,7 @@ bool same(double a, double b) {
   return (std::isnan(a) && std::isnan(b)) || a == b;
 }
 
-DtecOutput thrust_dtec(const Series& s, DtecScope scope) {
+DtecOutput thrust_dtec(const Series& s, DtecScope scope, const std::vector<uint8_t>& mask = {}) {
   std::vector<int> group(s.ntime, 0);
   const int ngroup = scope == DtecScope::kPerUtcHour ? 24 : 1;
   if (ngroup == 24)
@@ -61,9 +61,11 @@ DtecOutput thrust_dtec(const Series& s, DtecScope scope) {
       dtec(s.observed.size());
   thrust::device_vector<int> groups(group.begin(), group.end());
   thrust::device_vector<double> median(s.nnode * ngroup), iqr(s.nnode * ngroup);
+  thrust::device_vector<uint8_t> mask_d(mask.begin(), mask.end());
   dtec_thrust::compute_dtec(
       thrust::device, thrust::raw_pointer_cast(obs.data()), thrust::raw_pointer_cast(pred.data()),
       s.nnode, s.ntime, thrust::raw_pointer_cast(groups.data()), ngroup,
+      mask.empty() ? nullptr : thrust::raw_pointer_cast(mask_d.data()),
       thrust::raw_pointer_cast(delta.data()), thrust::raw_pointer_cast(dtec.data()),
       thrust::raw_pointer_cast(median.data()), thrust::raw_pointer_cast(iqr.data()));
   DtecOutput out;
@@ -79,34 +81,38 @@ DtecOutput thrust_dtec(const Series& s, DtecScope scope) {
 
 TEST(ThrustCpu, DtecEqualsCpuReference) {
   const Series s = make_series();
-  for (DtecScope scope : {DtecScope::kWholeSeries, DtecScope::kPerUtcHour}) {
-    DtecOutput cpu, gpu = thrust_dtec(s, scope);
-    compute_dtec_cpu(s.observed.data(), s.predicted.data(), s.nnode, s.ntime, s.time.data(), scope,
-                     cpu);
-    ASSERT_EQ(gpu.median.size(), cpu.median.size());
-    size_t stat_diffs = 0, value_diffs = 0;
-    for (size_t i = 0; i < cpu.median.size(); ++i) {
-      if (!same(gpu.median[i], cpu.median[i]) || !same(gpu.iqr[i], cpu.iqr[i])) {
-        if (stat_diffs++ < 5)
-          std::printf("segment %zu: median %.9g vs %.9g, iqr %.9g vs %.9g\n", i, gpu.median[i],
-                      cpu.median[i], gpu.iqr[i], cpu.iqr[i]);
+  // The statistics from a subset of epochs (the calibrated scan's control epochs) as well.
+  std::vector<uint8_t> mask(s.ntime);
+  for (size_t t = 0; t < s.ntime; ++t) mask[t] = (t % 5 != 0 && t < 180) ? 1 : 0;
+  for (bool masked : {false, true})
+    for (DtecScope scope : {DtecScope::kWholeSeries, DtecScope::kPerUtcHour}) {
+      DtecOutput cpu, gpu = thrust_dtec(s, scope, masked ? mask : std::vector<uint8_t>());
+      compute_dtec_cpu(s.observed.data(), s.predicted.data(), s.nnode, s.ntime, s.time.data(),
+                       scope, masked ? mask.data() : nullptr, cpu);
+      ASSERT_EQ(gpu.median.size(), cpu.median.size());
+      size_t stat_diffs = 0, value_diffs = 0;
+      for (size_t i = 0; i < cpu.median.size(); ++i) {
+        if (!same(gpu.median[i], cpu.median[i]) || !same(gpu.iqr[i], cpu.iqr[i])) {
+          if (stat_diffs++ < 5)
+            std::printf("segment %zu: median %.9g vs %.9g, iqr %.9g vs %.9g\n", i, gpu.median[i],
+                        cpu.median[i], gpu.iqr[i], cpu.iqr[i]);
+        }
       }
+      for (size_t i = 0; i < cpu.dtec.size(); ++i)
+        if (!same(gpu.delta[i], cpu.delta[i]) || !same(gpu.dtec[i], cpu.dtec[i])) {
+          if (value_diffs++ < 5)
+            std::printf("node %zu t %zu: delta %.9g vs %.9g, dtec %.9g vs %.9g\n", i / s.ntime,
+                        i % s.ntime, gpu.delta[i], cpu.delta[i], gpu.dtec[i], cpu.dtec[i]);
+        }
+      EXPECT_EQ(stat_diffs, 0u) << "scope " << static_cast<int>(scope);
+      EXPECT_EQ(value_diffs, 0u) << "scope " << static_cast<int>(scope);
+      // The special nodes behave as documented: IQR 0 -> NaN DTEC; no prediction -> NaN stats.
+      const size_t g = cpu.ngroup;
+      EXPECT_EQ(gpu.iqr[3 * g], 0.0);
+      EXPECT_TRUE(std::isnan(gpu.dtec[3 * s.ntime + 1]));
+      EXPECT_TRUE(std::isnan(gpu.median[4 * g]));
+      EXPECT_GT(std::fabs(gpu.dtec[5 * s.ntime + 100]), 10.0f);
     }
-    for (size_t i = 0; i < cpu.dtec.size(); ++i)
-      if (!same(gpu.delta[i], cpu.delta[i]) || !same(gpu.dtec[i], cpu.dtec[i])) {
-        if (value_diffs++ < 5)
-          std::printf("node %zu t %zu: delta %.9g vs %.9g, dtec %.9g vs %.9g\n", i / s.ntime,
-                      i % s.ntime, gpu.delta[i], cpu.delta[i], gpu.dtec[i], cpu.dtec[i]);
-      }
-    EXPECT_EQ(stat_diffs, 0u) << "scope " << static_cast<int>(scope);
-    EXPECT_EQ(value_diffs, 0u) << "scope " << static_cast<int>(scope);
-    // The special nodes behave as documented: IQR 0 -> NaN DTEC; no prediction -> NaN stats.
-    const size_t g = cpu.ngroup;
-    EXPECT_EQ(gpu.iqr[3 * g], 0.0);
-    EXPECT_TRUE(std::isnan(gpu.dtec[3 * s.ntime + 1]));
-    EXPECT_TRUE(std::isnan(gpu.median[4 * g]));
-    EXPECT_GT(std::fabs(gpu.dtec[5 * s.ntime + 100]), 10.0f);
-  }
 }
 
 TEST(ThrustCpu, MedianAndIqrOfKnownValues) {
@@ -116,7 +122,7 @@ TEST(ThrustCpu, MedianAndIqrOfKnownValues) {
   std::vector<float> delta(10), dtec(10);
   double median = 0, iqr = 0;
   dtec_thrust::compute_dtec(thrust::device, observed.data(), predicted.data(), 1, 10, group.data(),
-                            1, delta.data(), dtec.data(), &median, &iqr);
+                            1, nullptr, delta.data(), dtec.data(), &median, &iqr);
   EXPECT_EQ(median, 5.0);
   EXPECT_EQ(iqr, 4.0);
   EXPECT_FLOAT_EQ(dtec[0], 1.0f);  // (9 - 5) / 4
