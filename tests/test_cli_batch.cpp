@@ -164,10 +164,14 @@ TEST(CliBatch, FiveEventsThroughArchiveScansAndMerge) {
       EXPECT_GE(r["events_rate"].get<double>(), 0.0);
       EXPECT_LE(r["events_rate"].get<double>(), 1.0);
     }
-    if (!r["p_value"].is_null()) {
-      EXPECT_GT(r["p_value"].get<double>(), 0.0);
-      EXPECT_LE(r["p_value"].get<double>(), 1.0);
-    }
+    ASSERT_TRUE(r.contains("p_value_not_calibrated")) << r.dump();
+  }
+  // The calibrated headline: every run's own precursor window against its own controls.
+  ASSERT_TRUE(s.contains("significance")) << s.dump();
+  for (const auto& d : s["significance"]["detectors"]) {
+    if (d["p_permutation"].is_null()) continue;
+    EXPECT_GT(d["p_permutation"].get<double>(), 0.0) << d.dump();
+    EXPECT_LE(d["p_permutation"].get<double>(), 1.0) << d.dump();
   }
   for (const char* f : {"merge.h5", "sea_rates.csv", "rate_difference.csv", "molchan.csv"})
     EXPECT_GT(fs::file_size(root / "merge" / f), 0u) << f;

@@ -160,7 +160,7 @@ TEST_F(CliMerge, MergesABatchRootSkipsTheIncompleteRunAndFindsThePrecursor) {
   // 40 days before the event leave pseudo-events 10 days (2/3 of a window): merge says so.
   EXPECT_NEAR(j["diagnostics"]["control_span_windows"].get<double>(), 10.0 / 15.0, 1e-9);
   EXPECT_EQ(j["diagnostics"]["anti_conservative_p"], true);
-  EXPECT_NE(r.output.find("permutation p is too small"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("pseudo-event p is too small"), std::string::npos) << r.output;
   // The headline: the scans' own significance pooled over the three runs that have it; ev3 is
   // named on stderr and in the summary.
   EXPECT_NE(r.output.find("note: 1 of 4 runs have no per-event significance"), std::string::npos)

@@ -68,15 +68,15 @@ Cube calendar_event(uint64_t seed) {
 }
 
 // Kolmogorov-Smirnov distance from the uniform distribution, taken at the values the p-values
-// take (a permutation p is discrete: P(p <= k / (N + 1)) = k / (N + 1) under the null).
+// take: max |F_n(v) - v| over the distinct values v (a permutation p is discrete, and under the
+// null P(p <= v) = v exactly at those values; for continuous p this misses at most 1/n).
 double ks_uniform(std::vector<double> p) {
   std::sort(p.begin(), p.end());
   double d = 0;
   const double n = static_cast<double>(p.size());
   for (size_t i = 0; i < p.size(); ++i)
     if (i + 1 == p.size() || p[i + 1] != p[i])
-      d = std::max({d, std::fabs(static_cast<double>(i + 1) / n - p[i]),
-                    std::fabs(static_cast<double>(i) / n - p[i])});
+      d = std::max(d, std::fabs(static_cast<double>(i + 1) / n - p[i]));
   return d;
 }
 

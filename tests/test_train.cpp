@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "support/diurnal_series.hpp"
 #include "tecscan/adam.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/error.hpp"
@@ -19,14 +20,7 @@ namespace {
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// A diurnal-like series: 24-sample sine, slow trend and a small deterministic wobble.
-std::vector<float> synthetic_series(int ntime, double phase = 0.0) {
-  std::vector<float> tec(ntime);
-  for (int t = 0; t < ntime; ++t)
-    tec[t] = static_cast<float>(20.0 + 8.0 * std::sin(2 * M_PI * t / 24.0 + phase) + 0.01 * t +
-                                0.2 * std::sin(0.37 * t));
-  return tec;
-}
+using tecscan::testing::diurnal_series;
 
 double series_std(const std::vector<float>& v) {
   double mean = 0, sq = 0;
@@ -78,7 +72,7 @@ TEST(Windows, DegenerateSeriesGiveNoTargets) {
 
 TEST(TrainNode, LearnsAPeriodicSeries) {
   const int ntime = 600;
-  const std::vector<float> tec = synthetic_series(ntime);
+  const std::vector<float> tec = diurnal_series(ntime);
   const double sd = series_std(tec);
   TrainConfig tc;
   tc.epochs = 30;
@@ -106,7 +100,7 @@ TEST(TrainNode, LearnsAPeriodicSeries) {
 // gradient scaling 2 (yhat - y) / B and the bias-corrected step size.
 TEST(TrainNode, FirstStepIsOneAdamUpdate) {
   const int ntime = 300;
-  const std::vector<float> tec = synthetic_series(ntime, 1.0);
+  const std::vector<float> tec = diurnal_series(ntime, 1.0);
   ModelConfig mc;
   mc.mlp_hidden = 16;
   TrainConfig tc;
@@ -157,7 +151,7 @@ TEST(TrainNode, FirstStepIsOneAdamUpdate) {
 
 TEST(TrainNode, GapsAndDegenerateNodes) {
   const int ntime = 400;
-  std::vector<float> tec = synthetic_series(ntime);
+  std::vector<float> tec = diurnal_series(ntime);
   for (int t = 300; t <= 305; ++t) tec[t] = kNaN;
   ModelConfig mc;
   mc.mlp_hidden = 8;
@@ -187,7 +181,7 @@ Cube small_cube(int nnode, int ntime) {
     cube.node_lat.push_back(10.0 + n);
     cube.node_lon.push_back(-90.0);
     cube.node_distance_km.push_back(100.0 * n);
-    std::vector<float> s = synthetic_series(ntime, 0.4 * n);
+    std::vector<float> s = diurnal_series(ntime, 0.4 * n);
     if (n == 3) s.assign(ntime, 5.0f);  // constant: no predictions
     if (n == 4)
       for (int t = 50; t < 60; ++t) s[t] = kNaN;  // a gap

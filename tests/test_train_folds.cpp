@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "support/diurnal_series.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/scan.hpp"
@@ -24,14 +25,7 @@ namespace {
 
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// A diurnal-like series (24-sample sine, trend, a small wobble).
-std::vector<float> diurnal(int ntime, double phase = 0.0) {
-  std::vector<float> tec(ntime);
-  for (int t = 0; t < ntime; ++t)
-    tec[t] = static_cast<float>(20.0 + 8.0 * std::sin(2 * M_PI * t / 24.0 + phase) + 0.01 * t +
-                                0.2 * std::sin(0.37 * t));
-  return tec;
-}
+using tecscan::testing::diurnal_series;
 
 Cube cube_of(const std::vector<std::vector<float>>& series) {
   Cube cube;
@@ -129,7 +123,7 @@ TEST(TrainConfigCheck, NamesTheKeyOfEveryBadValue) {
 // split at b: the same weights, losses and predictions, bit for bit.
 TEST(TrainNode, HoldoutEqualsTheSplitItReplaces) {
   const int ntime = 200;
-  const std::vector<float> tec = diurnal(ntime);
+  const std::vector<float> tec = diurnal_series(ntime);
   const ModelConfig mc = small_models();
   TrainConfig split;
   split.epochs = 3;
@@ -175,7 +169,7 @@ TEST(TrainNode, HoldoutEqualsTheSplitItReplaces) {
 TEST(CpuTrainer, KeepsParametersAndStopEpochs) {
   const int ntime = 160;
   std::vector<float> flat(ntime, 7.0f);
-  const Cube cube = cube_of({diurnal(ntime), diurnal(ntime, 1.0), flat});
+  const Cube cube = cube_of({diurnal_series(ntime), diurnal_series(ntime, 1.0), flat});
   const ModelConfig mc = small_models();
   TrainConfig tc;
   tc.epochs = 2;
@@ -199,9 +193,9 @@ TEST(CpuTrainer, KeepsParametersAndStopEpochs) {
 // trainer's predictions bit for bit at every predict target.
 TEST(PredictSeriesCpu, ReproducesTheTrainersPredictionsForEveryModel) {
   const int ntime = 150;
-  std::vector<float> gappy = diurnal(ntime, 0.5);
+  std::vector<float> gappy = diurnal_series(ntime, 0.5);
   for (int t = 70; t < 73; ++t) gappy[t] = kNaN;
-  const Cube cube = cube_of({diurnal(ntime), gappy});
+  const Cube cube = cube_of({diurnal_series(ntime), gappy});
   const ModelConfig mc = small_models();
   TrainConfig tc;
   tc.epochs = 2;
@@ -256,7 +250,7 @@ TEST(PredictSeriesCpu, ReproducesTheTrainersPredictionsForEveryModel) {
 
 TEST(PredictSeriesCpu, NormalisesWithTheGivenStatisticsAndSkipsMissingInputs) {
   const int ntime = 120;
-  const std::vector<float> clean = diurnal(ntime);
+  const std::vector<float> clean = diurnal_series(ntime);
   const ModelConfig mc = small_models();
   TrainConfig tc;
   tc.epochs = 2;
@@ -400,7 +394,8 @@ TEST(EarlyStopping, StopsAfterPatienceAndRestoresTheBestEpoch) {
 
 TEST(EarlyStopping, OffByDefaultAndIndependentOfThreads) {
   const int ntime = 240;
-  const Cube cube = cube_of({noisy(ntime, 0), noisy(ntime, 1), diurnal(ntime), noisy(ntime, 3)});
+  const Cube cube =
+      cube_of({noisy(ntime, 0), noisy(ntime, 1), diurnal_series(ntime), noisy(ntime, 3)});
   const ModelConfig mc = overfitting_mlp();
   TrainConfig tc = early_stopping(0);
   tc.epochs = 4;
@@ -458,7 +453,7 @@ TEST(CompositeTrainer, SendsEarlyStoppingToATrainerThatHasIt) {
   list.push_back(std::make_unique<FakeTrainer>("gpu", false));
   list.push_back(std::make_unique<FakeTrainer>("cpu", true));
   CompositeTrainer composite(std::move(list), /*announce_fallback=*/false);
-  const Cube cube = cube_of({diurnal(20)});
+  const Cube cube = cube_of({diurnal_series(20)});
   TrainConfig tc;
   EXPECT_EQ(composite.train(ModelKind::kMlp, ModelConfig(), tc, cube, nullptr).device, "gpu");
   tc.patience = 3;

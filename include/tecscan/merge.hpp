@@ -27,8 +27,8 @@ struct MergeParams {
   int controls = 200;       // pseudo-events drawn per run
   uint64_t seed = 1;        // the control draws depend only on (seed, event id, draw)
   double window_days = 15;  // precursor window [-window_days, 0) days before the event
-  // No pseudo-event within +-exclude_days of the event; < 0: the window. 0 (the default) keeps
-  // the permutation exact on short runs (docs/merge.md, 'Calibration').
+  // No pseudo-event within +-exclude_days of the event; < 0: the window. > 0 makes the
+  // pseudo-event p too small on short runs (docs/merge.md, 'The pseudo-event p-value').
   double exclude_days = 0;
   // Superposed-epoch bins of 1 day: b = -days_before .. days_after - 1, bin b holding
   // b <= days_to_event < b + 1. < 0: from the runs' extent (earliest / latest epoch).

@@ -99,9 +99,9 @@ int run_merge(const MergeArgs& a) {
   if (result.params.exclude_days > 0 && result.control_span_windows < kMinControlSpan)
     std::fprintf(stderr,
                  "warning: pseudo-events can take only %.1f window lengths of time per run "
-                 "(median): their windows overlap, so the permutation p is too small under the "
+                 "(median): their windows overlap, so the pseudo-event p is too small under the "
                  "null; use --exclude-days 0 or scans with more days before the events "
-                 "(docs/merge.md, 'Calibration')\n",
+                 "(docs/merge.md, 'The pseudo-event p-value')\n",
                  result.control_span_windows);
 
   MergeInputs in;
@@ -190,8 +190,8 @@ Command add_merge(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--exclude-days", a->params.exclude_days,
                   "no pseudo-event within +-X days of the real event (default 0: pseudo-events "
-                  "anywhere, which keeps p exact on 60-day scans; see docs/merge.md, "
-                  "'Calibration')")
+                  "anywhere; X > 0 makes their p too small on short scans; see docs/merge.md, "
+                  "'The pseudo-event p-value')")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--days-before", a->params.days_before,
                   "superposed epochs from -D days (default: the runs' earliest epoch)")

@@ -335,7 +335,7 @@ PooledSignificance pooled_significance(const std::vector<const EventSignificance
   for (int d = 0; d < permutations; ++d) {
     double draw = 0;
     for (size_t e = 0; e < excess.size(); ++e)
-      draw += excess[e][1 + pick(used_keys[e], static_cast<uint64_t>(d), excess[e].size() - 1)];
+      draw += excess[e][pick(used_keys[e], static_cast<uint64_t>(d), excess[e].size())];
     at_least += draw >= s - tol;
   }
   out.p_permutation = static_cast<double>(1 + at_least) / static_cast<double>(1 + permutations);

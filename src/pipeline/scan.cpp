@@ -352,6 +352,18 @@ std::vector<uint8_t> valid_node_epochs(const DetectorResult& d, const QuietMask&
   return v;
 }
 
+// The statistics' epochs in words without counts, so that runs of one method share one null.
+const char* stats_source(StatsFrom s) {
+  switch (s) {
+    case StatsFrom::kPreEvent:
+      return "the quiet epochs before the event";
+    case StatsFrom::kControls:
+      return "the quiet epochs before the precursor window";
+    default:
+      return "every epoch";
+  }
+}
+
 void compute_significance(const Cube& cube, const ScanConfig& config, const FoldPlan& plan,
                           ScanResult& result) {
   const size_t nn = cube.nnode(), nt = cube.ntime();
@@ -386,17 +398,21 @@ void compute_significance(const Cube& cube, const ScanConfig& config, const Fold
   s.threshold_source = "at least " + std::to_string(result.consensus_min) + " detectors";
   result.significance.push_back(std::move(s));
 
-  char buf[512];
+  const bool disjoint = result.layout.control_step_days >= result.layout.window_days;
+  char buf[768];
   std::snprintf(buf, sizeof buf,
-                "%s; control windows of %g days ending every %g day(s) before the precursor "
-                "window, from the same series; DTEC statistics from %s; thresholds %s",
+                "%s; %s control windows of %g days ending every %g days before the precursor "
+                "window, from the same series%s; DTEC statistics and thresholds from %s; "
+                "thresholds %s",
                 plan.kfold ? ("blocked " + std::to_string(plan.blocks.size()) +
                               "-fold predictions, every epoch out of sample")
                                  .c_str()
                            : "the paper's split: controls are mostly in the training part, the "
                              "precursor window in the test part, so p is NOT calibrated",
-                config.significance.window_days, config.significance.control_step_days,
-                result.stats_note.c_str(), threshold_rule(config.detect).c_str());
+                disjoint ? "disjoint" : "overlapping", result.layout.window_days,
+                result.layout.control_step_days,
+                disjoint ? "" : " (overlapping controls make p anti-conservative)",
+                stats_source(config.detect.stats_from), threshold_rule(config.detect).c_str());
   result.null_description = buf;
 }
 
