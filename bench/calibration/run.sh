@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD_DIR:-build}
 TAG=${TAG:-cpu-2vcpu-calibration}
 EPOCHS=${EPOCHS:-20}
-EPOCHS_LIST=${EPOCHS_LIST:-"10 20 50"}
+EPOCHS_LIST=${EPOCHS_LIST:-"10 20 50 100"}
 SYNTHETIC_SEEDS=${SYNTHETIC_SEEDS:-"1 2 3"}
 OUT=bench/results/$TAG
 WORK=${WORK:-/tmp/tecscan-calibration}
@@ -45,6 +45,10 @@ for e in $EPOCHS_LIST; do
   run "es-epochs-$e" --cube "$WORK/elsalvador.h5" --epochs "$e" "${DEMO_QUIET[@]}" \
     --models mlp,cnn,ar,median-iqr --inject --set "$AMPS"
 done
+# Early stopping at the longest length (CPU trainer; the last 10 % of each fold's targets).
+LAST=${EPOCHS_LIST##* }
+run "es-patience-$LAST" --cube "$WORK/elsalvador.h5" --epochs "$LAST" "${DEMO_QUIET[@]}" \
+  --models mlp,cnn,ar,median-iqr --inject --set "$AMPS" --set train.patience=5
 # 3. Synthetic signal-free events (5 x 5 nodes, 67 days, one storm day).
 for s in $SYNTHETIC_SEEDS; do
   /usr/bin/python3 bench/calibration/synthetic_cube.py --seed "$s" --out "$WORK/synthetic-$s.h5"

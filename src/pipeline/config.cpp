@@ -426,6 +426,7 @@ std::string threshold_rule(const DetectConfig& d) {
 ScanConfig paper_config() {
   ScanConfig c;
   c.validation.kfold = false;
+  c.train.epochs = 100;
   c.detect.false_alarm_rate = 0;
   c.detect.scope = DtecScope::kWholeSeries;
   c.detect.stats_from = StatsFrom::kAll;
