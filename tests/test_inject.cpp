@@ -112,7 +112,7 @@ TEST(PlanInjections, DeterministicForASeed) {
   EXPECT_TRUE(differs);
   cfg.seed = 6;
   EXPECT_FALSE(same(a, plan_injections(c, eligible.data(), cfg, 1, 8)));
-  EXPECT_THROW(plan_injections(c, eligible.data(), cfg, 4, 8), InputError);
+  EXPECT_THROW(plan_injections(c, eligible.data(), cfg, cfg.amplitudes.size(), 8), InputError);
 }
 
 TEST(PlanInjections, RespectsEligibilityGuardAndSpacing) {

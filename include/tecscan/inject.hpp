@@ -12,7 +12,7 @@
 namespace tecscan {
 
 struct InjectConfig {
-  std::vector<double> amplitudes{0.05, 0.1, 0.2, 0.4};  // relative to the local TEC
+  std::vector<double> amplitudes{0.05, 0.1, 0.2, 0.4, 0.8};  // relative to the local TEC
   double duration_hours = 6;
   double radius_km = 500;         // sigma of the Gaussian footprint
   std::string sign = "positive";  // "positive", "negative" or "both" (alternating)
