@@ -58,6 +58,11 @@ void check_inputs(const Cube& cube, const ScanConfig& config, const Trainer& tra
     if (!trainer.supports(k, config.model))
       throw InputError("the " + trainer.name() + " backend does not support " + model_name(k) +
                        " with this [model] configuration");
+    if (!trainer.supports_train(config.train))
+      throw InputError("the " + trainer.name() +
+                       " backend cannot train with this [train] "
+                       "configuration (early stopping, [train] patience > 0, runs on the CPU "
+                       "trainer only)");
   }
 }
 
