@@ -15,12 +15,6 @@ namespace tecscan {
 
 namespace {
 
-int utc_hour(TimeS t) {
-  TimeS s = t % kDay;
-  if (s < 0) s += kDay;
-  return static_cast<int>(s / kHour);
-}
-
 template <typename T>
 T* raw(thrust::device_vector<T>& v) {
   return thrust::raw_pointer_cast(v.data());

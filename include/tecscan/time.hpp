@@ -22,4 +22,11 @@ std::string format_iso(TimeS t);    // 2001-01-13T17:33:32Z
 std::string format_date(TimeS t);   // 2001-01-13
 double hours_since_epoch(TimeS t);  // CF time value
 
+// The hour of the UTC day, 0..23 (the DTEC statistics' and thresholds' groups).
+inline int utc_hour(TimeS t) {
+  TimeS s = t % kDay;
+  if (s < 0) s += kDay;
+  return static_cast<int>(s / kHour);
+}
+
 }  // namespace tecscan

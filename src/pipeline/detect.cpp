@@ -11,12 +11,6 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-int utc_hour(TimeS t) {
-  TimeS s = t % kDay;
-  if (s < 0) s += kDay;
-  return static_cast<int>(s / kHour);
-}
-
 }  // namespace
 
 void compute_dtec_cpu(const float* observed, const float* predicted, size_t nnode, size_t ntime,

@@ -17,12 +17,6 @@
 namespace tecscan {
 namespace {
 
-int utc_hour(TimeS t) {
-  TimeS s = t % kDay;
-  if (s < 0) s += kDay;
-  return static_cast<int>(s / kHour);
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

@@ -22,12 +22,6 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-int utc_hour(TimeS t) {
-  TimeS s = t % kDay;
-  if (s < 0) s += kDay;
-  return static_cast<int>(s / kHour);
-}
-
 // Where an injection can change a detector's output: its epochs and the `guard` after them
 // (the models' inputs), at the nodes its footprint reaches.
 struct Affected {
