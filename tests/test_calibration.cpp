@@ -183,6 +183,19 @@ TEST(Calibration, EventPValueIsUniformUnderTheNullAndSmallWithAnEpisode) {
   }
 }
 
+// A series too short for a control window: p and z are undefined (NaN), and a note says why
+// and what to do, rather than a number that looks like evidence.
+TEST(Calibration, NoControlWindowGivesNoPValueAndANote) {
+  SyntheticEventOptions o;
+  o.days_before = 20;
+  const ScanResult r = scan(synthetic_event(o), cheap_config({"ar"}));
+  EXPECT_TRUE(significance_of(r, "ar").control_rates.empty());
+  EXPECT_TRUE(std::isnan(significance_of(r, "ar").p_value));
+  EXPECT_TRUE(std::isfinite(significance_of(r, "ar").window_rate));
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_NE(r.notes.back().find("no control window"), std::string::npos) << r.notes.back();
+}
+
 // Every output says what it compares with: thresholds and their source, the significance of
 // the precursor window against its controls, and the injection-recovery table.
 TEST(Calibration, RunOutputsCarryThresholdsSignificanceAndSensitivity) {

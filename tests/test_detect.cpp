@@ -229,5 +229,50 @@ TEST(MedianIqr, HistoryIsLookedUpByTimeAndNeedsMinHistoryValues) {
   EXPECT_FLOAT_EQ(out.median[at_day(19)], 12.0f);
 }
 
+// Thresholds at a false-alarm rate: over the masked finite |DTEC| values, overall and per UTC
+// hour, then flags with each epoch's hour threshold.
+TEST(Detect, ThresholdsAtAFalseAlarmRateOverallAndPerHour) {
+  // Two hourly groups (00 and 01 UTC) on 4 days, 2 nodes: |dtec| at 00 UTC is 1..8, at 01 UTC
+  // 10..80; day 3 is masked out (a value of 1000 there must not count).
+  std::vector<TimeS> time;
+  for (int d = 0; d < 4; ++d)
+    for (int h = 0; h < 2; ++h) time.push_back(d * kDay + h * kHour);
+  const size_t nt = time.size();
+  std::vector<float> dtec(2 * nt);
+  for (size_t n = 0; n < 2; ++n)
+    for (size_t t = 0; t < nt; ++t) {
+      const float k = static_cast<float>(1 + (t / 2) + 4 * n);  // 1..8 over days and nodes
+      dtec[n * nt + t] = (t % 2 ? 10.0f : 1.0f) * k * (t % 4 == 1 ? -1.0f : 1.0f);
+    }
+  dtec[nt - 1] = 1000.0f;
+  std::vector<uint8_t> mask{1, 1, 1, 1, 1, 1, 0, 0};
+  size_t count = 0;
+  // 12 values: 1 2 3 5 6 7 and 10 20 30 50 60 70; type 7 at 0.5: between 7 and 10.
+  EXPECT_DOUBLE_EQ(threshold_at_false_alarm_rate(dtec.data(), 2, nt, mask.data(), 0.5, &count),
+                   8.5);
+  EXPECT_EQ(count, 12u);
+  const std::vector<double> hourly =
+      hourly_thresholds_at_false_alarm_rate(dtec.data(), 2, nt, time.data(), mask.data(), 0.5, 6);
+  EXPECT_DOUBLE_EQ(hourly[0], 4.0);   // 1 2 3 5 6 7
+  EXPECT_DOUBLE_EQ(hourly[1], 40.0);  // 10 20 30 50 60 70
+  EXPECT_TRUE(std::isnan(hourly[2]));
+  EXPECT_TRUE(std::isnan(hourly_thresholds_at_false_alarm_rate(dtec.data(), 2, nt, time.data(),
+                                                               mask.data(), 0.5, 7)[0]));
+  std::vector<double> thresholds(24, 100.0);
+  thresholds[0] = 4.0;
+  thresholds[1] = 40.0;
+  std::vector<uint8_t> quiet(nt, 1), anomaly(2 * nt);
+  quiet[4] = 0;
+  flag_anomalies_by_hour(dtec.data(), quiet.data(), time.data(), 2, nt, thresholds.data(),
+                         anomaly.data());
+  for (size_t i = 0; i < anomaly.size(); ++i) {
+    const size_t t = i % nt;
+    const bool expected = quiet[t] && std::fabs(dtec[i]) > thresholds[t % 2];
+    EXPECT_EQ(anomaly[i], expected ? 1 : 0) << i;
+  }
+  EXPECT_EQ(anomaly[nt + 4], 0);  // |dtec| 7 > 4 but not quiet
+  EXPECT_EQ(anomaly[nt + 6], 1);  // |dtec| 8 > 4
+}
+
 }  // namespace
 }  // namespace tecscan

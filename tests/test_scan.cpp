@@ -486,6 +486,18 @@ TEST(ComputeScan, RejectsCubesItCannotScan) {
   cfg.scan.models = {"cnn"};  // the trainer cannot do it
   EXPECT_NE(input_error([&] { compute_scan(s.cube, cfg, trainer, opt); }).find("cnn"),
             std::string::npos);
+  // An event whose precursor window holds no epoch of the cube, and an injection longer than
+  // the series: said before any training.
+  cfg.scan.models = {"mlp"};
+  Cube late = s.cube;
+  late.event.time = s.cube.time.back() + 40 * kDay;
+  EXPECT_NE(input_error([&] { compute_scan(late, cfg, trainer, opt); }).find("window_days"),
+            std::string::npos);
+  opt.inject = true;
+  cfg.inject.duration_hours = 24.0 * 400;
+  EXPECT_NE(input_error([&] { compute_scan(s.cube, cfg, trainer, opt); }).find("duration_hours"),
+            std::string::npos);
+  EXPECT_EQ(trainer.calls, 0);
 }
 
 // ---- end to end: the CPU trainer, then every output file

@@ -41,6 +41,12 @@ using DtecFn = std::function<void(const float*, const float*, size_t, size_t, co
 // are none. `count` (optional) receives how many values it was taken from.
 double threshold_at_false_alarm_rate(const float* dtec, size_t nnode, size_t ntime,
                                      const uint8_t* mask, double rate, size_t* count = nullptr);
+// The same per UTC hour of day, in one pass: [24] thresholds, NaN for an hour with fewer than
+// min_count values (the caller falls back to the overall threshold there).
+std::vector<double> hourly_thresholds_at_false_alarm_rate(const float* dtec, size_t nnode,
+                                                          size_t ntime, const TimeS* time,
+                                                          const uint8_t* mask, double rate,
+                                                          size_t min_count);
 
 // Quiet mask per epoch: bit i of `missing` set when criterion i (0 Kp, 1 Ap, 2 Dst, 3 F10.7)
 // had no data. Policy: a criterion without data cannot confirm quiet -> not quiet.
@@ -55,5 +61,9 @@ QuietMask quiet_mask(const float* kp, const float* ap_daily, const float* dst, c
 // anomaly[node][time] = |dtec| > threshold AND quiet[time].
 void flag_anomalies(const float* dtec, const uint8_t* quiet, size_t nnode, size_t ntime,
                     double threshold, uint8_t* anomaly);
+// The same with the threshold of each epoch's UTC hour (hour_threshold [24]).
+void flag_anomalies_by_hour(const float* dtec, const uint8_t* quiet, const TimeS* time,
+                            size_t nnode, size_t ntime, const double* hour_threshold,
+                            uint8_t* anomaly);
 
 }  // namespace tecscan

@@ -135,10 +135,11 @@ DetectorSummary summarize_detector(const DetectorResult& d, size_t nnode, size_t
 // Injection-recovery on a computed scan (the detectors' trained weights must have been kept:
 // ScanOptions::inject): plants config.inject's disturbances into copies of the cube, predicts
 // again with the trained models, and scores every detector and the consensus with the clean
-// run's statistics and thresholds.
+// run's statistics and thresholds. What could not be done (too few injections fit) is added to
+// notes when given.
 std::vector<SensitivityRow> injection_recovery(const Cube& cube, const ScanConfig& config,
-                                               const ScanResult& result,
-                                               const ScanOptions& options);
+                                               const ScanResult& result, const ScanOptions& options,
+                                               std::vector<std::string>* notes = nullptr);
 
 // Writes scan.h5, anomalies.csv, config.used.toml and, last, summary.json into out_dir
 // (created when missing). Each file is written to a temp file and renamed; an old summary.json

@@ -1,6 +1,7 @@
 // tecscan scan: train the predictors for every node of a cube and flag anomalies.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -261,10 +262,24 @@ Command add_scan(CLI::App& app) {
                     s.null_description.c_str());
         std::printf("%-11s %9s %11s %11s %21s %7s %7s %8s\n", "detector", "threshold",
                     "window_rate", "control_mean", "control_5-95%", "p", "z", "controls");
-        for (const Significance& g : s.significance)
-          std::printf("%-11s %9.3f %11.4f %11.4f %10.4f-%-10.4f %7.3f %7.2f %8zu\n", g.name.c_str(),
-                      g.threshold, g.window_rate, g.control_mean, g.control_p05, g.control_p95,
-                      g.p_value, g.z, g.control_rates.size());
+        // "-" where a number is undefined (no control window, the consensus' threshold).
+        auto num = [](double v, int width, int decimals) {
+          char buf[32];
+          if (std::isfinite(v))
+            std::snprintf(buf, sizeof buf, "%*.*f", width, decimals, v);
+          else
+            std::snprintf(buf, sizeof buf, "%*s", width, "-");
+          return std::string(buf);
+        };
+        for (const Significance& g : s.significance) {
+          const bool band = std::isfinite(g.control_p05) && std::isfinite(g.control_p95);
+          const std::string range =
+              band ? num(g.control_p05, 10, 4) + "-" + num(g.control_p95, -10, 4) : num(NAN, 21, 0);
+          std::printf("%-11s %s %s %s %s %s %s %8zu\n", g.name.c_str(),
+                      num(g.threshold, 9, 3).c_str(), num(g.window_rate, 11, 4).c_str(),
+                      num(g.control_mean, 11, 4).c_str(), range.c_str(),
+                      num(g.p_value, 7, 3).c_str(), num(g.z, 7, 2).c_str(), g.control_rates.size());
+        }
         if (!s.sensitivity.empty()) {
           std::printf("\n%-11s %9s %10s %7s %11s\n", "detector", "amplitude", "injections",
                       "recall", "false_alarm");

@@ -39,6 +39,9 @@ bool decay_rate(double x) {
 bool false_alarm_rate(double x) {
   return x >= 0 && x < 0.5;
 }
+bool window_length(double x) {
+  return x > 0 && x <= 3650;
+}
 bool holdout_fraction(double x) {
   return x > 0 && x <= 0.5;
 }
@@ -114,7 +117,7 @@ class Reader {
           {"f107", choice(q.f107_observed, "observed", "adjusted")},
           {"missing", choice(q.ignore_missing, "ignore", "not-quiet")}}},
         {"significance",
-         {{"window_days", real(g.window_days, positive_number, "a number of days > 0")},
+         {{"window_days", real(g.window_days, window_length, "a number of days in (0, 3650]")},
           {"control_step_days",
            real(g.control_step_days, non_negative_number, "a number >= 0 (0: window_days)")},
           {"consensus_min", positive(g.consensus_min)}}},

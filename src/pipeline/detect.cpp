@@ -68,6 +68,27 @@ double threshold_at_false_alarm_rate(const float* dtec, size_t nnode, size_t nti
   return quantile_sorted(v.data(), v.size(), 1.0 - rate);
 }
 
+std::vector<double> hourly_thresholds_at_false_alarm_rate(const float* dtec, size_t nnode,
+                                                          size_t ntime, const TimeS* time,
+                                                          const uint8_t* mask, double rate,
+                                                          size_t min_count) {
+  std::vector<std::vector<float>> by_hour(24);
+  for (size_t n = 0; n < nnode; ++n)
+    for (size_t t = 0; t < ntime; ++t) {
+      const float d = dtec[n * ntime + t];
+      if ((!mask || mask[t]) && std::isfinite(d))
+        by_hour[utc_hour(time[t])].push_back(std::fabs(d));
+    }
+  std::vector<double> out(24, std::nan(""));
+  for (int h = 0; h < 24; ++h) {
+    std::vector<float>& v = by_hour[h];
+    if (v.size() < min_count || v.empty()) continue;
+    std::sort(v.begin(), v.end());
+    out[h] = quantile_sorted(v.data(), v.size(), 1.0 - rate);
+  }
+  return out;
+}
+
 QuietMask quiet_mask(const float* kp, const float* ap_daily, const float* dst, const float* f107,
                      size_t ntime, const QuietThresholds& q) {
   QuietMask m;
@@ -100,6 +121,17 @@ void flag_anomalies(const float* dtec, const uint8_t* quiet, size_t nnode, size_
   for (size_t n = 0; n < nnode; ++n)
     for (size_t t = 0; t < ntime; ++t) {
       const float d = dtec[n * ntime + t];
+      anomaly[n * ntime + t] = (quiet[t] && std::fabs(d) > threshold) ? 1 : 0;  // NaN: never
+    }
+}
+
+void flag_anomalies_by_hour(const float* dtec, const uint8_t* quiet, const TimeS* time,
+                            size_t nnode, size_t ntime, const double* hour_threshold,
+                            uint8_t* anomaly) {
+  for (size_t n = 0; n < nnode; ++n)
+    for (size_t t = 0; t < ntime; ++t) {
+      const float d = dtec[n * ntime + t];
+      const double threshold = hour_threshold[utc_hour(time[t])];
       anomaly[n * ntime + t] = (quiet[t] && std::fabs(d) > threshold) ? 1 : 0;  // NaN: never
     }
 }

@@ -17,12 +17,20 @@
 namespace tecscan {
 namespace {
 
+// "100", "2.5": a config number as the user wrote it.
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // A cube or config that cannot be scanned is an input problem, reported before any training.
-void check_inputs(const Cube& cube, const ScanConfig& config, const Trainer& trainer) {
+void check_inputs(const Cube& cube, const ScanConfig& config, const Trainer& trainer,
+                  const ScanOptions& options) {
   const size_t nn = cube.nnode(), nt = cube.ntime();
   if (nn == 0 || nt == 0)
     throw InputError("the cube has " + std::to_string(nn) + " nodes and " + std::to_string(nt) +
@@ -39,6 +47,12 @@ void check_inputs(const Cube& cube, const ScanConfig& config, const Trainer& tra
       throw InputError(std::string("the cube's index ") + index_name(static_cast<IndexKind>(k)) +
                        " does not have one value per epoch");
   if (config.scan.models.empty()) throw InputError("[scan] models is empty: nothing to run");
+  // Say before training when an injection cannot fit in the series at all.
+  if (options.inject && injection_epochs(cube, config.inject.duration_hours) >= nt)
+    throw InputError("[inject] duration_hours = " + number_text(config.inject.duration_hours) +
+                     " h spans " +
+                     std::to_string(injection_epochs(cube, config.inject.duration_hours)) +
+                     " epochs; the cube has only " + std::to_string(nt));
   for (const std::string& name : config.scan.models)
     if (name == kArName && static_cast<long>(nt) < config.model.window + 2)
       throw InputError("the cube has " + std::to_string(nt) + " epochs; ar needs at least " +
@@ -57,6 +71,18 @@ void check_inputs(const Cube& cube, const ScanConfig& config, const Trainer& tra
                        " backend cannot train with this [train] "
                        "configuration (early stopping, [train] patience > 0, runs on the CPU "
                        "trainer only)");
+  }
+  // The precursor window must hold epochs, or nothing can be said about it.
+  {
+    const TimeS begin =
+        cube.event.time - static_cast<TimeS>(config.significance.window_days * kDay);
+    bool any = false;
+    for (TimeS t : cube.time) any = any || (t >= begin && t < cube.event.time);
+    if (!any)
+      throw InputError("the precursor window [" + format_iso(begin) + ", " +
+                       format_iso(cube.event.time) + ") holds no epoch of the cube (" +
+                       format_iso(cube.time.front()) + " .. " + format_iso(cube.time.back()) +
+                       "): check the event time or [significance] window_days");
   }
 }
 
@@ -156,26 +182,19 @@ void set_threshold_and_flag(DetectorResult& d, const Cube& cube, const ScanConfi
   // has enough calibration values (the overall one elsewhere).
   d.hour_threshold.assign(24, d.threshold);
   if (rate > 0 && d.threshold_source != "fixed" && config.detect.scope == DtecScope::kPerUtcHour) {
+    std::vector<uint8_t> mask(nt);
+    for (size_t t = 0; t < nt; ++t) mask[t] = result.calibration[t] && result.quiet.quiet[t];
+    const std::vector<double> hourly = hourly_thresholds_at_false_alarm_rate(
+        d.dtec.data(), nn, nt, cube.time.data(), mask.data(), rate, needed);
     int own = 0;
-    for (int h = 0; h < 24; ++h) {
-      std::vector<uint8_t> mask(nt);
-      for (size_t t = 0; t < nt; ++t)
-        mask[t] = result.calibration[t] && result.quiet.quiet[t] && utc_hour(cube.time[t]) == h;
-      size_t count = 0;
-      const double t =
-          threshold_at_false_alarm_rate(d.dtec.data(), nn, nt, mask.data(), rate, &count);
-      if (std::isfinite(t) && t > 0 && count >= needed) d.hour_threshold[h] = t, ++own;
-    }
+    for (int h = 0; h < 24; ++h)
+      if (std::isfinite(hourly[h]) && hourly[h] > 0) d.hour_threshold[h] = hourly[h], ++own;
     if (own > 0)
       d.threshold_source += ", per UTC hour (" + std::to_string(own) + " hours with their own)";
   }
   d.anomaly.assign(nn * nt, 0);
-  for (size_t n = 0; n < nn; ++n)
-    for (size_t t = 0; t < nt; ++t) {
-      const float v = d.dtec[n * nt + t];
-      d.anomaly[n * nt + t] =
-          result.quiet.quiet[t] && std::fabs(v) > d.hour_threshold[utc_hour(cube.time[t])];
-    }
+  flag_anomalies_by_hour(d.dtec.data(), result.quiet.quiet.data(), cube.time.data(), nn, nt,
+                         d.hour_threshold.data(), d.anomaly.data());
 }
 
 // RMSE accumulators per node: sum of squared errors and counts over chosen epochs.
@@ -451,7 +470,7 @@ FoldPlan make_fold_plan(const ValidationConfig& v, size_t ntime) {
 
 ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& trainer,
                         const ScanOptions& options) {
-  check_inputs(cube, config, trainer);
+  check_inputs(cube, config, trainer, options);
   const size_t nn = cube.nnode(), nt = cube.ntime();
   ScanResult result;
   result.nnode = nn;
@@ -502,15 +521,22 @@ ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& tra
   {
     auto start = std::chrono::steady_clock::now();
     compute_significance(cube, config, plan, result);
+    if (!result.significance.empty() && result.significance.front().control_rates.empty())
+      result.notes.push_back(
+          "no control window of " + number_text(config.significance.window_days) +
+          " days fits before the precursor window: p and z are undefined; scan a longer "
+          "series (--days-before) or shorten [significance] window_days");
     result.timing.emplace_back("significance", seconds_since(start));
   }
   if (options.inject) {
     auto start = std::chrono::steady_clock::now();
-    result.sensitivity = injection_recovery(cube, config, result, options);
+    std::vector<std::string> notes;
+    result.sensitivity = injection_recovery(cube, config, result, options, &notes);
+    result.notes.insert(result.notes.end(), notes.begin(), notes.end());
     result.timing.emplace_back("injection-recovery", seconds_since(start));
   }
-  if (!options.quiet_progress)
-    for (const std::string& note : result.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+  // Notes are warnings, not progress: said even with quiet_progress.
+  for (const std::string& note : result.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
   return result;
 }
 

@@ -117,8 +117,8 @@ std::vector<uint8_t> consensus_flags(const std::vector<std::vector<uint8_t>>& an
 }  // namespace
 
 std::vector<SensitivityRow> injection_recovery(const Cube& cube, const ScanConfig& config,
-                                               const ScanResult& result,
-                                               const ScanOptions& options) {
+                                               const ScanResult& result, const ScanOptions& options,
+                                               std::vector<std::string>* notes) {
   const InjectConfig& cfg = config.inject;
   check_inject_config(cfg);
   const size_t nn = cube.nnode(), nt = cube.ntime();
@@ -174,11 +174,17 @@ std::vector<SensitivityRow> injection_recovery(const Cube& cube, const ScanConfi
   for (size_t a = 0; a < cfg.amplitudes.size(); ++a) {
     const double amplitude = cfg.amplitudes[a];
     std::vector<Injection> inj = plan_injections(cube, eligible.data(), cfg, a, guard);
-    if (inj.size() < static_cast<size_t>(cfg.per_amplitude) && !options.quiet_progress)
-      std::fprintf(stderr,
-                   "note: injection-recovery: only %zu of %d injections of amplitude %g fit in "
-                   "the eligible quiet epochs\n",
-                   inj.size(), cfg.per_amplitude, amplitude);
+    if (inj.size() < static_cast<size_t>(cfg.per_amplitude) && notes) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "injection-recovery: only %zu of %d injections of amplitude %g fit in the "
+                    "quiet epochs outside the precursor window%s",
+                    inj.size(), cfg.per_amplitude, amplitude,
+                    inj.empty() ? " (none: its recall is empty; shorten inject.duration_hours or "
+                                  "scan a longer series)"
+                                : "");
+      notes->push_back(buf);
+    }
     std::vector<float> tec = cube.tec;
     apply_injections(cube, inj, cfg.radius_km, tec);
     const Affected affected = affected_epochs(cube, inj, cfg.radius_km, guard);

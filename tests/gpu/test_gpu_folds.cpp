@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/small_recurrent.hpp"
 #include "tecscan/cuda_backend.hpp"
 #include "tecscan/cuda_recurrent.hpp"
 #include "tecscan/model.hpp"
@@ -122,16 +123,7 @@ void check_fold_run(const ModelRun& got, ModelKind k, const ModelConfig& mc, con
   EXPECT_GT(to_unheld, 1e-3);
 }
 
-ModelConfig small_recurrent() {
-  ModelConfig mc;
-  mc.rnn_units = 6;
-  mc.gru_units = 5;
-  mc.lstm_units = 7;
-  mc.lstm_dense = 3;
-  mc.cnn_filters = 3;
-  mc.cnnlstm_units = 4;
-  return mc;
-}
+using tecscan::testing::small_recurrent_config;
 
 TEST(GpuFoldsHost, TrainersLeaveEarlyStoppingToTheCpu) {
   TrainConfig tc;
@@ -149,7 +141,7 @@ TEST(GpuFoldsHost, TrainersLeaveEarlyStoppingToTheCpu) {
 TEST(GpuFoldsHost, RecurrentEmulationHoldsOutAndKeepsParams) {
   const Cube cube = fold_cube(4, 120);
   const TrainConfig tc = fold_training();
-  const ModelConfig mc = small_recurrent();
+  const ModelConfig mc = small_recurrent_config();
   RnnOptions o;
   o.impl = RnnImpl::kFused;
   o.exec = RnnExec::kHost;
@@ -188,7 +180,7 @@ TEST(GpuFolds, RecurrentHoldsOutAndKeepsParams) {
   SKIP_WITHOUT_GPU();
   const Cube cube = fold_cube(6, 300);
   const TrainConfig tc = fold_training();
-  const ModelConfig mc = small_recurrent();
+  const ModelConfig mc = small_recurrent_config();
   for (RnnImpl impl : {RnnImpl::kFused, RnnImpl::kCudnn})
     for (ModelKind k : {ModelKind::kRnn, ModelKind::kGru, ModelKind::kLstm, ModelKind::kCnnLstm}) {
       std::unique_ptr<Trainer> gpu = make_cuda_recurrent_trainer(0, impl);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "rnn_cudnn.hpp"
+#include "support/small_recurrent.hpp"
 #include "tecscan/adam.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/cuda_backend.hpp"
@@ -35,17 +36,7 @@ const ModelKind kRecurrent[] = {ModelKind::kRnn, ModelKind::kGru, ModelKind::kLs
 #define SKIP_WITHOUT_GPU() \
   if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device"
 
-// Small sizes for the host emulation; the paper's activations (LSTM sigmoid, CNN-LSTM ReLU).
-ModelConfig small_config() {
-  ModelConfig mc;
-  mc.rnn_units = 6;
-  mc.gru_units = 5;
-  mc.lstm_units = 7;
-  mc.lstm_dense = 3;
-  mc.cnn_filters = 3;
-  mc.cnnlstm_units = 4;
-  return mc;
-}
+using tecscan::testing::small_recurrent_config;
 
 ModelConfig with_tanh(ModelConfig mc) {
   mc.lstm_activation = Activation::kTanh;
@@ -246,7 +237,7 @@ TEST(GpuRnnHost, SupportsWhatEachPathCanRun) {
 
 // The naive double-precision forward (the obviously-correct reference) = the CPU models.
 TEST(GpuRnnHost, NaiveReferenceMatchesCpuModels) {
-  for (const Case& c : cases(small_config())) {
+  for (const Case& c : cases(small_recurrent_config())) {
     SCOPED_TRACE(c.label());
     const Batch b = make_batch(c.kind, c.mc, 3, 8, 1);
     const std::vector<double> ref = reference_forward(c.kind, c.mc, b);
@@ -262,7 +253,7 @@ TEST(GpuRnnHost, NaiveReferenceMatchesCpuModels) {
 
 // The fused engine on the host: forward = CPU model and = naive reference.
 TEST(GpuRnnHost, FusedEngineForwardMatchesCpu) {
-  for (const Case& c : cases(small_config())) {
+  for (const Case& c : cases(small_recurrent_config())) {
     SCOPED_TRACE(c.label());
     const Batch b = make_batch(c.kind, c.mc, 4, 6, 2);
     const std::vector<float> got = rnn_forward(options(RnnImpl::kFused, RnnExec::kHost), c.kind,
@@ -277,7 +268,7 @@ TEST(GpuRnnHost, FusedEngineForwardMatchesCpu) {
 // Gradients of the fused engine on the host: = CPU backward and = central finite differences of
 // the naive double forward. Rows beyond count[n] must not contribute.
 TEST(GpuRnnHost, FusedEngineGradientMatchesCpuAndFiniteDifferences) {
-  for (const Case& c : cases(small_config())) {
+  for (const Case& c : cases(small_recurrent_config())) {
     {  // (one scope per case)
       const ModelKind k = c.kind;
       const ModelConfig& mc = c.mc;
@@ -419,7 +410,7 @@ Worst compare_losses(const std::vector<float>& got, const std::vector<float>& wa
 TEST(GpuRnnHost, FusedEngineAdamStepsMatchCpu) {
   const AdamConfig adam;
   const int steps = 100;
-  for (const Case& c : cases(small_config())) {
+  for (const Case& c : cases(small_recurrent_config())) {
     const ModelKind k = c.kind;
     const ModelConfig& mc = c.mc;
     SCOPED_TRACE(c.label());
@@ -492,7 +483,7 @@ TEST(GpuRnnHost, TrainerEmulationMatchesCpuTrainer) {
   tc.epochs = 3;
   tc.batch = 16;
   const Cube cube = synthetic_cube(5, 120);
-  for (const Case& c : cases(small_config())) {
+  for (const Case& c : cases(small_recurrent_config())) {
     const ModelKind k = c.kind;
     const ModelConfig& mc = c.mc;
     SCOPED_TRACE(c.label());
@@ -518,7 +509,7 @@ TEST(GpuRnnHost, TrainerEmulationMatchesCpuTrainer) {
 }
 
 TEST(GpuRnnHost, BadInputsAreRejected) {
-  const ModelConfig mc = small_config();
+  const ModelConfig mc = small_recurrent_config();
   const Cube cube = synthetic_cube(2, 50);
   TrainConfig tc;
   tc.epochs = 0;
@@ -634,7 +625,7 @@ std::vector<double> keras_step(const rnn::RnnShape& s, const std::vector<double>
 }
 
 TEST(GpuRnnHost, CudnnWeightMapReproducesKerasEquations) {
-  const ModelConfig mc = with_tanh(small_config());
+  const ModelConfig mc = with_tanh(small_recurrent_config());
   for (ModelKind k : kRecurrent) {
     SCOPED_TRACE(model_name(k));
     const rnn::RnnShape s = rnn::make_rnn_shape(k, mc);
