@@ -264,7 +264,8 @@ TEST_F(CliMerge, BadInputsExitTwoWithAReason) {
   r = run_tecscan("merge " + root().string() + " --controls 0 --out " + out.string());
   EXPECT_NE(r.status, 0);
   r = run_tecscan("merge " + root().string() + " --permutations 0 --out " + out.string());
-  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(r.status, 2) << r.output;  // a usage error: exit 2 like every input error
   EXPECT_NE(r.output.find("--permutations"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not in range 1 to 100000000"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(out / "summary.json"));
 }

@@ -179,7 +179,7 @@ Command add_merge(CLI::App& app) {
   cmd->add_option("--permutations", a->params.permutations,
                   "null draws of the pooled significance test (p >= 1 / (N + 1))")
       ->default_val(9999)
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 100000000));
   cmd->add_option("--seed", a->seed, "seed of the pseudo-event and permutation draws")
       ->default_val(1);
   cmd->add_option("--window-days", a->params.window_days,

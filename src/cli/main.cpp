@@ -29,7 +29,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version succeed; every usage error exits 2, as every input error does
+    // (CLI11's own codes 100-120 are not the contract README states).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   try {
     for (const auto& c : commands)
