@@ -9,6 +9,8 @@ packages=(
   nlohmann-json3-dev libtomlplusplus-dev libgtest-dev
   python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf
   gzip
+  libcurl4-openssl-dev openssl
+  clang libclang-rt-14-dev
   gmt gmt-gshhg-low gmt-dcw ghostscript python3-pil
   slurmctld slurmd slurm-client munge
 )
