@@ -60,39 +60,11 @@ void expect_same_file(const IonexFile& a, const IonexFile& b) {
   }
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    lines.push_back(text.substr(begin, end - begin));
-    begin = end + 1;
-  }
-  return lines;
-}
-
-std::string join_lines(const std::vector<std::string>& lines) {
-  std::string text;
-  for (const std::string& line : lines) text += line + "\n";
-  return text;
-}
-
-std::string label_of(const std::string& line) {
-  if (line.size() <= 60) return "";
-  std::string label = line.substr(60);
-  return label.substr(0, label.find_last_not_of(' ') + 1);
-}
-
-// 0-based index of the n-th (0-based) line whose label is `label`.
-size_t find_label(const std::vector<std::string>& lines, const std::string& label, int nth = 0) {
-  for (size_t k = 0; k < lines.size(); ++k)
-    if (label_of(lines[k]) == label && nth-- == 0) return k;
-  ADD_FAILURE() << "no line labelled " << label;
-  return 0;
-}
-
+using tecscan::testing::find_label;
 using tecscan::testing::ionex_record;
+using tecscan::testing::join_lines;
+using tecscan::testing::label_of;
+using tecscan::testing::split_lines;
 
 std::string epoch_record(TimeS t, const std::string& label) {
   int64_t days = t / kDay;

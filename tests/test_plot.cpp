@@ -192,6 +192,14 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
+// A copy of a run directory's files (scan.h5, summary.json, anomalies.csv, config.used.toml, ...):
+// plot refuses a directory that does not hold a complete run.
+void copy_run(const fs::path& from, const fs::path& to) {
+  fs::create_directories(to);
+  for (const auto& entry : fs::directory_iterator(from))
+    if (entry.is_regular_file()) fs::copy_file(entry.path(), to / entry.path().filename());
+}
+
 class PlotRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -361,9 +369,7 @@ TEST_F(PlotRun, OneModelDrawsItsMapOnlyAndPdfs) {
   po.node_lon = -80;
   po.has_node = true;
   const fs::path copy = *dir_ / "copy";
-  fs::create_directories(copy);
-  for (const char* f : {"scan.h5", "summary.json", "anomalies.csv"})
-    fs::copy_file(fs::path(run_dir()) / f, copy / f);
+  copy_run(run_dir(), copy);
   po.pdf = true;
   PlotResult r = plot_run(copy.string(), po);
   std::set<std::string> names;
@@ -494,8 +500,7 @@ TEST_F(PlotRun, InjectionRunGetsSensitivityCurves) {
 // Figure 3 marks |DTEC| above the detector's own threshold (scan.h5), not the fixed 1.5.
 TEST_F(PlotRun, DayHourImagesUseTheDetectorsThreshold) {
   const fs::path copy = *dir_ / "threshold";
-  fs::create_directories(copy);
-  fs::copy_file(fs::path(run_dir()) / "scan.h5", copy / "scan.h5");
+  copy_run(run_dir(), copy);
   PlotOptions po;
   po.model = "cnn";
   po.dpi = 30;
@@ -517,9 +522,7 @@ TEST_F(PlotRun, DayHourImagesUseTheDetectorsThreshold) {
 TEST_F(PlotRun, RunWithoutSignificanceStillPlots) {
   ASSERT_TRUE(have_h5py()) << "/usr/bin/python3 lacks h5py (apt-get install python3-h5py)";
   const fs::path old = *dir_ / "old";
-  fs::create_directories(old);
-  for (const char* f : {"scan.h5", "summary.json", "anomalies.csv"})
-    fs::copy_file(fs::path(run_dir()) / f, old / f);
+  copy_run(run_dir(), old);
   run_python(*dir_, "strip.py", kStripSignificance, {(old / "scan.h5").string()});
   PlotOptions po;
   po.dpi = 30;
@@ -644,6 +647,134 @@ TEST(PlotGeometry, PositionText) {
   EXPECT_EQ(plot::position_text(12.5, -90), "12.5N 90W");
   EXPECT_EQ(plot::position_text(-7.25, 190), "7.25S 170W");
   EXPECT_EQ(plot::position_text(0, 35), "0N 35E");
+}
+
+// The maps' frame holds the whole search radius, drawn as a circle, with the epicentre at its
+// centre wherever the event is: at a pole, next to one, at high latitude, on either side of the
+// dateline. GMT itself projects the points through the maps' -R and -J (mapproject), so this is
+// what the maps show.
+TEST(PlotGeometry, MapFrameHoldsTheSearchRadiusAtThePolesAndTheDateline) {
+  if (!gmt_available()) GTEST_SKIP() << "gmt is not installed: map frames not checked";
+  const fs::path dir =
+      fs::temp_directory_path() / ("tecscan_plot_frame_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const double radius_km = 2000, width_cm = 10, half_width_cm = width_cm / 2;
+  const std::pair<double, double> events[] = {{90, 0},      {-89, 0},      {80, 30},
+                                              {-15, 179.9}, {-15, -179.9}, {13, -88.7}};
+  for (const auto& [lat, lon] : events) {
+    SCOPED_TRACE(plot::position_text(lat, lon));
+    {
+      std::ofstream points(dir / "points.txt");
+      points << lon << " " << lat << "\n";  // the epicentre first, then the search radius
+      for (const auto& [ring_lat, ring_lon] : plot::great_circle_ring(lat, lon, radius_km, 73))
+        points << ring_lon << " " << ring_lat << "\n";
+    }
+    const std::string frame =
+        plot::map_region_projection(lat, lon, radius_km, plot::fmt(width_cm, 0) + "c");
+    const std::string cmd = "cd '" + dir.string() + "' && gmt mapproject " + frame +
+                            " -W --PROJ_LENGTH_UNIT=cm > size.txt && gmt mapproject " + frame +
+                            " points.txt --PROJ_LENGTH_UNIT=cm > xy.txt";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream size(dir / "size.txt");
+    double map_width = 0, map_height = 0;
+    ASSERT_TRUE(size >> map_width >> map_height) << frame;
+    EXPECT_NEAR(map_width, width_cm, 0.01) << frame;
+    EXPECT_NEAR(map_height, width_cm, 0.01) << frame << ": not a square map";
+    std::ifstream xy(dir / "xy.txt");
+    double x = 0, y = 0;
+    ASSERT_TRUE(xy >> x >> y);
+    EXPECT_NEAR(x, half_width_cm, 0.01) << frame << ": epicentre off centre";
+    EXPECT_NEAR(y, half_width_cm, 0.01) << frame << ": epicentre off centre";
+    // Azimuthal equidistant: the search radius is a circle of width / 2.24 about the centre,
+    // its points in order around it (a step of 5 degrees: 0.39 cm apart).
+    const double circle_cm = width_cm / 2.24, step_cm = 2 * M_PI * circle_cm / 72;
+    int ring_points = 0;
+    double previous_x = 0, previous_y = 0;
+    while (xy >> x >> y) {
+      EXPECT_NEAR(std::hypot(x - half_width_cm, y - half_width_cm), circle_cm, 0.05)
+          << frame << ": ring point " << x << " " << y;
+      if (ring_points++ > 0) {
+        EXPECT_NEAR(std::hypot(x - previous_x, y - previous_y), step_cm, 0.05 * step_cm)
+            << frame << ": ring point " << ring_points << " does not follow the one before";
+      }
+      previous_x = x;
+      previous_y = y;
+    }
+    EXPECT_EQ(ring_points, 73);
+  }
+  fs::remove_all(dir);
+}
+
+// Figures go into a directory whose path holds spaces, a quote and a comma: GMT drops the spaces
+// of a figure path it is given and writes nothing, and reads a comma in a colour table's path as
+// a list of colours; so the script uses names in the work directory and the figure is moved.
+TEST(PlotGmt, DrawsIntoAPathWithSpacesQuotesAndCommas) {
+  if (!gmt_available()) GTEST_SKIP() << "gmt is not installed";
+  const fs::path root = fs::temp_directory_path() /
+                        ("tecscan_plot_gmt_" + std::to_string(::getpid())) / "dir with space";
+  const fs::path fig_dir = root / "it's a run, 2" / "figures", work_dir = fig_dir / "work";
+  fs::create_directories(work_dir);
+  PlotOptions options;
+  options.dpi = 30;
+  plot::GmtFigure fig("frame", fig_dir.string(), work_dir.string(), options);
+  fig << "gmt plot " + fig.data("points.txt", "1 1 2\n5 5 8\n") + " -R0/10/0/10 -JX4c -Sc0.3c -C" +
+             fig.data("colours.cpt", "0 red 10 blue\n") + " -Ba";
+  std::vector<std::string> files;
+  try {
+    files = fig.render();
+  } catch (const InputError& e) {
+    FAIL() << e.what();
+  }
+  EXPECT_EQ(files, std::vector<std::string>{(fig_dir / "frame.png").string()});
+  int width = 0, height = 0;
+  EXPECT_TRUE(png_size((fig_dir / "frame.png").string(), width, height));
+  EXPECT_GT(width, 0);
+  EXPECT_FALSE(fs::exists(work_dir / "frame.png")) << "moved, not copied";
+  fs::remove_all(root.parent_path());
+}
+
+// A GMT failure is an error naming the script with GMT's own message; a script that ends
+// without its figure and without a word says which file GMT did not write. Neither leaves a
+// figure or a GMT session behind.
+TEST(PlotGmt, FailureCarriesGmtsOwnMessage) {
+  if (!gmt_available()) GTEST_SKIP() << "gmt is not installed";
+  const fs::path fig_dir =
+      fs::temp_directory_path() / ("tecscan_plot_gmt_fail_" + std::to_string(::getpid()));
+  const fs::path work_dir = fig_dir / "work";
+  fs::create_directories(work_dir);
+  PlotOptions options;
+  options.dpi = 30;
+  auto error_of = [&](const std::string& line) -> std::string {
+    plot::GmtFigure fig("broken", fig_dir.string(), work_dir.string(), options);
+    fig << line;
+    try {
+      fig.render();
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.file(), (work_dir / "broken.sh").string());
+      return e.what();
+    }
+    return "no InputError";
+  };
+  const std::string gmt_error = error_of("gmt plot no_such_file.txt -R0/1/0/1 -JX3c -W1p");
+  EXPECT_NE(gmt_error.find("GMT failed drawing broken"), std::string::npos) << gmt_error;
+  EXPECT_NE(gmt_error.find("Cannot find file no_such_file.txt"), std::string::npos) << gmt_error;
+  const std::string silent = error_of("exit 0");
+  EXPECT_NE(silent.find("GMT wrote no broken.png"), std::string::npos) << silent;
+  EXPECT_NE(silent.find("GMT printed nothing"), std::string::npos) << silent;
+  EXPECT_FALSE(fs::exists(fig_dir / "broken.png"));
+  FILE* userdir = popen("gmt --show-userdir", "r");
+  char buf[4096] = {0};
+  const bool got_userdir = userdir && std::fgets(buf, sizeof buf, userdir);
+  if (userdir) pclose(userdir);
+  ASSERT_TRUE(got_userdir);
+  std::string sessions(buf);
+  sessions = sessions.substr(0, sessions.find('\n')) + "/sessions";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(sessions, ec)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_FALSE(name.size() > 6 && name.compare(name.size() - 6, 6, "broken") == 0) << name;
+  }
+  fs::remove_all(fig_dir);
 }
 
 }  // namespace

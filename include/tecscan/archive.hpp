@@ -65,7 +65,11 @@ struct ArchiveReport {
 // appends them: later days extend the time axis, days recorded missing are filled, present
 // days are skipped (or replaced with o.replace). Days before the archive's first day, or a
 // file with another grid or cadence, throw InputError. Two files of one UTC day: InputError.
-// Atomic: the archive is copied to "<path>.tmp.<pid>", updated there and renamed onto path.
+// Atomic: the archive is copied to "<path>.tmp.<pid>", updated there and renamed onto path
+// (through a symbolic link: onto its target). One writer at a time: "<target>.lock" is locked
+// (flock) for the whole run, a second writer gets InputError; temp files of killed runs
+// beside the archive are removed. A write the OS refuses (full disk, read-only file system)
+// throws InputError with its reason and leaves the archive as it was.
 ArchiveReport write_archive(const std::string& path, const std::vector<std::string>& ionex_files,
                             const ArchiveOptions& o = {});
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tecscan/atomic_file.hpp"
 #include "tecscan/catalog.hpp"
 #include "tecscan/config.hpp"
 
@@ -35,22 +36,16 @@ struct RunCheck {
 RunCheck check_existing_run(const std::string& run_dir, const std::string& event_id,
                             const ScanConfig& config);
 
-// Removes "<name>.tmp.<pid>" files left in `dir` by a process that no longer runs (a killed or
-// preempted run); returns how many were removed. Temp files of live processes are kept.
-int remove_stale_temp_files(const std::string& dir);
-
-// An exclusive lock on "<run_dir>/.lock" (flock) held for the object's lifetime, so two tasks
-// never write the same run directory. Throws InputError when another process holds it.
-// The kernel drops the lock when the process dies, so a killed run never blocks its rerun.
+// An exclusive lock on "<run_dir>/.lock" held for the object's lifetime, so two tasks never
+// write the same run directory: the archive's FileLock (atomic_file.hpp) on the run directory.
+// Throws InputError when another process holds it. The kernel drops the lock when the process
+// dies, so a killed run never blocks its rerun.
 class RunLock {
  public:
   explicit RunLock(const std::string& run_dir);
-  ~RunLock();
-  RunLock(const RunLock&) = delete;
-  RunLock& operator=(const RunLock&) = delete;
 
  private:
-  int fd_ = -1;
+  FileLock lock_;
 };
 
 }  // namespace tecscan

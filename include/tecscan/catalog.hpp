@@ -1,5 +1,6 @@
 // USGS ComCat CSV catalogue: read by header names, filter, pick an event.
 #pragma once
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct Event {
 
 // Throws InputError(file, line, expected) on a missing column or an unparsable field.
 std::vector<Event> read_comcat(const std::string& path);
+// The same for a stream; `name` stands for the file in error messages.
+std::vector<Event> read_comcat(std::istream& in, const std::string& name);
 
 struct CatalogFilter {
   double min_mag = -10;

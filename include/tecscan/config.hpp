@@ -83,7 +83,8 @@ struct ScanConfig {
 ScanConfig paper_config();
 
 // Defaults, then every key of the file. Unknown keys, wrong types and out-of-range values
-// throw InputError(path, line, ...) naming the key.
+// throw InputError(path, line, ...) naming the key; a path that is not a file (a directory)
+// is refused.
 ScanConfig load_config(const std::string& path);
 // The same for TOML text; `name` is used in error messages.
 ScanConfig parse_config(const std::string& toml_text, const std::string& name,
@@ -93,6 +94,11 @@ ScanConfig parse_config(const std::string& toml_text, const std::string& name,
 // "scan.models=mlp,cnn,median-iqr". The value is TOML ("scan.models=[\"mlp\"]") or a bare
 // string. Same validation as a file; errors name the override.
 void apply_overrides(ScanConfig& config, const std::vector<std::string>& overrides);
+
+// Sets one key ("train.epochs") from text ("20") with the same validation; errors name
+// `source` (the command-line option that sets the key, e.g. "--epochs").
+void apply_setting(ScanConfig& config, const std::string& key, std::string value,
+                   const std::string& source);
 
 // The full effective configuration as TOML; parse_config(config_to_toml(c)) == c exactly.
 std::string config_to_toml(const ScanConfig& config);

@@ -26,10 +26,18 @@ struct Cube {
   const float* node_tec(size_t n) const { return tec.data() + n * time.size(); }
 };
 
+// Nodes whose TEC has no finite value anywhere in the cube: nothing can be learnt or measured
+// there, so the scan leaves them out (with a note), and a cube of nothing but such nodes is an
+// input error.
+std::vector<size_t> nodes_without_data(const Cube& cube);
+// "node 3 (12.5N 90.0W), node 7 (...)": nodes as messages name them.
+std::string describe_nodes(const Cube& cube, const std::vector<size_t>& nodes);
+
 // HDF5 layout (CF-style, opens in h5py and xarray(engine="h5netcdf")):
 //  /tec, /rms float32 [node, time]; /time float64 "hours since 1970-01-01 00:00:00";
 //  /node float, /node_lat, /node_lon, /node_distance_km [node];
-//  /indices/{kp,ap,ap_daily,dst,f107,f107_obs} float32 [time];
+//  /indices/{kp,ap,ap_daily,dst,f107,f107_obs} float32 [time], all six always (an index the
+//  cube lacks is written as NaN = missing at every epoch);
 //  root attributes event_id, event_time, event_lat, event_lon, event_magnitude, radius_km,
 //  source_files. Written to <path>.tmp.<pid> then renamed.
 void write_cube(const std::string& path, const Cube& cube);
@@ -43,6 +51,8 @@ void write_cube_indices(H5File& f, const Cube& cube);
 void write_event_attributes(H5File& f, const Cube& cube, const std::string& title);
 // "2017-11-12T18:18:17.180Z": the origin time with milliseconds when it has them.
 std::string event_time_text(const Event& e);
+// Throws InputError naming the file and the dataset when one is missing (every index dataset
+// included: a missing one would silently change the quiet mask) or has no valid TEC value.
 Cube read_cube(const std::string& path);
 
 }  // namespace tecscan

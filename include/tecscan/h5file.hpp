@@ -1,7 +1,8 @@
 // A small RAII wrapper over the HDF5 C API: numeric datasets with attributes, string lists,
 // groups, dimension scales (netCDF-4 / xarray style) and the matching readers.
 // Every HDF5 failure becomes an exception naming the file and the object; HDF5's own error
-// stack printing is silenced.
+// stack printing is silenced. A write the OS refuses (full disk, read-only file system) is an
+// InputError with the OS reason (throw_write_failure), and the temp file is removed.
 #pragma once
 #include <cstddef>
 #include <cstdint>

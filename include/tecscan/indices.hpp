@@ -28,6 +28,8 @@ struct IndexFile {
 // Detects the format from the content; fill values become absent samples, never numbers.
 // Throws InputError(file, line, expected) on malformed lines.
 IndexFile read_index_file(const std::string& path);
+// The same for the content of an index file; `name` stands for the file in error messages.
+IndexFile parse_index_file(const std::string& text, const std::string& name);
 
 struct IndexCoverage {
   long hours_total = 0;

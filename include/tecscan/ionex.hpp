@@ -1,6 +1,7 @@
 // IONEX 1.0/1.1 reader (plain, .Z, .gz by content) and the assembly of daily files into one
 // regular time axis.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,16 @@ struct IonexMap {
   TimeS epoch = 0;
   std::vector<float> tec;  // [nlat * nlon] row = latitude, TECU, NaN = 9999 (missing)
   std::vector<float> rms;  // same layout, empty when the file has no RMS map for this epoch
+  int exponent = -1;       // the EXPONENT its TEC values were scaled by
+  long exponent_line = 0;  // the line of that EXPONENT record (0: none, the default -1)
 };
+
+// Vertical TEC a map may hold, in TECU. GIMs peak near 200 TECU at solar maximum (the bundled
+// Nov 2000 JPL maps reach 169); 400 leaves room for any storm and still catches a value scaled
+// ten times too large (EXPONENT 0 for -1). A fitted map may dip a few tenths below zero at
+// night; below -1 TECU it is no fit but a wrong value (a raw -9999 read as a number).
+constexpr double kMinPlausibleTec = -1.0;
+constexpr double kMaxPlausibleTec = 400.0;
 
 struct IonexFile {
   std::string path;
@@ -40,7 +50,9 @@ struct IonexFile {
 std::string read_file_decompressed(const std::string& path);
 
 // Parses IONEX text. Throws InputError(name, line, what was expected).
-// MAP DIMENSION 3 or several heights: rejected with a clear error.
+// MAP DIMENSION 3 or several heights: rejected with a clear error. A TEC value outside
+// kMinPlausibleTec..kMaxPlausibleTec (9999 = no value is not a value) and a file whose TEC
+// maps hold no value at all are input errors too.
 IonexFile parse_ionex(const std::string& text, const std::string& name);
 IonexFile read_ionex(const std::string& path);
 
@@ -65,6 +77,9 @@ struct IonexSeries {
   std::vector<float> rms;  // same, or empty when no file had RMS
   std::vector<std::string> sources;
   GapReport gaps;
+  // Warnings for the user ("file:line: ..."): a file whose EXPONENT differs from the rest of
+  // the series (its values are plausible but may be 10^k times off).
+  std::vector<std::string> notes;
   float at(long t, int ilat, int ilon) const {
     return tec[(static_cast<size_t>(t) * grid.nlat + ilat) * grid.nlon + ilon];
   }
@@ -76,5 +91,16 @@ struct IonexSeries {
 // day D+1 beats the 24:00 map of day D); the 24:00 map fills in when day D+1 is missing.
 // Epochs not on the cadence are an error. start/end default to the first/last map.
 IonexSeries assemble_series(const std::vector<IonexFile>& files, TimeS start = 0, TimeS end = 0);
+
+// The UTC day of a daily file: the day of its earliest map.
+int64_t ionex_file_day(const IonexFile& file);
+// The one-file-per-day rule of ingest and archive: two files of the same UTC day are accepted
+// only when they hold the same maps (a copy, or the same file compressed differently);
+// otherwise an InputError names both. The path form reads both files.
+void require_same_maps(const IonexFile& first, const IonexFile& second);
+void require_same_maps(const std::string& first_path, const std::string& second_path);
+// Files (sorted by name) -> one per UTC day, the first name of each day kept
+// (require_same_maps on every other file of that day).
+std::vector<IonexFile> one_file_per_day(std::vector<IonexFile> files);
 
 }  // namespace tecscan

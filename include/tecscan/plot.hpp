@@ -36,9 +36,11 @@ struct PlotResult {
 bool gmt_available();
 
 // Writes <run_dir>/figures/*.png (and .pdf) and <run_dir>/report.html.
-// Throws InputError naming the file when scan.h5 is missing or unreadable, when an option does
-// not fit the run (unknown model, empty window), and when gmt is not installed (saying how to
-// install it) or a GMT script fails (with GMT's message).
+// Throws InputError naming the file when scan.h5 is missing or unreadable, when the directory
+// does not hold one complete run (no summary.json, or summary.json and config.used.toml of
+// another event or method than scan.h5, or a listed output missing: check_existing_run's rule),
+// when an option does not fit the run (unknown model, empty window), and when gmt is not
+// installed (saying how to install it) or a GMT script fails (with GMT's message).
 PlotResult plot_run(const std::string& run_dir, const PlotOptions& options = {});
 
 // Parses "d1:d2" (e.g. "-15:0") and "lat,lon"; throw InputError naming the option.

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "tecscan/archive.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan::cli {
 namespace {
@@ -100,7 +101,9 @@ Command add_archive(CLI::App& app) {
       "(--archive FILE) instead of parsing IONEX files for every event.\n"
       "Appending: later days extend the archive, days recorded missing are filled, days already "
       "present are skipped (--replace overwrites them). The archive is updated on a copy that "
-      "replaces it at the end, so an interrupted run leaves it as it was.\n"
+      "replaces it at the end, so an interrupted run leaves it as it was, and the copy a killed "
+      "run left is removed by the next one. Through a symbolic link the link's target is "
+      "updated. One writer at a time: a second one is refused while ARCHIVE.lock is held.\n"
       "Examples:\n"
       "  tecscan archive --ionex data/ionex/jpl-2000-2001 --out jpl.h5\n"
       "  tecscan archive --ionex 'new/jplg*.01i.Z' --out jpl.h5      # append days\n"
@@ -132,6 +135,7 @@ Command add_archive(CLI::App& app) {
             o.replace = a->replace;
             o.progress = !a->quiet;
             const std::vector<std::string> files = expand_inputs(a->ionex);
+            require_output_not_input(a->out, files, "--out");
             const ArchiveReport r = write_archive(a->out, files, o);
             const ArchiveInfo& i = r.info;
             std::fprintf(stderr,

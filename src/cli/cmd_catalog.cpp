@@ -6,6 +6,7 @@
 #include "selection_args.hpp"
 #include "tecscan/catalog.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan::cli {
 
@@ -22,14 +23,21 @@ Command add_catalog(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "catalog",
       "List the earthquakes of a USGS ComCat CSV that pass the filters, in the stable order "
-      "(origin time, then id) that numbers them for batch runs.\nExample:\n  tecscan catalog "
-      "--catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --min-mag 7");
-  cmd->add_option("--catalog", a->file, "USGS ComCat CSV")->required();
+      "(origin time, then id) that numbers them for batch runs.\nExamples:\n  tecscan catalog "
+      "--catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --min-mag 7\n"
+      "  tecscan catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --start 2001-01-01");
+  // The file as --catalog (like ingest and scan) or as the one argument (like plot and merge).
+  CLI::Option* named = cmd->add_option("--catalog", a->file, "USGS ComCat CSV");
+  cmd->add_option("catalog", a->file, "or the USGS ComCat CSV as the argument")->excludes(named);
+  cmd->callback([a] {
+    if (a->file.empty()) throw CLI::RequiredError("--catalog (or the catalogue as the argument)");
+  });
   add_selection_options(*cmd, a->selection, "Filters", "");
   cmd->add_flag("--count", a->count,
                 "print only the number of selected events (to size a job array: "
                 "--array=0-<count-1>)");
   return {cmd, [a] {
+            require_regular_file(a->file, "a ComCat CSV catalogue");
             std::vector<Event> events = select_events(read_comcat(a->file), a->selection.filter());
             if (a->count) {
               std::printf("%zu\n", events.size());

@@ -6,6 +6,7 @@
 #include "ingest_args.hpp"
 #include "tecscan/cube.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan::cli {
 
@@ -26,6 +27,7 @@ Command add_ingest(CLI::App& app) {
   cmd->add_option("--out,-o", *out, "output cube (HDF5), written atomically")->required();
   return {cmd, [args, out] {
             IngestOptions o = args->resolved();
+            require_output_not_input(*out, ingest_input_paths(o), "--out");
             Cube cube = build_cube(o);
             write_cube(*out, cube);
             long missing = 0;

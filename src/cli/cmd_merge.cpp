@@ -8,6 +8,7 @@
 #include "tecscan/error.hpp"
 #include "tecscan/merge.hpp"
 #include "tecscan/progress.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan::cli {
 
@@ -21,6 +22,12 @@ struct MergeArgs {
   bool quiet = false;
 };
 
+// The ranges of the numeric options (docs/errors.md).
+constexpr NumberRange kConsensusRange{0, 100, false, false, true};  // 0: half the detectors
+constexpr NumberRange kControlsRange{1, 100000, false, false, true};
+constexpr NumberRange kSeedRange{0, kInf, false, false, true};
+constexpr NumberRange kWindowDaysRange{0, 3650, true, false};
+
 std::string fmt(double v, const char* f = "%.4g") {
   char buf[32];
   std::snprintf(buf, sizeof buf, f, v);
@@ -29,8 +36,9 @@ std::string fmt(double v, const char* f = "%.4g") {
 
 int run_merge(const MergeArgs& a) {
   MergeParams params = a.params;
-  if (a.seed < 0) throw InputError("--seed: expected a non-negative integer");
   params.seed = static_cast<uint64_t>(a.seed);
+  require_output_not_input(a.out, a.inputs, "--out", true);
+  require_run_dir_kind(a.out, RunDirKind::kMerge, "--out");
 
   RunDirs dirs = find_run_dirs(a.inputs);
   for (const std::string& d : dirs.incomplete)
@@ -172,33 +180,34 @@ Command add_merge(CLI::App& app) {
                   "consensus series: anomalous when >= K of the common detectors flag it "
                   "(0 = half of them, rounded up)")
       ->default_val(0)
-      ->check(CLI::NonNegativeNumber);
+      ->check(in_range(kConsensusRange));
   cmd->add_option("--controls", a->params.controls, "pseudo-events drawn per event")
       ->default_val(200)
-      ->check(CLI::PositiveNumber);
+      ->check(in_range(kControlsRange));
   cmd->add_option("--permutations", a->params.permutations,
                   "null draws of the pooled significance test (p >= 1 / (N + 1))")
       ->default_val(9999)
       ->check(CLI::Range(1, 100000000));
   cmd->add_option("--seed", a->seed, "seed of the pseudo-event and permutation draws")
-      ->default_val(1);
+      ->default_val(1)
+      ->check(in_range(kSeedRange));
   cmd->add_option("--window-days", a->params.window_days,
                   "precursor window [-W, 0) days before each (pseudo-)event of the rate "
                   "difference and Molchan diagram (the pooled significance uses each scan's own "
                   "window)")
       ->default_val(15)
-      ->check(CLI::PositiveNumber);
+      ->check(in_range(kWindowDaysRange));
   cmd->add_option("--exclude-days", a->params.exclude_days,
                   "no pseudo-event within +-X days of the real event (default 0: pseudo-events "
                   "anywhere; X > 0 makes their p too small on short scans; see docs/merge.md, "
                   "'The pseudo-event p-value')")
-      ->check(CLI::NonNegativeNumber);
+      ->check(in_range(kDaysRange));
   cmd->add_option("--days-before", a->params.days_before,
                   "superposed epochs from -D days (default: the runs' earliest epoch)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(in_range(kDaysRange));
   cmd->add_option("--days-after", a->params.days_after,
                   "superposed epochs to +A days (default: the runs' latest epoch)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(in_range(kDaysRange));
   cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
   return {cmd, [a] { return run_merge(*a); }};
 }

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "tecscan/plot.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan::cli {
 
@@ -42,8 +43,11 @@ Command add_plot(CLI::App& app) {
       ->default_val("-15:0");
   cmd->add_option("--consensus-min", a->options.consensus_min,
                   "consensus map: epochs flagged by at least this many detectors (default the "
-                  "scan's [significance] consensus_min; a majority for runs of older versions)");
-  cmd->add_option("--dpi", a->options.dpi, "PNG resolution")->default_val(150);
+                  "scan's [significance] consensus_min; a majority for runs of older versions)")
+      ->check(in_range(NumberRange{0, 100, false, false, true}));
+  cmd->add_option("--dpi", a->options.dpi, "PNG resolution")
+      ->default_val(150)
+      ->check(in_range(NumberRange{10, 2400, false, false, true}));
   cmd->add_flag("--pdf", a->options.pdf, "a PDF beside every PNG");
   cmd->add_flag("--keep-work", a->options.keep_work,
                 "keep <run_dir>/figures/work (the GMT scripts and their data)");

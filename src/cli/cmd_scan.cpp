@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <memory>
 
@@ -16,6 +17,7 @@
 #include "tecscan/inject.hpp"
 #include "tecscan/ionex.hpp"
 #include "tecscan/scan.hpp"
+#include "tecscan/validate.hpp"
 #ifdef TECSCAN_HAVE_CUDA
 #include "tecscan/cuda_backend.hpp"
 #include "tecscan/cuda_recurrent.hpp"
@@ -26,16 +28,38 @@ namespace tecscan::cli {
 namespace {
 struct ScanArgs {
   IngestArgs ingest;
-  std::string cube, config, models, device, rnn_impl = "auto", out;
+  std::string cube, config, rnn_impl = "auto", out;
   std::vector<std::string> overrides;
-  int epochs = -1, threads = -1, gpu_node_chunk = 0;
-  long long seed = -1;
+  // Options that set a config key (--epochs sets train.epochs): validated by the config's own
+  // ranges (apply_setting). A deque, so the values CLI11 writes into keep their addresses.
+  struct Setting {
+    std::string option, key, value;
+    CLI::Option* given = nullptr;
+  };
+  std::deque<Setting> settings;
+  int gpu_node_chunk = 0;
   bool quiet = false, inject = false;
   // Batch mode: --catalog without --event-id / --event.
   SelectionArgs selection;
   long event_index = -1;
   bool force = false;
 };
+
+// --event-index and --gpu-node-chunk: counts.
+constexpr NumberRange kCountRange{0, kInf, false, false, true};
+
+// The files a scan writes into its run directory (docs/outputs.md).
+constexpr const char* kRunFiles[] = {"scan.h5", "anomalies.csv", "config.used.toml",
+                                     "sensitivity.csv", "summary.json"};
+
+// Refuses a run directory whose files would replace one of the inputs, or which holds a run of
+// another kind (a merge, a batch root).
+void require_run_dir_writable(const std::string& run_dir, const std::vector<std::string>& inputs) {
+  require_output_not_input(run_dir, inputs, "--out");
+  for (const char* name : kRunFiles)
+    require_output_not_input((std::filesystem::path(run_dir) / name).string(), inputs, "--out");
+  require_run_dir_kind(run_dir, RunDirKind::kScanRun, "--out");
+}
 
 std::string host_name() {
   char name[256] = {};
@@ -127,7 +151,7 @@ Command add_scan(CLI::App& app) {
   add_selection_options(*cmd, a->selection, "Batch", "batch mode: ");
   cmd->add_option("--event-index", a->event_index,
                   "batch mode: 0-based index into the selection (default: $SLURM_ARRAY_TASK_ID)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(in_range(kCountRange))
       ->group("Batch");
   cmd->add_flag("--force", a->force,
                 "batch mode: recompute even when the run directory holds a complete run")
@@ -136,19 +160,31 @@ Command add_scan(CLI::App& app) {
                   "TOML config (configs/default.toml documents every key); defaults are the "
                   "paper's")
       ->group("Method");
-  cmd->add_option("--models", a->models,
-                  "comma-separated detectors: mlp,cnn,rnn,gru,lstm,cnn-lstm,median-iqr,ar")
+  auto setting = [&](const char* option, const char* key, const std::string& help,
+                     const char* type) {
+    ScanArgs::Setting& s = a->settings.emplace_back();
+    s.option = option;
+    s.key = key;
+    s.given = cmd->add_option(option, s.value, help)->type_name(type);
+    return s.given;
+  };
+  setting("--models", "scan.models",
+          "comma-separated detectors: mlp,cnn,rnn,gru,lstm,cnn-lstm,median-iqr,ar", "TEXT")
       ->group("Method");
-  cmd->add_option("--epochs", a->epochs, "training epochs (config [train] epochs, default 100)")
+  setting("--epochs", "train.epochs",
+          "training epochs, 1..100000 (config [train] epochs, default 20)", "INT")
       ->group("Method");
-  cmd->add_option("--seed", a->seed, "random seed for weights and batch order")->group("Method");
+  setting("--seed", "train.seed", "random seed for weights and batch order (an integer >= 0)",
+          "INT")
+      ->group("Method");
   cmd->add_option("--set", a->overrides,
                   "override any config key, e.g. --set detect.scope=utc-hour --set "
                   "quiet.kp_max=3")
       ->group("Method");
-  cmd->add_option("--device", a->device,
-                  "auto (GPU when present, else CPU), cpu or cuda; models the GPU backend "
-                  "cannot run fall back to the CPU with a note")
+  setting("--device", "scan.device",
+          "auto (GPU when present, else CPU), cpu or cuda; models the GPU backend "
+          "cannot run fall back to the CPU with a note",
+          "TEXT")
       ->check(CLI::IsMember({"auto", "cpu", "cuda", "gpu"}))
       ->group("Hardware");
   cmd->add_option("--rnn-impl", a->rnn_impl,
@@ -160,9 +196,10 @@ Command add_scan(CLI::App& app) {
   cmd->add_option("--gpu-node-chunk", a->gpu_node_chunk,
                   "nodes trained per GPU launch (0 = sized from free device memory); lower it "
                   "if the GPU runs out of memory")
-      ->check(CLI::NonNegativeNumber)
+      ->check(in_range(kCountRange))
       ->group("Hardware");
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = all cores)")->group("Hardware");
+  setting("--threads", "scan.threads", "CPU threads, 0..4096 (0 = all cores)", "INT")
+      ->group("Hardware");
   cmd->add_option("--out,-o", a->out,
                   "run directory (created; files replaced atomically); in batch mode the root "
                   "that holds one directory per event")
@@ -178,13 +215,9 @@ Command add_scan(CLI::App& app) {
   return {
       cmd, [a] {
         ScanConfig cfg = a->config.empty() ? ScanConfig() : load_config(a->config);
-        std::vector<std::string> ov = a->overrides;
-        if (!a->models.empty()) ov.push_back("scan.models=" + a->models);
-        if (a->epochs >= 0) ov.push_back("train.epochs=" + std::to_string(a->epochs));
-        if (a->seed >= 0) ov.push_back("train.seed=" + std::to_string(a->seed));
-        if (a->threads >= 0) ov.push_back("scan.threads=" + std::to_string(a->threads));
-        if (!a->device.empty()) ov.push_back("scan.device=" + a->device);
-        apply_overrides(cfg, ov);
+        apply_overrides(cfg, a->overrides);
+        for (const ScanArgs::Setting& s : a->settings)
+          if (s.given->count() > 0) apply_setting(cfg, s.key, s.value, s.option);
 
         IngestOptions ingest = a->ingest.resolved();
         const bool batch = !ingest.catalog.empty() && ingest.event_id.empty() &&
@@ -198,14 +231,22 @@ Command add_scan(CLI::App& app) {
           throw InputError(
               "give either --cube FILE or the ingest inputs (--ionex or --archive ...), "
               "not both");
+        if (!a->cube.empty())
+          require_regular_file(a->cube, "a cube written by tecscan ingest (--cube)");
+        std::vector<std::string> inputs = ingest_input_paths(ingest);
+        for (const std::string& file : {a->cube, a->config})
+          if (!file.empty()) inputs.push_back(file);
         std::string out_dir = a->out;
         std::unique_ptr<RunLock> lock;
         if (batch) {
+          require_output_not_input(a->out, inputs, "--out");
+          require_run_dir_kind(a->out, RunDirKind::kBatchRoot, "--out");
           std::vector<Event> events =
               select_events(read_comcat(ingest.catalog), a->selection.filter());
           const size_t index = batch_event_index(a->event_index, events.size());
           const Event& ev = events[index];
           out_dir = batch_run_dir(a->out, ev);
+          require_run_dir_writable(out_dir, inputs);
           std::filesystem::create_directories(out_dir);
           lock = std::make_unique<RunLock>(out_dir);
           std::fprintf(stderr, "batch: event %zu of %zu: %s %s M%.1f -> %s\n", index, events.size(),
@@ -228,6 +269,7 @@ Command add_scan(CLI::App& app) {
               "--event-index, --force, --min-mag, --start and --end are for batch mode: "
               "give --catalog without --event-id or --event");
         }
+        if (!batch) require_run_dir_writable(out_dir, inputs);
         Cube cube;
         ScanOptions opts;
         opts.quiet_progress = a->quiet;

@@ -1,24 +1,34 @@
 #include "ingest_args.hpp"
 
+#include "commands.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/ionex.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan::cli {
 
 IngestOptions IngestArgs::resolved() const {
   IngestOptions o = opt;
-  if (radius == "dobrovolsky") {
+  if (radius == "dobrovolsky")
     o.dobrovolsky = true;
-  } else {
-    try {
-      size_t used = 0;
-      o.radius_km = std::stod(radius, &used);
-      if (used != radius.size()) throw std::invalid_argument(radius);
-    } catch (const std::exception&) {
-      throw InputError("--radius: expected a distance in km (e.g. 2000) or 'dobrovolsky', got '" +
-                       radius + "'");
-    }
-  }
+  else
+    o.radius_km = parse_number_in(radius, kRadiusKmRange, "--radius");
+  if (!o.catalog.empty()) require_regular_file(o.catalog, "a ComCat CSV catalogue (--catalog)");
+  if (!o.archive.empty())
+    require_regular_file(o.archive, "an archive written by tecscan archive (--archive)");
   return o;
+}
+
+std::vector<std::string> ingest_input_paths(const IngestOptions& o) {
+  std::vector<std::string> paths = o.ionex;
+  paths.insert(paths.end(), o.indices.begin(), o.indices.end());
+  for (const std::vector<std::string>* given : {&o.ionex, &o.indices}) {
+    const std::vector<std::string> files = expand_inputs(*given);
+    paths.insert(paths.end(), files.begin(), files.end());
+  }
+  for (const std::string& file : {o.catalog, o.archive})
+    if (!file.empty()) paths.push_back(file);
+  return paths;
 }
 
 void add_ingest_options(CLI::App& cmd, IngestArgs& a) {
@@ -46,14 +56,16 @@ void add_ingest_options(CLI::App& cmd, IngestArgs& a) {
                  "2001-01-13T17:33:32Z,13.049,-88.660,7.7")
       ->group("Event");
   cmd.add_option("--radius,--radius-km", a.radius,
-                 "search radius: km (great circle) or 'dobrovolsky' for 10^(0.43 M) km")
+                 "search radius: km (great circle, (0, 20016]) or 'dobrovolsky' for 10^(0.43 M) km")
       ->default_val("2000")
       ->group("Region");
   cmd.add_option("--days-before", a.opt.days_before, "days of data before the event")
       ->default_val(60)
+      ->check(in_range(kDaysRange))
       ->group("Region");
   cmd.add_option("--days-after", a.opt.days_after, "days of data after the event")
       ->default_val(7)
+      ->check(in_range(kDaysRange))
       ->group("Region");
 }
 

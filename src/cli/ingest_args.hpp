@@ -2,6 +2,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "tecscan/ingest.hpp"
 
@@ -13,6 +14,10 @@ struct IngestArgs {
   // Turns the --radius text into radius_km / dobrovolsky; throws InputError on nonsense.
   IngestOptions resolved() const;
 };
+
+// Every file and directory the options read (the given paths and the files they expand to),
+// so that no output replaces one of them.
+std::vector<std::string> ingest_input_paths(const IngestOptions& o);
 
 // required=false for scan, where --cube can replace these.
 void add_ingest_options(CLI::App& cmd, IngestArgs& a);

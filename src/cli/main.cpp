@@ -26,12 +26,38 @@ int main(int argc, char** argv) {
       tecscan::cli::add_ingest(app),  tecscan::cli::add_scan(app),
       tecscan::cli::add_plot(app),    tecscan::cli::add_archive(app),
       tecscan::cli::add_merge(app)};
+  commands.push_back(tecscan::cli::add_fetch(app));
+  // An unknown or missing command is named with the list of commands (CLI11 would only say
+  // that a subcommand is required).
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (first.empty() || first[0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->get_name() == first;
+    }
+    if (!known) {
+      const std::string what =
+          first.empty() ? "no command given" : "unknown command '" + first + "'";
+      std::fprintf(stderr,
+                   "tecscan: error: %s; the commands are %s (run 'tecscan --help' for "
+                   "what each does)\n",
+                   what.c_str(), names.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version succeed; every usage error exits 2, as every input error does
-    // (CLI11's own codes 100-120 are not the contract README states).
-    return app.exit(e) == 0 ? 0 : 2;
+    // --help and --version succeed; every usage error exits 2 in the contract's shape, as every
+    // input error does (CLI11's own codes 100-120 are not the contract README states), with a
+    // hint that runs when pasted.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    const std::string help =
+        first.empty() || first[0] == '-' ? "tecscan --help" : "tecscan " + first + " --help";
+    std::fprintf(stderr, "tecscan: error: %s (run '%s' for the options)\n", e.what(), help.c_str());
+    return 2;
   }
   try {
     for (const auto& c : commands)

@@ -1,5 +1,7 @@
 #include "selection_args.hpp"
 
+#include "commands.hpp"
+
 namespace tecscan::cli {
 
 CatalogFilter SelectionArgs::filter() const {
@@ -12,7 +14,9 @@ CatalogFilter SelectionArgs::filter() const {
 
 void add_selection_options(CLI::App& cmd, SelectionArgs& a, const std::string& group,
                            const std::string& what) {
-  cmd.add_option("--min-mag", a.min_mag, what + "smallest magnitude selected")->group(group);
+  cmd.add_option("--min-mag", a.min_mag, what + "smallest magnitude selected")
+      ->check(in_range(kMagnitudeRange))
+      ->group(group);
   cmd.add_option("--start", a.start, what + "first origin time selected (UTC)")->group(group);
   cmd.add_option("--end", a.end, what + "origin times before this are selected (UTC)")
       ->group(group);

@@ -48,6 +48,12 @@ int day_of_year(TimeS t) {
   return static_cast<int>(days - days_from_civil(y, 1, 1)) + 1;
 }
 
+int days_in_month(int year, int month) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
 TimeS parse_iso_time(const std::string& text, const std::string& what) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0;
   double s = 0;
@@ -59,10 +65,28 @@ TimeS parse_iso_time(const std::string& text, const std::string& what) {
     size_t z = text.find_first_not_of("0123456789-: T.", 0);
     if (z != std::string::npos && !(text[z] == 'Z' && z + 1 == text.size())) ok = false;
   }
-  if (!ok || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || s >= 61 || y < 1900)
+  if (!ok || y < 1900)
     throw InputError(what + ": cannot read '" + text +
                      "' as a UTC time; expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or "
                      "YYYY-MM-DDTHH:MM:SS[.sss][Z]");
+  // Every field in its range, so the time reads back as written (never normalised into the
+  // next day or month: 2001-02-30 is not 2001-03-02).
+  static const char* const kMonths[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+  auto reject = [&](const std::string& why) { throw InputError(what + ": " + text + ": " + why); };
+  if (mo < 1 || mo > 12) reject("month " + std::to_string(mo) + " is not 1..12");
+  if (d < 1 || d > days_in_month(y, mo))
+    reject("day " + std::to_string(d) + " is not in " + kMonths[mo - 1] + " " + std::to_string(y) +
+           " (1.." + std::to_string(days_in_month(y, mo)) + ")");
+  if (h < 0 || h > 23) reject("hour " + std::to_string(h) + " is not 0..23");
+  if (mi < 0 || mi > 59) reject("minute " + std::to_string(mi) + " is not 0..59");
+  if (!(s >= 0 && s < 60)) {
+    // %g, not a cast to int: a 47-digit second must not overflow while being described.
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", s);
+    reject(std::string("second ") + seconds + " is not in [0, 60)");
+  }
   return make_time(y, mo, d, h, mi, s);
 }
 

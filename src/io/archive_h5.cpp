@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "archive_internal.hpp"
@@ -12,26 +13,26 @@
 namespace tecscan::archive_io {
 namespace {
 
-// "file.h5 /tec" for messages: the file and the object an identifier refers to.
-std::string describe(hid_t obj) {
+// The name of the file and of the object obj refers to.
+std::pair<std::string, std::string> names_of(hid_t obj) {
   char file[4096] = "", name[1024] = "";
   H5Fget_name(obj, file, sizeof file);
   H5Iget_name(obj, name, sizeof name);
-  return std::string(file) + " " + name;
-}
-
-[[noreturn]] void write_failed(hid_t obj, const std::string& what) {
-  const std::string where = describe(obj);
-  throw std::runtime_error(where + ": " + what + hdf5_reason());
+  return {file, name};
 }
 
 [[noreturn]] void read_failed(hid_t obj, const std::string& what) {
-  char file[4096] = "";
-  H5Fget_name(obj, file, sizeof file);
-  char name[1024] = "";
-  H5Iget_name(obj, name, sizeof name);
+  // Every HDF5 call clears the error stack: take what it says first.
+  const int error_number = hdf5_errno();
   const std::string reason = hdf5_reason();
-  throw InputError(file, 0, std::string(name) + ": " + what + reason);
+  const auto [file, name] = names_of(obj);
+  // A read of a file open for writing can flush cached chunks: a full disk shows up here.
+  Id file_id(H5Iget_file_id(obj), H5Fclose);
+  unsigned intent = 0;
+  if (error_number != 0 && H5Fget_intent(file_id.get(), &intent) >= 0 && (intent & H5F_ACC_RDWR))
+    throw_write_failure(output_of(file), "'" + name + "' (flushing cached data while reading)",
+                        error_number, reason);
+  throw InputError(file, 0, name + ": " + what + reason);
 }
 
 Id selection(hid_t dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count) {
@@ -43,6 +44,14 @@ Id selection(hid_t dataset, const std::vector<hsize_t>& offset, const std::vecto
 }
 
 }  // namespace
+
+void write_failed(hid_t obj, const std::string& what) {
+  const int error_number = hdf5_errno();  // before any other HDF5 call clears the stack
+  const std::string reason = hdf5_reason();
+  const auto [file, name] = names_of(obj);
+  throw_write_failure(output_of(file), "'" + name + "'" + (what.empty() ? "" : " (" + what + ")"),
+                      error_number, reason);
+}
 
 bool exists(hid_t file, const std::string& name) {
   // H5Lexists fails when a parent group is missing: check each prefix.
@@ -74,7 +83,7 @@ void put_attr(hid_t obj, const std::string& name, hid_t file_type, hid_t mem_typ
   Id space(H5Screate(H5S_SCALAR), H5Sclose);
   Id a(H5Acreate2(obj, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (!a.ok() || H5Awrite(a.get(), mem_type, value) < 0)
-    write_failed(obj, "cannot write attribute '" + name + "'");
+    write_failed(obj, "attribute '" + name + "'");
 }
 
 Id get_attr(hid_t obj, const std::string& file_path, const std::string& name) {
@@ -154,7 +163,7 @@ Id create_extendible(hid_t file, const std::string& name, hid_t file_type, hid_t
   H5Pset_create_intermediate_group(lcpl.get(), 1);
   Id ds(H5Dcreate2(file, name.c_str(), file_type, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
         H5Dclose);
-  if (!ds.ok()) write_failed(file, "cannot create dataset '" + name + "'");
+  if (!ds.ok()) write_failed(file, "creating dataset '" + name + "'");
   return ds;
 }
 
@@ -171,7 +180,7 @@ void set_length(hid_t dataset, hsize_t first_dim) {
   std::vector<hsize_t> dims = shape(dataset);
   if (dims[0] == first_dim) return;
   dims[0] = first_dim;
-  if (H5Dset_extent(dataset, dims.data()) < 0) write_failed(dataset, "cannot resize");
+  if (H5Dset_extent(dataset, dims.data()) < 0) write_failed(dataset, "resizing it");
 }
 
 void write_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& offset,
@@ -179,7 +188,7 @@ void write_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& offset
   Id file_space = selection(dataset, offset, count);
   Id mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
   if (H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0)
-    write_failed(dataset, "cannot write");
+    write_failed(dataset, "");
 }
 
 void read_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& offset,

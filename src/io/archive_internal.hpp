@@ -26,9 +26,13 @@ constexpr const char* kColNumMaps = "/provenance/n_maps";
 constexpr const char* kColFirstMap = "/provenance/first_map";
 constexpr const char* kColLastMap = "/provenance/last_map";
 
+using hdf5::hdf5_errno;
 using hdf5::hdf5_reason;
 using hdf5::Id;
 using hdf5::silence_hdf5_errors;
+// Throws the failure of writing the archive obj belongs to (hdf5::write_failed), naming the
+// archive (not its temp file) and the object.
+[[noreturn]] void write_failed(hid_t obj, const std::string& what);
 bool exists(hid_t file, const std::string& name);
 Id open_dataset(hid_t file, const std::string& file_path, const std::string& name);
 

@@ -19,6 +19,7 @@
 #include "tecscan/archive.hpp"
 #include "tecscan/atomic_file.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/ionex.hpp"
 #include "tecscan/parallel.hpp"
 #include "tecscan/progress.hpp"
 #include "tecscan/sha256.hpp"
@@ -129,20 +130,20 @@ void write_fixed(hid_t file, const std::string& name, const std::vector<double>&
         H5Dclose);
   if (!ds.ok() ||
       H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
-    throw std::runtime_error("cannot write '" + name + "'" + hdf5_reason());
+    write_failed(file, "dataset '" + name + "'");
 }
 
 void make_scale(hid_t file, const std::string& name, const std::string& dim) {
   Id ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!ds.ok() || H5DSset_scale(ds.get(), dim.c_str()) < 0)
-    throw std::runtime_error("cannot make '" + name + "' a dimension scale" + hdf5_reason());
+    write_failed(file, "'" + name + "' as a dimension scale");
 }
 
 void attach(hid_t file, const std::string& name, unsigned dim, const std::string& scale) {
   Id ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
   Id sc(H5Dopen2(file, scale.c_str(), H5P_DEFAULT), H5Dclose);
   if (!ds.ok() || !sc.ok() || H5DSattach_scale(ds.get(), sc.get(), dim) < 0)
-    throw std::runtime_error("cannot attach '" + scale + "' to '" + name + "'" + hdf5_reason());
+    write_failed(file, "scale '" + scale + "' on '" + name + "'");
 }
 
 void set_attrs(hid_t file, const std::string& name,
@@ -431,6 +432,20 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
                             const ArchiveOptions& o) {
   if (ionex_files.empty()) throw InputError("tecscan archive: no IONEX file was given");
   silence_hdf5_errors();
+  // Work on a copy (or a new file) and rename it onto path at the end: an interrupted run
+  // leaves the archive as it was. The price is one copy of the archive's bytes per append.
+  // Through a symbolic link, the link's target is updated.
+  AtomicFile out(path);
+  const std::string target = write_target(path);
+  // One writer at a time: two appends would both copy the old archive and one would be lost.
+  const FileLock lock(target + ".lock", "the archive " + path);
+  // Temp copies of appends that were killed (as large as the archive): no writer is left.
+  const int stale = remove_stale_temp_files(fs::path(target).parent_path().empty()
+                                                ? std::string(".")
+                                                : fs::path(target).parent_path().string());
+  if (stale > 0 && o.verbose)
+    std::fprintf(stderr, "note: removed %d temp file(s) of killed runs beside %s\n", stale,
+                 target.c_str());
   ArchiveReport report;
   std::error_code ec;
   report.created = !fs::exists(path, ec);
@@ -453,13 +468,17 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
     });
   }
   report.files_parsed = static_cast<long>(files.size());
-  std::sort(files.begin(), files.end(),
-            [](const DayFile& a, const DayFile& b) { return a.row.day < b.row.day; });
-  for (size_t i = 1; i < files.size(); ++i)
-    if (files[i].row.day == files[i - 1].row.day)
-      throw InputError(files[i].path, 0,
-                       "holds the same UTC day (" + day_text(files[i].row.day) + ") as " +
-                           files[i - 1].path + ": give one IONEX file per day");
+  // One file per UTC day, the rule ingest applies (ionex.hpp): an identical copy is read once,
+  // the first by name is kept (the inputs arrive sorted by name).
+  std::stable_sort(files.begin(), files.end(),
+                   [](const DayFile& a, const DayFile& b) { return a.row.day < b.row.day; });
+  files.erase(std::unique(files.begin(), files.end(),
+                          [](const DayFile& a, const DayFile& b) {
+                            if (a.row.day != b.row.day) return false;
+                            require_same_maps(a.path, b.path);  // throws naming both
+                            return true;
+                          }),
+              files.end());
 
   if (report.created) {
     const DayFile& first = files.front();
@@ -539,18 +558,18 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
       ntime = std::max(ntime, base + d->map_slots.back() + 1);
   }
 
-  // Work on a copy (or a new file) and rename it onto path at the end: an interrupted run
-  // leaves the archive as it was. The price is one copy of the archive's bytes per append.
-  AtomicFile out(path);
   Id file;
   if (report.created) {
     file =
         Id(H5Fcreate(out.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    if (!file.ok())
-      throw std::runtime_error(path + ": cannot create '" + out.temp_path() + "'" + hdf5_reason());
+    if (!file.ok()) hdf5::write_failed(path, "the archive (creating '" + out.temp_path() + "')");
     create_archive_objects(file.get(), info, first_day);
   } else {
-    fs::copy_file(path, out.temp_path(), fs::copy_options::overwrite_existing);
+    fs::copy_file(path, out.temp_path(), fs::copy_options::overwrite_existing, ec);
+    // libstdc++ reports a short copy (a full disk) as EIO: then ask the file system.
+    if (ec)
+      throw_write_failure(path, "the archive (copying it to '" + out.temp_path() + "')",
+                          ec == std::errc::io_error ? 0 : ec.value(), ": " + ec.message());
     file = open_archive(out.temp_path(), H5F_ACC_RDWR);
   }
   const bool any_rms =
@@ -591,7 +610,7 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
   }
   write_provenance(file.get(), path, days, dirty);
   if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0 || file.close() < 0)
-    throw std::runtime_error(path + ": writing the archive failed" + hdf5_reason());
+    hdf5::write_failed(path, "the archive");
   out.commit();
 
   report.info = read_archive_info(path);

@@ -9,6 +9,7 @@
 
 #include "tecscan/error.hpp"
 #include "tecscan/geo.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan {
 
@@ -74,6 +75,9 @@ double seconds_fraction(const std::string& iso) {
   return s - std::floor(s);
 }
 
+// Depth below sea level: ComCat gives a few km above it (negative) for shallow events.
+constexpr NumberRange kDepthKmRange{-10, 1000};
+
 // Latitude [-90, 90]; longitude [-180, 360) folded to [-180, 180).
 bool valid_lat(double lat) {
   return lat >= -90 && lat <= 90;
@@ -87,7 +91,10 @@ bool valid_lon(double lon) {
 std::vector<Event> read_comcat(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, "cannot open the catalogue (expected a USGS ComCat CSV file)");
+  return read_comcat(in, path);
+}
 
+std::vector<Event> read_comcat(std::istream& in, const std::string& path) {
   std::string line;
   long line_no = 0;
   std::vector<std::string> fields;
@@ -137,6 +144,15 @@ std::vector<Event> read_comcat(const std::string& path) {
             std::string("column '") + name + "': expected a number, got '" + fields[col] + "'");
       return v;
     };
+    // The ranges --event accepts; an empty field stays a missing value.
+    auto number_in = [&](int col, const char* name, const NumberRange& range) {
+      double v = number(col, name, true);
+      if (!std::isnan(v) && !range.contains(v))
+        throw InputError(path, line_no,
+                         std::string("column '") + name + "': expected " + range.describe() +
+                             ", got '" + fields[col] + "'");
+      return v;
+    };
     Event e;
     const std::string time_text = trim(fields[c_time]);
     try {
@@ -156,8 +172,8 @@ std::vector<Event> read_comcat(const std::string& path) {
           path, line_no,
           "column 'longitude': expected a value in [-180, 360), got '" + fields[c_lon] + "'");
     e.lon = wrap_lon(e.lon);
-    e.depth_km = number(c_depth, "depth", true);
-    e.mag = number(c_mag, "mag", true);
+    e.depth_km = number_in(c_depth, "depth", kDepthKmRange);
+    e.mag = number_in(c_mag, "mag", kMagnitudeRange);
     e.id = trim(fields[c_id]);
     if (e.id.empty()) throw InputError(path, line_no, "column 'id': expected an event id, got ''");
     if (c_magtype >= 0) e.mag_type = trim(fields[c_magtype]);
@@ -225,10 +241,12 @@ Event parse_event_spec(const std::string& spec) {
   e.lon = wrap_lon(e.lon);
   if (parts.size() > 3) e.mag = number(3, "magnitude", true);
   if (parts.size() > 4) e.depth_km = number(4, "depth", true);
-  if (!std::isnan(e.mag) && (e.mag < -2 || e.mag > 10))
-    throw InputError("--event '" + spec + "': magnitude must be in [-2, 10], got " + parts[3]);
-  if (!std::isnan(e.depth_km) && (e.depth_km < -10 || e.depth_km > 1000))
-    throw InputError("--event '" + spec + "': depth must be in [-10, 1000] km, got " + parts[4]);
+  if (!std::isnan(e.mag) && !kMagnitudeRange.contains(e.mag))
+    throw InputError("--event '" + spec + "': magnitude must be " + kMagnitudeRange.describe() +
+                     ", got " + parts[3]);
+  if (!std::isnan(e.depth_km) && !kDepthKmRange.contains(e.depth_km))
+    throw InputError("--event '" + spec + "': depth must be " + kDepthKmRange.describe() +
+                     " km, got " + parts[4]);
   e.id = "custom-" + format_iso(e.time);
   return e;
 }

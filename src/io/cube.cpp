@@ -1,5 +1,6 @@
 #include "tecscan/cube.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -73,6 +74,28 @@ std::string event_time_text(const Event& e) {
   return iso.substr(0, iso.size() - 1) + frac + "Z";
 }
 
+std::vector<size_t> nodes_without_data(const Cube& cube) {
+  std::vector<size_t> empty;
+  const size_t nt = cube.ntime();
+  for (size_t n = 0; n < cube.nnode(); ++n) {
+    const float* tec = cube.tec.data() + n * nt;
+    if (std::none_of(tec, tec + nt, [](float v) { return std::isfinite(v); })) empty.push_back(n);
+  }
+  return empty;
+}
+
+std::string describe_nodes(const Cube& cube, const std::vector<size_t>& nodes) {
+  std::string text;
+  for (size_t n : nodes) {
+    char one[64];
+    const double lat = cube.node_lat[n], lon = cube.node_lon[n];
+    std::snprintf(one, sizeof one, "%snode %zu (%.1f%c %.1f%c)", text.empty() ? "" : ", ", n,
+                  std::fabs(lat), lat < 0 ? 'S' : 'N', std::fabs(lon), lon < 0 ? 'W' : 'E');
+    text += one;
+  }
+  return text;
+}
+
 void write_cube_coordinates(H5File& f, const Cube& cube) {
   const size_t nn = cube.nnode(), nt = cube.ntime();
   // Coordinates. /time and /node are dimension scales, so xarray sees tec(node, time).
@@ -107,11 +130,11 @@ void write_cube_coordinates(H5File& f, const Cube& cube) {
 
 void write_cube_indices(H5File& f, const Cube& cube) {
   const size_t nt = cube.ntime();
+  const std::vector<float> missing(nt, kFloatFill);
   f.create_group("indices");
   for (int k = 0; k < kNumIndexKinds; ++k) {
-    if (cube.indices[k].empty()) continue;
     const std::string name = std::string("indices/") + index_name(static_cast<IndexKind>(k));
-    f.write(name, cube.indices[k], {nt},
+    f.write(name, cube.indices[k].empty() ? missing : cube.indices[k], {nt},
             {{"units", kIndexMeta[k].units},
              {"long_name", kIndexMeta[k].long_name},
              {"_FillValue", kFloatFill}});
@@ -211,9 +234,16 @@ Cube read_cube(const std::string& path) {
     if (shape != std::vector<size_t>{nn, nt})
       throw InputError(path, 0, "dataset 'rms': expected the shape of 'tec'");
   }
+  if (nn > 0 && nodes_without_data(c).size() == nn)
+    throw InputError(path, 0,
+                     "dataset 'tec' holds no valid value (NaN at every node and epoch): "
+                     "nothing to scan");
   for (int k = 0; k < kNumIndexKinds; ++k) {
     const std::string name = std::string("indices/") + index_name(static_cast<IndexKind>(k));
-    if (!f.has(name)) continue;
+    if (!f.has(name))
+      throw InputError(
+          path, 0,
+          "dataset '" + name + "' is missing: expected every index of a cube (NaN = no value)");
     c.indices[k] = f.read_float(name);
     if (c.indices[k].size() != nt)
       throw InputError(path, 0, "dataset '" + name + "': expected one value per epoch");

@@ -21,6 +21,7 @@ namespace {
 using Handle = hdf5::Id;
 using hdf5::hdf5_reason;
 using hdf5::silence_hdf5_errors;
+using hdf5::write_failed;
 
 template <typename T>
 struct H5Types;
@@ -109,9 +110,7 @@ H5File H5File::create(const std::string& path) {
   f.path_ = path;
   f.output_ = std::make_unique<AtomicFile>(path);
   f.file_ = H5Fcreate(f.output_->temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  if (f.file_ < 0)
-    throw std::runtime_error(path + ": cannot create HDF5 file '" + f.output_->temp_path() + "'" +
-                             hdf5_reason());
+  if (f.file_ < 0) write_failed(path, "the HDF5 file (creating '" + f.output_->temp_path() + "')");
   return f;
 }
 
@@ -161,7 +160,7 @@ void H5File::commit() {
   if (!output_) throw std::logic_error(path_ + ": commit() on a file opened for reading");
   if (file_ >= 0 && H5Fclose(file_) < 0) {
     file_ = -1;
-    throw std::runtime_error(path_ + ": closing the HDF5 file failed" + hdf5_reason());
+    write_failed(path_, "the HDF5 file (closing it)");
   }
   file_ = -1;
   output_->commit();
@@ -173,8 +172,7 @@ void H5File::create_group(const std::string& name) {
   if (has(name)) return;
   Handle lcpl = link_create_plist();
   Handle g(H5Gcreate2(file_, name.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-  if (!g.ok())
-    throw std::runtime_error(path_ + ": cannot create group '" + name + "'" + hdf5_reason());
+  if (!g.ok()) write_failed(path_, "group '" + name + "'");
 }
 
 template <typename T>
@@ -205,11 +203,10 @@ void H5File::write_numeric(const std::string& name, const std::vector<T>& data,
   Handle ds(H5Dcreate2(file_, name.c_str(), H5Types<T>::file(), space.get(), lcpl.get(), dcpl.get(),
                        H5P_DEFAULT),
             H5Dclose);
-  if (!ds.ok())
-    throw std::runtime_error(path_ + ": cannot create dataset '" + name + "'" + hdf5_reason());
+  if (!ds.ok()) write_failed(path_, "dataset '" + name + "' (creating it)");
   if (!data.empty() &&
       H5Dwrite(ds.get(), H5Types<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0)
-    throw std::runtime_error(path_ + ": cannot write dataset '" + name + "'" + hdf5_reason());
+    write_failed(path_, "dataset '" + name + "'");
   for (const H5Attr& a : attrs) set_attr(name, a);
 }
 
@@ -248,19 +245,18 @@ void H5File::write_string_list(const std::string& name, const std::vector<std::s
   Handle ds(H5Dcreate2(file_, name.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT,
                        H5P_DEFAULT),
             H5Dclose);
-  if (!ds.ok())
-    throw std::runtime_error(path_ + ": cannot create dataset '" + name + "'" + hdf5_reason());
+  if (!ds.ok()) write_failed(path_, "dataset '" + name + "' (creating it)");
   std::vector<const char*> ptrs;
   for (const std::string& v : values) ptrs.push_back(v.c_str());
   if (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
-    throw std::runtime_error(path_ + ": cannot write dataset '" + name + "'" + hdf5_reason());
+    write_failed(path_, "dataset '" + name + "'");
   for (const H5Attr& a : attrs) set_attr(name, a);
 }
 
 void H5File::set_attr(const std::string& object, const H5Attr& attr) {
   const std::string where = "attribute '" + attr.name + "' of '" + object + "'";
   Handle obj(H5Oopen(file_, object.c_str(), H5P_DEFAULT), H5Oclose);
-  if (!obj.ok()) throw std::runtime_error(path_ + ": cannot open '" + object + "'" + hdf5_reason());
+  if (!obj.ok()) write_failed(path_, where + " (opening '" + object + "')");
   if (H5Aexists(obj.get(), attr.name.c_str()) > 0) H5Adelete(obj.get(), attr.name.c_str());
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   hid_t file_type = H5T_IEEE_F64LE, mem_type = H5T_NATIVE_DOUBLE;
@@ -285,8 +281,7 @@ void H5File::set_attr(const std::string& object, const H5Attr& attr) {
   Handle a(
       H5Acreate2(obj.get(), attr.name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
       H5Aclose);
-  if (!a.ok() || H5Awrite(a.get(), mem_type, value) < 0)
-    throw std::runtime_error(path_ + ": cannot write " + where + hdf5_reason());
+  if (!a.ok() || H5Awrite(a.get(), mem_type, value) < 0) write_failed(path_, where);
 }
 
 void H5File::set_attr(const std::string& object, const std::string& name, double value) {
@@ -312,8 +307,7 @@ void H5File::set_attr(const std::string& object, const std::string& name, const 
 void H5File::make_scale(const std::string& scale_dataset, const std::string& dim_name) {
   Handle ds(H5Dopen2(file_, scale_dataset.c_str(), H5P_DEFAULT), H5Dclose);
   if (!ds.ok() || H5DSset_scale(ds.get(), dim_name.c_str()) < 0)
-    throw std::runtime_error(path_ + ": cannot make '" + scale_dataset + "' a dimension scale" +
-                             hdf5_reason());
+    write_failed(path_, "'" + scale_dataset + "' as a dimension scale");
 }
 
 void H5File::attach_scale(const std::string& dataset, int dim, const std::string& scale_dataset) {
@@ -321,8 +315,8 @@ void H5File::attach_scale(const std::string& dataset, int dim, const std::string
   Handle scale(H5Dopen2(file_, scale_dataset.c_str(), H5P_DEFAULT), H5Dclose);
   if (!ds.ok() || !scale.ok() ||
       H5DSattach_scale(ds.get(), scale.get(), static_cast<unsigned>(dim)) < 0)
-    throw std::runtime_error(path_ + ": cannot attach scale '" + scale_dataset + "' to dimension " +
-                             std::to_string(dim) + " of '" + dataset + "'" + hdf5_reason());
+    write_failed(path_, "scale '" + scale_dataset + "' on dimension " + std::to_string(dim) +
+                            " of '" + dataset + "'");
 }
 
 // ---- reading ----------------------------------------------------------------------------------

@@ -3,7 +3,11 @@
 #pragma once
 #include <hdf5.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
+
+#include "tecscan/atomic_file.hpp"
 
 namespace tecscan::hdf5 {
 
@@ -34,9 +38,13 @@ class Id {
   herr_t (*close_)(hid_t) = nullptr;
 };
 
-// HDF5 prints its error stack to stderr by default; tecscan reports errors itself.
+// HDF5 prints its error stack to stderr by default; tecscan reports errors itself. Also no
+// HDF5 shutdown at exit: after a failed write (a full disk) HDF5 1.10 keeps a half-closed file
+// that its atexit handler closes again and crashes on (SIGSEGV in H5F__close_cb). Every file is
+// closed explicitly; an uncommitted temp file is removed by AtomicFile.
 inline void silence_hdf5_errors() {
   static const bool silenced = [] {
+    H5dont_atexit();  // before the library initialises, i.e. before any other HDF5 call
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     return true;
   }();
@@ -55,6 +63,28 @@ inline std::string hdf5_reason() {
       &reason);
   H5Eclear2(H5E_DEFAULT);
   return reason.empty() ? "" : " (HDF5: " + reason + ")";
+}
+
+// The errno HDF5's file driver recorded for the last failure ("..., errno = 28, error message
+// = 'No space left on device'" on the error stack), or 0. Leaves the stack as it is.
+inline int hdf5_errno() {
+  int error_number = 0;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+        const char* at = e->desc ? std::strstr(e->desc, "errno = ") : nullptr;
+        if (at) *static_cast<int*>(out) = std::atoi(at + std::strlen("errno = "));
+        return 0;
+      },
+      &error_number);
+  return error_number;
+}
+
+// Throws the failure of an HDF5 write to `output` (throw_write_failure): the OS reason when the
+// driver recorded one, else HDF5's. Clears the error stack.
+[[noreturn]] inline void write_failed(const std::string& output, const std::string& what) {
+  const int error_number = hdf5_errno();
+  throw_write_failure(output, what, error_number, hdf5_reason());
 }
 
 }  // namespace tecscan::hdf5

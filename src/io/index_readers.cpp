@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,10 +35,9 @@ struct Where {
   }
 };
 
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, "a readable index file (cannot open it)");
+std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
+  std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -95,6 +95,20 @@ long parse_int(std::string_view field, const Where& w, const std::string& what) 
   long v = text.empty() ? 0 : std::strtol(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno == ERANGE)
     w.fail(what + " as an integer, found '" + std::string(field) + "'");
+  return v;
+}
+
+// Amplitudes (ap, Ap) and fluxes (F10.7) are never negative; a negative one is a corrupt field,
+// not a value to average or compare with a threshold.
+long parse_count(std::string_view field, const Where& w, const std::string& what) {
+  long v = parse_int(field, w, what);
+  if (v < 0) w.fail(what + " >= 0, found '" + std::string(trim(field)) + "'");
+  return v;
+}
+
+double parse_flux(std::string_view field, const Where& w, const std::string& what) {
+  double v = parse_real(field, w, what);
+  if (v < 0) w.fail(what + " >= 0, found '" + std::string(trim(field)) + "'");
   return v;
 }
 
@@ -183,9 +197,8 @@ void read_omni2(const std::vector<std::string>& lines, IndexFile& f) {
     if (kp10 != 99) add(f, IndexKind::kKp, t, kHour, kp_from_tenths(kp10, w));
     long dst = parse_int(words[40], w, "Dst (word 41)");
     if (dst != 99999) add(f, IndexKind::kDst, t, kHour, static_cast<double>(dst));
-    long ap = parse_int(words[49], w, "ap (word 50)");
+    long ap = parse_count(words[49], w, "ap (word 50)");
     if (ap != 999) {
-      if (ap < 0) w.fail("ap >= 0 (word 50), found " + std::to_string(ap));
       add(f, IndexKind::kAp, t, kHour, static_cast<double>(ap));
       int64_t day = t / kDay;
       auto [it, inserted] = ap_blocks.try_emplace(day);
@@ -196,8 +209,14 @@ void read_omni2(const std::vector<std::string>& lines, IndexFile& f) {
                " after " + std::to_string(block));
       block = ap;
     }
+    // 999.9 = fill; a larger number is no flux either, so it is refused, not taken for a fill.
     double f107 = parse_real(words[50], w, "F10.7 (word 51)");
-    if (f107 < 999.85) add(f, IndexKind::kF107, t, kHour, f107);  // 999.9 = fill
+    if (std::fabs(f107 - 999.9) > 0.05) {
+      if (f107 < 0 || f107 > 999.85)
+        w.fail("F10.7 (word 51) in [0, 999.9) or 999.9 (missing), found '" +
+               std::string(words[50]) + "'");
+      add(f, IndexKind::kF107, t, kHour, f107);
+    }
     for (size_t k = 0; k < kOmniWords; ++k)  // the words not used must still be numbers
       parse_real(words[k], w, "word " + std::to_string(k + 1));
   }
@@ -285,21 +304,19 @@ void read_celestrak(const std::vector<std::string>& lines, IndexFile& f) {
         add(f, IndexKind::kKp, day + k * kThreeHours, kThreeHours,
             kp_from_tenths(parse_int(kp, w, "Kp x10 (columns 19-42)"), w));
       std::string_view ap = columns(l, 47 + 4 * k, 4);
-      if (!is_blank(ap)) {
-        long v = parse_int(ap, w, "ap (columns 47-78)");
-        if (v < 0) w.fail("ap >= 0, found " + std::to_string(v));
-        add(f, IndexKind::kAp, day + k * kThreeHours, kThreeHours, v);
-      }
+      if (!is_blank(ap))
+        add(f, IndexKind::kAp, day + k * kThreeHours, kThreeHours,
+            parse_count(ap, w, "ap (columns 47-78)"));
     }
     std::string_view ap_daily = columns(l, 79, 4);
     if (!is_blank(ap_daily))
-      add(f, IndexKind::kApDaily, day, kDay, parse_int(ap_daily, w, "Ap (columns 79-82)"));
+      add(f, IndexKind::kApDaily, day, kDay, parse_count(ap_daily, w, "Ap (columns 79-82)"));
     std::string_view adj = columns(l, 93, 6), obs = columns(l, 113, 6);
     if (!is_blank(adj))
-      add(f, IndexKind::kF107, day, kDay, parse_real(adj, w, "F10.7 adjusted (columns 93-98)"));
+      add(f, IndexKind::kF107, day, kDay, parse_flux(adj, w, "F10.7 adjusted (columns 93-98)"));
     if (!is_blank(obs))
       add(f, IndexKind::kF107Obs, day, kDay,
-          parse_real(obs, w, "F10.7 observed (columns 113-118)"));
+          parse_flux(obs, w, "F10.7 observed (columns 113-118)"));
   }
   throw InputError(f.path, static_cast<long>(lines.size()), "'END OBSERVED' before the end");
 }
@@ -365,16 +382,24 @@ std::string detect_format(const std::string& path, const std::vector<std::string
 
 }  // namespace
 
-IndexFile read_index_file(const std::string& path) {
-  std::vector<std::string> lines = read_lines(path);
+IndexFile parse_index_file(const std::string& text, const std::string& name) {
+  std::vector<std::string> lines = split_lines(text);
   IndexFile f;
-  f.path = path;
-  f.format = detect_format(path, lines);
+  f.path = name;
+  f.format = detect_format(name, lines);
   if (f.format == "omni2") read_omni2(lines, f);
   if (f.format == "gfz") read_gfz(lines, f);
   if (f.format == "celestrak") read_celestrak(lines, f);
   if (f.format == "kyoto-dst") read_kyoto_dst(lines, f);
   return f;
+}
+
+IndexFile read_index_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "a readable index file (cannot open it)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_index_file(text.str(), path);
 }
 
 }  // namespace tecscan

@@ -146,6 +146,8 @@ struct RawMap {
   TimeS epoch = 0;
   long first_line = 0;
   std::vector<float> values;
+  int exponent = -1;
+  long exponent_line = 0;
 };
 
 class IonexParser {
@@ -309,6 +311,7 @@ class IonexParser {
         have_lon = true;
       } else if (label == "EXPONENT") {
         file_.exponent = exponent_field();
+        exponent_line_ = lines_.number();
       } else if (label == "START OF AUX DATA") {
         skip_block("END OF AUX DATA", "START OF AUX DATA");
       }
@@ -337,9 +340,12 @@ class IonexParser {
         for (const IonexMap& other : file_.maps)
           if (other.epoch == map.epoch)
             fail("a second TEC map for epoch " + format_iso(map.epoch) + " (TEC map ending here)");
+        if (file_.maps.empty()) first_tec_map_line_ = map.first_line;
         IonexMap out;
         out.epoch = map.epoch;
         out.tec = std::move(map.values);
+        out.exponent = map.exponent;
+        out.exponent_line = map.exponent_line;
         file_.maps.push_back(std::move(out));
       } else if (label == "START OF RMS MAP") {
         rms_maps_.push_back(read_map(MapKind::kRms));
@@ -362,6 +368,7 @@ class IonexParser {
       fail("the file holds " + std::to_string(found) + " TEC maps but the header declares " +
            std::to_string(declared_maps_) + " (# OF MAPS IN FILE)" +
            (end_of_file ? "" : "; END OF FILE is missing too: truncated file?"));
+    require_some_value();
     if (!file_.maps.empty()) {
       if (!have_first_) file_.first_epoch = file_.maps.front().epoch;
       if (!have_last_) file_.last_epoch = file_.maps.back().epoch;
@@ -379,7 +386,9 @@ class IonexParser {
     std::vector<char> row_seen(static_cast<size_t>(grid.nlat), 0);
     int rows = 0;
     bool have_epoch = false;
-    int exponent = file_.exponent;  // a map-level EXPONENT overrides it for this map only
+    // A map-level EXPONENT overrides the header's for this map only.
+    map.exponent = file_.exponent;
+    map.exponent_line = exponent_line_;
     for (;;) {
       if (!lines_.next())
         fail(std::string(name) + " map started on line " + std::to_string(map.first_line) +
@@ -390,10 +399,11 @@ class IonexParser {
         map.epoch = epoch_fields("EPOCH OF CURRENT MAP");
         have_epoch = true;
       } else if (label == "EXPONENT") {
-        exponent = exponent_field();
+        map.exponent = exponent_field();
+        map.exponent_line = lines_.number();
       } else if (label == "LAT/LON1/LON2/DLON/H") {
         if (!have_epoch) fail("expected EPOCH OF CURRENT MAP before the first row of the map");
-        read_row(map.values, row_seen, exponent);
+        read_row(map.values, row_seen, map.exponent, kind);
         ++rows;
       } else if (label == "COMMENT") {
         continue;
@@ -417,7 +427,8 @@ class IonexParser {
   }
 
   // One latitude row: the LAT/LON1/LON2/DLON/H record then ceil(n/16) lines of 16 x I5.
-  void read_row(std::vector<float>& values, std::vector<char>& row_seen, int exponent) {
+  void read_row(std::vector<float>& values, std::vector<char>& row_seen, int exponent,
+                MapKind kind) {
     const IonexGrid& grid = file_.grid;
     double r[5];  // lat, lon1, lon2, dlon, h
     float_fields(r, 5, "LAT/LON1/LON2/DLON/H");
@@ -465,9 +476,20 @@ class IonexParser {
         if (!parse_int(text, raw))
           fail("expected an integer (I5) in columns " + std::to_string(k * 5 + 1) + "-" +
                std::to_string(k * 5 + 5) + ", found '" + std::string(text) + "'");
-        out[got + k] = raw == kMissingValue
-                           ? std::numeric_limits<float>::quiet_NaN()
-                           : static_cast<float>(static_cast<double>(raw) / divisor * factor);
+        if (raw == kMissingValue) {
+          out[got + k] = std::numeric_limits<float>::quiet_NaN();
+          continue;
+        }
+        const double value = static_cast<double>(raw) / divisor * factor;
+        // RMS maps are not checked: the scan does not use them.
+        if (kind == MapKind::kTec && !(value >= kMinPlausibleTec && value <= kMaxPlausibleTec))
+          fail("expected a vertical TEC from " + number(kMinPlausibleTec) + " to " +
+               number(kMaxPlausibleTec) + " TECU (" + std::to_string(kMissingValue) +
+               " = no value) in columns " + std::to_string(k * 5 + 1) + "-" +
+               std::to_string(k * 5 + 5) + ", found " + std::to_string(raw) + " x 10^" +
+               std::to_string(exponent) + " (EXPONENT " + std::to_string(exponent) +
+               ") = " + number(value) + " TECU: a wrong EXPONENT or fill value?");
+        out[got + k] = static_cast<float>(value);
       }
       got += on_line;
       if (!is_blank(line.substr(std::min(line.size(), static_cast<size_t>(on_line) * 5))))
@@ -475,6 +497,18 @@ class IonexParser {
              ") has more than " + std::to_string(count) + " values (expected " +
              std::to_string(count) + " from LON1/LON2/DLON, 16 per line, I5)");
     }
+  }
+
+  // Maps of nothing but 9999 are no data, however well formed.
+  void require_some_value() const {
+    if (file_.maps.empty()) return;
+    for (const IonexMap& map : file_.maps)
+      for (float v : map.tec)
+        if (!std::isnan(v)) return;
+    throw InputError(name_, first_tec_map_line_,
+                     "expected TEC values, found " + std::to_string(kMissingValue) +
+                         " (no value) at every node of all " + std::to_string(file_.maps.size()) +
+                         " TEC maps: the file holds no data");
   }
 
   void attach_rms() {
@@ -497,6 +531,8 @@ class IonexParser {
   std::vector<RawMap> rms_maps_;
   long declared_maps_ = -1;
   bool have_first_ = false, have_last_ = false;
+  long exponent_line_ = 0;  // the header's EXPONENT record (0: none)
+  long first_tec_map_line_ = 0;
 };
 
 }  // namespace

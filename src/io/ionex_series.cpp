@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -77,6 +79,39 @@ TimeS series_cadence(const std::vector<IonexFile>& files) {
   return step;
 }
 
+// One warning per file whose maps use another EXPONENT than most maps of the series: each
+// value can be plausible while the day is 10^k times off, which the scan would call anomalous.
+std::vector<std::string> exponent_notes(const std::vector<IonexFile>& files) {
+  std::map<int, long> maps_by_exponent;
+  for (const IonexFile& f : files)
+    for (const IonexMap& m : f.maps) ++maps_by_exponent[m.exponent];
+  if (maps_by_exponent.size() < 2) return {};
+  const auto usual =
+      std::max_element(maps_by_exponent.begin(), maps_by_exponent.end(),
+                       [](const auto& a, const auto& b) { return a.second < b.second; });
+  long total = 0;
+  for (const auto& [exponent, count] : maps_by_exponent) total += count;
+  std::vector<std::string> notes;
+  for (const IonexFile& f : files)
+    for (const IonexMap& m : f.maps)
+      if (m.exponent != usual->first) {
+        const std::string where = m.exponent_line > 0
+                                      ? f.path + ":" + std::to_string(m.exponent_line) + ": "
+                                      : f.path + ": no EXPONENT record, so ";
+        notes.push_back(where + "EXPONENT " + std::to_string(m.exponent) +
+                        " differs from EXPONENT " + std::to_string(usual->first) + " of " +
+                        std::to_string(usual->second) + " of the series' " + std::to_string(total) +
+                        " maps: its TEC may be off by a power of ten; check that file");
+        break;
+      }
+  return notes;
+}
+
+bool same_floats(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+}
+
 struct Pick {
   int file = -1, map = -1;
   bool in_own_day = false;  // the map's UTC day is its file's day
@@ -107,6 +142,7 @@ IonexSeries assemble_series(const std::vector<IonexFile>& files, TimeS start, Ti
       any_rms = any_rms || !m.rms.empty();
     }
   if (first > last) throw InputError(files.front().path, 0, "no TEC map in any input file");
+  series.notes = exponent_notes(files);
 
   const TimeS step = series_cadence(files);
   for (const IonexFile& f : files)
@@ -193,6 +229,48 @@ IonexSeries assemble_series(const std::vector<IonexFile>& files, TimeS start, Ti
     if (!any_map) ++gaps.missing_days;
   }
   return series;
+}
+
+int64_t ionex_file_day(const IonexFile& file) {
+  if (file.maps.empty()) throw InputError(file.path, 0, "no TEC map in the file");
+  TimeS first = file.maps.front().epoch;
+  for (const IonexMap& m : file.maps) first = std::min(first, m.epoch);
+  return floor_div(first, kDay);
+}
+
+void require_same_maps(const IonexFile& first, const IonexFile& second) {
+  bool same = same_grid(first.grid, second.grid) && first.maps.size() == second.maps.size();
+  for (size_t k = 0; same && k < first.maps.size(); ++k) {
+    const IonexMap &a = first.maps[k], &b = second.maps[k];
+    same = a.epoch == b.epoch && same_floats(a.tec, b.tec) && same_floats(a.rms, b.rms);
+  }
+  if (!same)
+    throw InputError(second.path, 0,
+                     "holds the same UTC day (" + format_date(ionex_file_day(second) * kDay) +
+                         ") as " + first.path +
+                         " but different maps: expected one IONEX file per day (identical "
+                         "copies are read once); remove one of the two");
+}
+
+void require_same_maps(const std::string& first_path, const std::string& second_path) {
+  require_same_maps(read_ionex(first_path), read_ionex(second_path));
+}
+
+std::vector<IonexFile> one_file_per_day(std::vector<IonexFile> files) {
+  std::vector<IonexFile> kept;
+  std::map<int64_t, size_t> kept_by_day;
+  for (IonexFile& f : files) {
+    if (f.maps.empty()) {  // no day; assemble_series says when no file has a map
+      kept.push_back(std::move(f));
+      continue;
+    }
+    const auto [at, fresh] = kept_by_day.emplace(ionex_file_day(f), kept.size());
+    if (fresh)
+      kept.push_back(std::move(f));
+    else
+      require_same_maps(kept[at->second], f);
+  }
+  return kept;
 }
 
 }  // namespace tecscan

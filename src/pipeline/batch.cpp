@@ -1,17 +1,10 @@
 #include "tecscan/batch.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "tecscan/error.hpp"
 
@@ -26,8 +19,9 @@ size_t batch_event_index(long explicit_index, size_t nselected) {
     const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
     if (!task || !*task)
       throw InputError(
-          "batch mode (--catalog without --event-id): give --event-index N (0-based, see "
-          "'tecscan catalog' for the numbering) or run inside a Slurm job array "
+          "batch mode (--catalog without --event-id): give --event-index N (0-based: 'tecscan "
+          "catalog --catalog FILE' with the same "
+          "--min-mag/--start/--end numbers the events) or run inside a Slurm job array "
           "(SLURM_ARRAY_TASK_ID)");
     char* end = nullptr;
     errno = 0;
@@ -40,7 +34,7 @@ size_t batch_event_index(long explicit_index, size_t nselected) {
   if (nselected == 0)
     throw InputError(
         "the catalogue selection is empty: no event passes the filters "
-        "(check --min-mag, --start, --end with 'tecscan catalog')");
+        "(try the same --min-mag, --start, --end with 'tecscan catalog --catalog FILE')");
   if (static_cast<size_t>(index) >= nselected)
     throw InputError(origin + " = " + std::to_string(index) + ", but the selection has " +
                      std::to_string(nselected) + " events (indices 0.." +
@@ -105,38 +99,7 @@ RunCheck check_existing_run(const std::string& run_dir, const std::string& event
   return {RunState::kComplete, "complete run of " + event_id + " with the same configuration"};
 }
 
-int remove_stale_temp_files(const std::string& dir) {
-  static const std::regex temp_name(R"(.*\.tmp\.(\d+))");
-  std::error_code ec;
-  int removed = 0;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    std::smatch m;
-    const std::string name = entry.path().filename().string();
-    if (!std::regex_match(name, m, temp_name)) continue;
-    const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
-    // kill(pid, 0) fails with ESRCH when no such process exists (on this host).
-    bool alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
-    if (!alive && fs::remove(entry.path(), ec)) ++removed;
-  }
-  return removed;
-}
-
-RunLock::RunLock(const std::string& run_dir) {
-  const std::string path = (fs::path(run_dir) / ".lock").string();
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0)
-    throw InputError(path, 0, std::string("cannot open the lock file: ") + strerror(errno));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd_);
-    fd_ = -1;
-    throw InputError(path, 0,
-                     "another tecscan process is writing this run directory (lock held); "
-                     "wait for it or stop it");
-  }
-}
-
-RunLock::~RunLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
-}
+RunLock::RunLock(const std::string& run_dir)
+    : lock_((fs::path(run_dir) / ".lock").string(), "this run directory") {}
 
 }  // namespace tecscan

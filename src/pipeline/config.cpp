@@ -8,43 +8,42 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <limits>
 #include <map>
 #include <sstream>
 
 #include "tecscan/atomic_file.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan {
 namespace {
 
 const char* const kDevices[] = {"auto", "cpu", "cuda"};
 
-// Valid ranges. Quiet thresholds may be infinite ("f107_max = inf": any F10.7 value passes).
-bool any_number(double) {
-  return true;
-}
-bool non_negative_number(double x) {
-  return x >= 0 && std::isfinite(x);
-}
-bool positive_number(double x) {
-  return x > 0 && std::isfinite(x);
-}
-bool open_unit(double x) {
-  return x > 0 && x < 1;
-}
-bool decay_rate(double x) {
-  return x >= 0 && x < 1;
-}
-bool false_alarm_rate(double x) {
-  return x >= 0 && x < 0.5;
-}
-bool window_length(double x) {
-  return x > 0 && x <= 3650;
-}
-bool holdout_fraction(double x) {
-  return x > 0 && x <= 0.5;
-}
+// The range of every numeric key, shared by the config file, --set and the scan options that
+// set a key (--epochs, --threads, --seed): one table, one rule. Upper bounds keep a typo
+// (epochs = 1000000000) from ending in an allocation failure hours later.
+constexpr NumberRange kUnits{1, 10000, false, false, true};  // layer widths, filters
+constexpr NumberRange kShape{1, 1000, false, false, true};   // window, kernel, pool
+constexpr NumberRange kEpochs{1, 100000, false, false, true};
+constexpr NumberRange kBatch{1, 1000000, false, false, true};
+constexpr NumberRange kFolds{2, 100, false, false, true};
+constexpr NumberRange kPatience{0, 100000, false, false, true};
+constexpr NumberRange kDayCount{1, 3650, false, false, true};  // median-iqr history
+constexpr NumberRange kConsensus{1, 100, false, false, true};
+constexpr NumberRange kInjections{1, 100000, false, false, true};
+constexpr NumberRange kThreads{0, 4096, false, false, true};
+constexpr NumberRange kSeed{0, kInf, false, false, true};
+// Quiet thresholds may be infinite ("f107_max = inf": any F10.7 value passes); never NaN.
+constexpr NumberRange kAnyNumber{-kInf, kInf};
+constexpr NumberRange kPositive{0, kInf, true, true};
+constexpr NumberRange kNonNegative{0, kInf, false, true};
+constexpr NumberRange kOpenUnit{0, 1, true, true};
+constexpr NumberRange kDecayRate{0, 1, false, true};
+constexpr NumberRange kFalseAlarmRate{0, 0.5, false, true};
+constexpr NumberRange kWindowDays{0, 3650, true, false};
+constexpr NumberRange kHoldoutFraction{0, 0.5, true, false};
+constexpr NumberRange kAmplitude{0, 10, true, false};  // up to 1000 % of the local TEC
 
 template <typename T>
 std::string toml_float(T v);
@@ -72,66 +71,64 @@ class Reader {
     ScanSettings& s = c.scan;
     const std::map<std::string, Section> sections = {
         {"model",
-         {{"window", positive(m.window)},
-          {"mlp_hidden", positive(m.mlp_hidden)},
-          {"cnn_filters", positive(m.cnn_filters)},
-          {"cnn_kernel", positive(m.cnn_kernel)},
-          {"cnn_pool", positive(m.cnn_pool)},
-          {"rnn_units", positive(m.rnn_units)},
-          {"gru_units", positive(m.gru_units)},
+         {{"window", whole(m.window, kShape)},
+          {"mlp_hidden", whole(m.mlp_hidden, kUnits)},
+          {"cnn_filters", whole(m.cnn_filters, kUnits)},
+          {"cnn_kernel", whole(m.cnn_kernel, kShape)},
+          {"cnn_pool", whole(m.cnn_pool, kShape)},
+          {"rnn_units", whole(m.rnn_units, kUnits)},
+          {"gru_units", whole(m.gru_units, kUnits)},
           {"gru_reset_after", boolean(m.gru_reset_after)},
-          {"lstm_units", positive(m.lstm_units)},
-          {"lstm_dense", positive(m.lstm_dense)},
+          {"lstm_units", whole(m.lstm_units, kUnits)},
+          {"lstm_dense", whole(m.lstm_dense, kUnits)},
           {"lstm_activation", activation(m.lstm_activation)},
-          {"cnnlstm_subseq", positive(m.cnnlstm_subseq)},
-          {"cnnlstm_units", positive(m.cnnlstm_units)},
+          {"cnnlstm_subseq", whole(m.cnnlstm_subseq, kShape)},
+          {"cnnlstm_units", whole(m.cnnlstm_units, kUnits)},
           {"cnnlstm_activation", activation(m.cnnlstm_activation)}}},
         {"train",
-         {{"epochs", positive(t.epochs)},
-          {"batch", positive(t.batch)},
-          {"train_fraction", real(t.train_fraction, open_unit, "a number in (0, 1)")},
-          {"learning_rate", real32(t.adam.lr, positive_number, "a number > 0")},
-          {"beta1", real32(t.adam.beta1, decay_rate, "a number in [0, 1)")},
-          {"beta2", real32(t.adam.beta2, decay_rate, "a number in [0, 1)")},
-          {"epsilon", real32(t.adam.eps, positive_number, "a number > 0")},
+         {{"epochs", whole(t.epochs, kEpochs)},
+          {"batch", whole(t.batch, kBatch)},
+          {"train_fraction", real(t.train_fraction, kOpenUnit)},
+          {"learning_rate", real32(t.adam.lr, kPositive)},
+          {"beta1", real32(t.adam.beta1, kDecayRate)},
+          {"beta2", real32(t.adam.beta2, kDecayRate)},
+          {"epsilon", real32(t.adam.eps, kPositive)},
           {"seed", seed(t.seed)},
           {"validation", choice(c.validation.kfold, "kfold", "split")},
-          {"folds", at_least(c.validation.folds, 2)},
-          {"patience", non_negative(t.patience)},
-          {"validation_fraction",
-           real(t.validation_fraction, holdout_fraction, "a number in (0, 0.5]")}}},
+          {"folds", whole(c.validation.folds, kFolds)},
+          {"patience", whole(t.patience, kPatience)},
+          {"validation_fraction", real(t.validation_fraction, kHoldoutFraction)}}},
         {"detect",
-         {{"threshold", real(d.threshold, positive_number, "a number > 0")},
+         {{"threshold", real(d.threshold, kPositive)},
           {"false_alarm_rate",
-           real(d.false_alarm_rate, false_alarm_rate, "a number in [0, 0.5) (0: fixed threshold)")},
+           real(d.false_alarm_rate, kFalseAlarmRate, " (0: the fixed threshold)")},
           {"scope", scope(d.scope)},
           {"stats_from", stats_from(d.stats_from)},
-          {"median_iqr_days", positive(d.median_iqr_days)},
-          {"median_iqr_min_history", positive(d.median_iqr_min_history)}}},
+          {"median_iqr_days", whole(d.median_iqr_days, kDayCount)},
+          {"median_iqr_min_history", whole(d.median_iqr_min_history, kDayCount)}}},
         {"quiet",
-         {{"kp_max", real(q.kp_max, any_number, "a number")},
-          {"ap_max", real(q.ap_max, any_number, "a number")},
-          {"dst_min", real(q.dst_min, any_number, "a number")},
-          {"dst_max", real(q.dst_max, any_number, "a number")},
-          {"f107_max", real(q.f107_max, any_number, "a number")},
+         {{"kp_max", real(q.kp_max, kAnyNumber)},
+          {"ap_max", real(q.ap_max, kAnyNumber)},
+          {"dst_min", real(q.dst_min, kAnyNumber)},
+          {"dst_max", real(q.dst_max, kAnyNumber)},
+          {"f107_max", real(q.f107_max, kAnyNumber)},
           {"f107", choice(q.f107_observed, "observed", "adjusted")},
           {"missing", choice(q.ignore_missing, "ignore", "not-quiet")}}},
         {"significance",
-         {{"window_days", real(g.window_days, window_length, "a number of days in (0, 3650]")},
-          {"control_step_days",
-           real(g.control_step_days, non_negative_number, "a number >= 0 (0: window_days)")},
-          {"consensus_min", positive(g.consensus_min)}}},
+         {{"window_days", real(g.window_days, kWindowDays)},
+          {"control_step_days", real(g.control_step_days, kNonNegative, " (0: window_days)")},
+          {"consensus_min", whole(g.consensus_min, kConsensus)}}},
         {"inject",
          {{"amplitudes", amplitudes(inj.amplitudes)},
-          {"duration_hours", real(inj.duration_hours, positive_number, "a number of hours > 0")},
-          {"radius_km", real(inj.radius_km, positive_number, "a number of km > 0")},
+          {"duration_hours", real(inj.duration_hours, kPositive)},
+          {"radius_km", real(inj.radius_km, kRadiusKmRange)},
           {"sign", sign(inj.sign)},
-          {"per_amplitude", positive(inj.per_amplitude)},
+          {"per_amplitude", whole(inj.per_amplitude, kInjections)},
           {"seed", seed(inj.seed)}}},
         {"scan",
          {{"models", models(s.models)},
           {"device", device(s.device)},
-          {"threads", non_negative(s.threads)}}},
+          {"threads", whole(s.threads, kThreads)}}},
     };
 
     for (auto&& [section_key, section_node] : root) {
@@ -161,49 +158,49 @@ class Reader {
  private:
   using Setter = std::function<void(const toml::node&, const std::string&)>;
 
-  int64_t integer(const toml::node& v, const std::string& key, int64_t lo, const char* what) const {
-    auto x = v.value_exact<int64_t>();
-    if (!x || *x < lo || *x > std::numeric_limits<int>::max())
-      fail(&v, key, std::string("expected ") + what);
-    return *x;
+  // What a value is, for "expected X, got Y".
+  static std::string found(const toml::node& v) {
+    if (auto i = v.value_exact<int64_t>()) return std::to_string(*i);
+    if (auto x = v.value_exact<double>()) return toml_float(*x);
+    if (auto t = v.value_exact<std::string>()) return "\"" + *t + "\"";
+    if (v.is_boolean()) return "a boolean";
+    if (v.is_array()) return "a list";
+    if (v.is_table()) return "a table";
+    return "a date or time";
   }
-  Setter positive(int& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      dst = static_cast<int>(integer(v, k, 1, "an integer >= 1"));
-    };
+  [[noreturn]] void fail_range(const toml::node& v, const std::string& key, const NumberRange& r,
+                               const std::string& note = "") const {
+    fail(&v, key, "expected " + r.describe() + note + ", got " + found(v));
   }
-  Setter at_least(int& dst, int lo) const {
-    return [this, &dst, lo](const toml::node& v, const std::string& k) {
-      dst = static_cast<int>(integer(v, k, lo, ("an integer >= " + std::to_string(lo)).c_str()));
-    };
-  }
-  Setter non_negative(int& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      dst = static_cast<int>(integer(v, k, 0, "an integer >= 0"));
+  Setter whole(int& dst, NumberRange r) const {
+    return [this, &dst, r](const toml::node& v, const std::string& k) {
+      auto x = v.value_exact<int64_t>();
+      if (!x || !r.contains(static_cast<double>(*x))) fail_range(v, k, r);
+      dst = static_cast<int>(*x);
     };
   }
   Setter seed(uint64_t& dst) const {
     return [this, &dst](const toml::node& v, const std::string& k) {
       auto x = v.value_exact<int64_t>();
-      if (!x || *x < 0) fail(&v, k, "expected an integer >= 0");
+      if (!x || !kSeed.contains(static_cast<double>(*x))) fail_range(v, k, kSeed);
       dst = static_cast<uint64_t>(*x);
     };
   }
-  using Check = bool (*)(double);
   // An integer is accepted where a float is expected ("threshold = 2").
-  double number(const toml::node& v, const std::string& key, Check ok, const char* what) const {
+  double number(const toml::node& v, const std::string& key, const NumberRange& r,
+                const std::string& note = "") const {
     std::optional<double> x;
     if (v.is_floating_point()) x = v.value_exact<double>();
     if (v.is_integer()) x = static_cast<double>(*v.value_exact<int64_t>());
-    if (!x || std::isnan(*x) || !ok(*x)) fail(&v, key, std::string("expected ") + what);
+    if (!x || !r.contains(*x)) fail_range(v, key, r, note);
     return *x;
   }
-  Setter real(double& dst, Check ok, const char* what) const {
-    return [=, &dst](const toml::node& v, const std::string& k) { dst = number(v, k, ok, what); };
+  Setter real(double& dst, NumberRange r, std::string note = "") const {
+    return [=, &dst](const toml::node& v, const std::string& k) { dst = number(v, k, r, note); };
   }
-  Setter real32(float& dst, Check ok, const char* what) const {
+  Setter real32(float& dst, NumberRange r) const {
     return [=, &dst](const toml::node& v, const std::string& k) {
-      dst = static_cast<float>(number(v, k, ok, what));
+      dst = static_cast<float>(number(v, k, r));
     };
   }
   Setter boolean(bool& dst) const {
@@ -264,16 +261,11 @@ class Reader {
   // Injection amplitudes: fractions of the local TEC, e.g. [0.05, 0.1, 0.2].
   Setter amplitudes(std::vector<double>& dst) const {
     return [this, &dst](const toml::node& v, const std::string& k) {
-      const char* what = "a list of amplitudes > 0 (fractions of the local TEC, e.g. [0.1, 0.2])";
+      const std::string note = " (a fraction of the local TEC) in a list, e.g. [0.1, 0.2]";
       const toml::array* a = v.as_array();
-      if (!a || a->empty()) fail(&v, k, std::string("expected ") + what);
+      if (!a || a->empty()) fail_range(v, k, kAmplitude, note);
       std::vector<double> out;
-      for (const toml::node& item : *a) {
-        double x = number(item, k, positive_number, what);
-        if (x > 10)
-          fail(&item, k, "an amplitude of " + toml_float(x) + " is over 1000 % of the TEC");
-        out.push_back(x);
-      }
+      for (const toml::node& item : *a) out.push_back(number(item, k, kAmplitude, note));
       std::sort(out.begin(), out.end());
       for (size_t i = 1; i < out.size(); ++i)
         if (out[i] == out[i - 1])
@@ -446,11 +438,28 @@ ScanConfig parse_config(const std::string& toml_text, const std::string& name,
 }
 
 ScanConfig load_config(const std::string& path) {
+  require_regular_file(path, "a TOML config file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, "cannot open the config file");
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_config(ss.str(), path);
+}
+
+void apply_setting(ScanConfig& config, const std::string& key, std::string value,
+                   const std::string& source) {
+  value.erase(0, value.find_first_not_of(" \t"));
+  // TOML dotted keys: "train.epochs = 10" sets [train] epochs. A value that is not TOML
+  // (detect.scope=utc-hour) is taken as a string.
+  toml::table root;
+  try {
+    root = toml::parse(key + " = " + value, source);
+  } catch (const toml::parse_error&) {
+    root = parse_toml(key + " = " + toml_string(value), source, false);
+  }
+  ScanConfig c = config;
+  Reader(source, false).apply(root, c);
+  config = c;
 }
 
 void apply_overrides(ScanConfig& config, const std::vector<std::string>& overrides) {
@@ -460,19 +469,7 @@ void apply_overrides(ScanConfig& config, const std::vector<std::string>& overrid
     size_t dot = o.find('.');
     if (eq == std::string::npos || dot == std::string::npos || dot > eq)
       throw InputError(source, 0, "expected section.key=value, e.g. train.epochs=10");
-    std::string key = o.substr(0, eq), value = o.substr(eq + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    // TOML dotted keys: "train.epochs = 10" sets [train] epochs. A value that is not TOML
-    // (detect.scope=utc-hour) is taken as a string.
-    toml::table root;
-    try {
-      root = toml::parse(key + " = " + value, source);
-    } catch (const toml::parse_error&) {
-      root = parse_toml(key + " = " + toml_string(value), source, false);
-    }
-    ScanConfig c = config;
-    Reader(source, false).apply(root, c);
-    config = c;
+    apply_setting(config, o.substr(0, eq), o.substr(eq + 1), source);
   }
 }
 
@@ -481,7 +478,8 @@ std::string config_to_toml(const ScanConfig& c) {
   const TrainConfig& t = c.train;
   std::ostringstream o;
   o << "# tecscan " << TECSCAN_VERSION << ": the effective configuration of this run.\n"
-    << "# Reload it with `tecscan scan --config config.used.toml` to repeat the run.\n\n";
+    << "# Repeat the run into a new directory (its inputs are listed in summary.json):\n"
+    << "#   tecscan scan --config config.used.toml --cube CUBE.h5 --out NEW_RUN_DIR\n\n";
   o << "[model]\n"
     << "window = " << m.window << "\n"
     << "mlp_hidden = " << m.mlp_hidden << "\n"

@@ -100,7 +100,7 @@ Cube build_cube(const IngestOptions& o) {
   int row0 = 0;
   if (o.archive.empty()) {
     std::vector<std::string> ionex_paths = expand_inputs(o.ionex);
-    std::vector<IonexFile> files = read_all_ionex(ionex_paths);
+    std::vector<IonexFile> files = one_file_per_day(read_all_ionex(ionex_paths));
     TimeS data_first = INT64_MAX, data_last = INT64_MIN;
     for (const auto& f : files)
       for (const auto& m : f.maps) {
@@ -111,6 +111,9 @@ Cube build_cube(const IngestOptions& o) {
     const Window w = clip_window(ev, o, data_first, data_last, "the IONEX files cover");
     series = assemble_series(files, w.start, w.end);
     files.clear();
+    if (o.verbose)
+      for (const std::string& note : series.notes)
+        std::fprintf(stderr, "warning: %s\n", note.c_str());
     radius = region_radius(ev, o);
     region = region_on(series.grid, ev, radius);
   } else {
@@ -149,6 +152,17 @@ Cube build_cube(const IngestOptions& o) {
     }
   }
   cube.sources = series.sources;
+  const std::vector<size_t> empty = nodes_without_data(cube);
+  if (empty.size() == nn)
+    throw InputError(
+        (o.archive.empty() ? std::string("the IONEX files hold") : o.archive + " holds") +
+        " no TEC value (only 9999 or missing maps) at any of the " + std::to_string(nn) +
+        " nodes within " + std::to_string(static_cast<long>(radius)) + " km of the event in " +
+        format_iso(cube.time.front()) + " .. " + format_iso(cube.time.back()) +
+        ": nothing to scan");
+  if (o.verbose && !empty.empty())
+    std::fprintf(stderr, "note: %zu of %zu nodes have no TEC value in the window (%s)\n",
+                 empty.size(), nn, describe_nodes(cube, empty).c_str());
 
   // Indices on the cube's axis: the hourly value whose hour contains each epoch.
   if (!o.indices.empty()) {

@@ -12,6 +12,7 @@
 #include "tecscan/h5file.hpp"
 #include "tecscan/merge.hpp"
 #include "tecscan/time.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan {
 namespace {
@@ -463,6 +464,8 @@ std::string summary_json(const MergeResult& r, const MergeInputs& in) {
 void write_merge_outputs(const std::string& out_dir, const MergeResult& result,
                          const MergeInputs& inputs) {
   namespace fs = std::filesystem;
+  // Never into a scan run or a batch root: the merge's summary.json would replace the run's.
+  require_run_dir_kind(out_dir, RunDirKind::kMerge, "merge output");
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec || !fs::is_directory(out_dir))
@@ -472,6 +475,7 @@ void write_merge_outputs(const std::string& out_dir, const MergeResult& result,
   // summary.json marks a complete merge: remove an old one before replacing anything.
   fs::remove(dir / "summary.json", ec);
   if (ec) throw InputError((dir / "summary.json").string(), 0, "cannot remove: " + ec.message());
+  remove_stale_temp_files(out_dir);  // temp files of a killed run of this directory
   write_h5((dir / "merge.h5").string(), result, inputs);
   write_file_atomic((dir / "significance.csv").string(), significance_csv(result));
   write_file_atomic((dir / "sea_rates.csv").string(), sea_csv(result));

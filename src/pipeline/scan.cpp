@@ -39,6 +39,10 @@ void check_inputs(const Cube& cube, const ScanConfig& config, const Trainer& tra
       cube.node_distance_km.size() != nn)
     throw InputError("the cube's arrays disagree with its " + std::to_string(nn) + " nodes x " +
                      std::to_string(nt) + " epochs");
+  if (nodes_without_data(cube).size() == nn)
+    throw InputError(
+        "the cube holds no valid TEC value (NaN at every node and epoch): nothing "
+        "to scan");
   for (size_t t = 1; t < nt; ++t)
     if (cube.time[t] <= cube.time[t - 1])
       throw InputError("the cube's time axis is not increasing at " + format_iso(cube.time[t]));
@@ -438,6 +442,7 @@ double median_of_finite(const std::vector<double>& v) {
   std::vector<double> f;
   for (double x : v)
     if (std::isfinite(x)) f.push_back(x);
+  if (f.empty()) return std::numeric_limits<double>::quiet_NaN();  // undefined, never "-nan"
   std::sort(f.begin(), f.end());
   return quantile_sorted(f.data(), f.size(), 0.5);
 }
@@ -475,6 +480,11 @@ ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& tra
   ScanResult result;
   result.nnode = nn;
   result.ntime = nt;
+  // Such nodes get no prediction and no DTEC, so every statistic, threshold and rate skips them.
+  if (const std::vector<size_t> empty = nodes_without_data(cube); !empty.empty())
+    result.notes.push_back(std::to_string(empty.size()) + " of " + std::to_string(nn) +
+                           " nodes have no valid TEC value and are left out of the statistics: " +
+                           describe_nodes(cube, empty));
   {
     auto start = std::chrono::steady_clock::now();
     auto kp = index_or_missing(cube, IndexKind::kKp);

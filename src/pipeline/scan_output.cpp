@@ -487,6 +487,7 @@ void write_scan_outputs(const std::string& out_dir, const Cube& cube, const Scan
   // From here on the directory mixes old and new files until summary.json is written again.
   fs::remove(dir / "summary.json", ec);
   if (ec) throw InputError((dir / "summary.json").string(), 0, "cannot remove: " + ec.message());
+  remove_stale_temp_files(out_dir);  // temp files of a killed run of this directory
 
   write_scan_h5((dir / "scan.h5").string(), cube, config, result);
   write_file_atomic((dir / "anomalies.csv").string(), anomalies_csv(cube, result));

@@ -87,7 +87,7 @@ std::vector<std::string> plot_day_hour_images(const FigureContext& ctx) {
       if (day[t] >= day_lo && day[t] <= day_hi)
         xyz << day[t] << " " << fmt(hour[t]) << " " << fmt(p.value[t]) << "\n";
     std::string data = fig.data(p.key + ".xyz", xyz.str());
-    std::string grid = "'" + ctx.work_dir + "/fig3_" + p.key + ".nc'";
+    const std::string grid = "fig3_" + p.key + ".nc";  // in the work dir, where the script runs
     fig << "gmt subplot set " + std::to_string(i) + " -A\"" + p.label + "\"";
     fig << "gmt xyz2grd " + data + " -G" + grid + " " + region + " -I1/" + fmt(step) + " -r";
     if (p.key == "flag") {

@@ -20,6 +20,12 @@ std::pair<double, double> destination(double lat, double lon, double azimuth_deg
                                       double distance_km) {
   const double d = distance_km / kEarthRadiusKm, az = azimuth_deg * kDeg;
   const double p1 = lat * kDeg, l1 = lon * kDeg;
+  if (std::cos(p1) < 1e-9) {
+    // At a pole the formula below divides rounding noise by rounding noise. Every way leads
+    // south (north); the azimuth is taken from meridian `lon`, as near the pole on it.
+    const double lon2 = lat > 0 ? lon + 180.0 - azimuth_deg : lon + azimuth_deg;
+    return {lat > 0 ? 90.0 - d / kDeg : -90.0 + d / kDeg, unwrap_lon(lon2, lon)};
+  }
   const double sin_p2 = std::sin(p1) * std::cos(d) + std::cos(p1) * std::sin(d) * std::cos(az);
   const double p2 = std::asin(std::fmax(-1.0, std::fmin(1.0, sin_p2)));
   const double l2 = l1 + std::atan2(std::sin(az) * std::sin(d) * std::cos(p1),

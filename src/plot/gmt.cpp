@@ -1,4 +1,7 @@
 // Runs one GMT modern-mode script per figure and turns its failure into a readable error.
+#include <sys/wait.h>
+
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -31,13 +34,22 @@ GmtFigure::GmtFigure(std::string name, const std::string& fig_dir, const std::st
                      const PlotOptions& options)
     : name_(std::move(name)), fig_dir_(fig_dir), work_dir_(work_dir), options_(options) {
   std::string formats = options.pdf ? "png,pdf" : "png";
-  // A session name of its own: figures may be drawn concurrently (tests, several runs).
-  script_ = "#!/usr/bin/env bash\nset -eu\nexport GMT_SESSION_NAME=tecscan_$$_" + name_ + "\n" +
-            "cd " + quote(work_dir_) + "\n" + "gmt begin " + quote(fig_dir_ + "/" + name_) + " " +
-            formats + " E" + std::to_string(options.dpi) + "\n" +
-            "gmt set FONT_ANNOT_PRIMARY 9p FONT_LABEL 10p FONT_TITLE 13p FONT_SUBTITLE 10p "
-            "FONT_HEADING 13p FONT_TAG 10p MAP_FRAME_TYPE plain FORMAT_GEO_MAP ddd:mmF "
-            "MAP_TITLE_OFFSET 6p\n";
+  // A session name of its own: figures may be drawn concurrently (tests, several runs); the
+  // trap removes it when the script fails before `gmt end`. GMT drops the spaces of a figure
+  // path given to `gmt begin` (and then writes nothing) and reads a comma in a -C path as a list
+  // of colours, so the script works in the work dir with names of its own, and render() moves
+  // the finished figure to fig_dir.
+  std::string session = "tecscan$$";  // GMT turns every other character into '#'
+  for (char c : name_)
+    if (std::isalnum(static_cast<unsigned char>(c))) session += c;
+  script_ =
+      "#!/usr/bin/env bash\nset -eu\nexport GMT_SESSION_NAME=" + session + "\n" +
+      "trap 'rm -rf \"$(gmt --show-userdir)/sessions/gmt_session.$GMT_SESSION_NAME\"' EXIT\n" +
+      "cd " + quote(work_dir_) + "\n" + "gmt begin " + quote(name_) + " " + formats + " E" +
+      std::to_string(options.dpi) + "\n" +
+      "gmt set FONT_ANNOT_PRIMARY 9p FONT_LABEL 10p FONT_TITLE 13p FONT_SUBTITLE 10p "
+      "FONT_HEADING 13p FONT_TAG 10p MAP_FRAME_TYPE plain FORMAT_GEO_MAP ddd:mmF "
+      "MAP_TITLE_OFFSET 6p\n";
 }
 
 GmtFigure& GmtFigure::operator<<(const std::string& line) {
@@ -46,11 +58,12 @@ GmtFigure& GmtFigure::operator<<(const std::string& line) {
 }
 
 std::string GmtFigure::data(const std::string& file_name, const std::string& text) {
-  std::string path = work_dir_ + "/" + name_ + "_" + file_name;
+  const std::string local_name = name_ + "_" + file_name;  // the script runs in the work dir
+  const std::string path = work_dir_ + "/" + local_name;
   std::ofstream out(path);
   out << text;
   if (!out) throw InputError(path, 0, "cannot write a GMT data file");
-  return quote(path);
+  return quote(local_name);
 }
 
 std::vector<std::string> GmtFigure::render() {
@@ -66,16 +79,39 @@ std::vector<std::string> GmtFigure::render() {
     out << script_ << "gmt end\n";
     if (!out) throw InputError(script, 0, "cannot write the GMT script");
   }
+  std::vector<std::string> extensions = {".png"};
+  if (options_.pdf) extensions.push_back(".pdf");
+  for (const auto& ext : extensions) {  // a figure of an earlier call (--keep-work) is no result
+    std::error_code ec;
+    fs::remove(work_dir_ + "/" + name_ + ext, ec);
+  }
   const std::string cmd = "bash " + quote(script) + " > " + quote(log) + " 2>&1";
-  int status = std::system(cmd.c_str());
-  std::vector<std::string> files = {fig_dir_ + "/" + name_ + ".png"};
-  if (options_.pdf) files.push_back(fig_dir_ + "/" + name_ + ".pdf");
-  bool complete = status == 0;
-  for (const auto& f : files) complete = complete && fs::is_regular_file(f);
-  if (!complete) {
-    std::string msg = read_file(log);
-    if (msg.size() > 2000) msg = "..." + msg.substr(msg.size() - 2000);
-    throw InputError(script, 0, "GMT failed drawing " + name_ + ":\n" + msg);
+  const int status = std::system(cmd.c_str());
+  std::string missing;
+  for (const auto& ext : extensions)
+    if (!fs::is_regular_file(work_dir_ + "/" + name_ + ext)) missing += " " + name_ + ext;
+  if (status != 0 || !missing.empty()) {
+    std::string gmt_said = read_file(log);
+    if (gmt_said.size() > 2000) gmt_said = "..." + gmt_said.substr(gmt_said.size() - 2000);
+    if (gmt_said.find_first_not_of(" \n") == std::string::npos) gmt_said = "(GMT printed nothing)";
+    std::string what = "GMT wrote no" + missing;
+    if (status == -1)
+      what = "the script could not be started";
+    else if (WIFSIGNALED(status))
+      what = "the script was killed by signal " + std::to_string(WTERMSIG(status));
+    else if (WEXITSTATUS(status) != 0)
+      what = "the script exited with status " + std::to_string(WEXITSTATUS(status));
+    throw InputError(script, 0,
+                     "GMT failed drawing " + name_ + ": " + what + "; GMT's output:\n" + gmt_said);
+  }
+  // Complete files only reach fig_dir, each replacing an older one at once.
+  std::vector<std::string> files;
+  for (const auto& ext : extensions) {
+    const std::string target = fig_dir_ + "/" + name_ + ext;
+    std::error_code ec;
+    fs::rename(work_dir_ + "/" + name_ + ext, target, ec);
+    if (ec) throw InputError(target, 0, "cannot move the figure here: " + ec.message());
+    files.push_back(target);
   }
   return files;
 }

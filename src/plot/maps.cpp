@@ -73,17 +73,6 @@ std::string nodes_text(const RunData& run, const std::vector<int>& count) {
   return s.str();
 }
 
-// Map projection: azimuthal equidistant about the epicentre (true distances from it, no
-// dateline or pole trouble), a square of 2.24 radii on a side.
-std::string region_and_projection(const RunData& run, const std::string& width) {
-  const double half_diagonal = run.radius_km * 1.12 * std::sqrt(2.0);
-  auto lower_left = destination(run.event_lat, run.event_lon, 225, half_diagonal);
-  auto upper_right = destination(run.event_lat, run.event_lon, 45, half_diagonal);
-  return "-R" + fmt(lower_left.second) + "/" + fmt(lower_left.first) + "/" +
-         fmt(upper_right.second) + "/" + fmt(upper_right.first) + "+r -JE" + fmt(run.event_lon) +
-         "/" + fmt(run.event_lat) + "/" + width;
-}
-
 // The layers every map shares; nodes file = "lon lat count".
 void draw_map(GmtFigure& fig, const RunData& run, const std::string& cpt, const std::string& rj,
               const std::string& frame, const std::string& nodes_file, const std::string& ring_file,
@@ -97,6 +86,16 @@ void draw_map(GmtFigure& fig, const RunData& run, const std::string& cpt, const 
 }
 
 }  // namespace
+
+// Azimuthal equidistant about the epicentre (distances from it are true). The region is given
+// in projected km about the centre (+uk), not as corner longitudes and latitudes, which collapse
+// to one latitude when the epicentre is a pole.
+std::string map_region_projection(double lat, double lon, double radius_km,
+                                  const std::string& width) {
+  const std::string half_side = fmt(1.12 * radius_km, 1);
+  return "-R-" + half_side + "/" + half_side + "/-" + half_side + "/" + half_side + "+uk -JE" +
+         fmt(lon) + "/" + fmt(lat) + "/" + width;
+}
 
 std::vector<std::string> plot_anomaly_maps(const FigureContext& ctx) {
   const RunData& run = ctx.run;
@@ -128,7 +127,8 @@ std::vector<std::string> plot_anomaly_maps(const FigureContext& ctx) {
     std::string nodes = fig.data("nodes.txt", nodes_text(run, l.count));
     std::string ring_file = fig.data("ring.txt", ring_text(run));
     const std::string cpt = count_cpt(fig, vmax);
-    draw_map(fig, run, cpt, region_and_projection(run, "14c"),
+    draw_map(fig, run, cpt,
+             map_region_projection(run.event_lat, run.event_lon, run.radius_km, "14c"),
              "-Bxa10g10 -Bya10g10 -BWSne+t\"Quiet TEC anomalies: " + l.title + "\"+s\"" + subtitle +
                  "\"",
              nodes, ring_file, "-Sc0.32c");
@@ -149,8 +149,9 @@ std::vector<std::string> plot_anomaly_maps(const FigureContext& ctx) {
       std::string nodes =
           fig.data("nodes" + std::to_string(i) + ".txt", nodes_text(run, layers[i].count));
       fig << "gmt subplot set " + std::to_string(i) + " -A\"" + layers[i].title + "\"";
-      draw_map(fig, run, cpt, region_and_projection(run, "?"), "-Bxa10g10 -Bya10g10", nodes,
-               ring_file, "-Sc0.2c");
+      draw_map(fig, run, cpt,
+               map_region_projection(run.event_lat, run.event_lon, run.radius_km, "?"),
+               "-Bxa10g10 -Bya10g10", nodes, ring_file, "-Sc0.2c");
     }
     fig << "gmt subplot end";
     fig << "gmt colorbar " + cpt + " -DJBC+w12c/0.3c+o0/0.8c+h -Bxa+l\"" + bar_label + "\"";
@@ -191,8 +192,8 @@ std::vector<std::string> plot_daily_maps(const FigureContext& ctx) {
         fig.data("nodes" + std::to_string(i) + ".txt", nodes_text(run, counts[i]));
     fig << "gmt subplot set " + std::to_string(i) + " -A\"days " + day_text(lo) + " to " +
                day_text(hi) + "\"";
-    draw_map(fig, run, cpt, region_and_projection(run, "?"), "-Bxa10g10 -Bya10g10", nodes,
-             ring_file, "-Sc0.2c");
+    draw_map(fig, run, cpt, map_region_projection(run.event_lat, run.event_lon, run.radius_km, "?"),
+             "-Bxa10g10 -Bya10g10", nodes, ring_file, "-Sc0.2c");
   }
   fig << "gmt subplot end";
   fig << "gmt colorbar " + cpt +

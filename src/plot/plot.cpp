@@ -3,8 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "plot_internal.hpp"
+#include "tecscan/batch.hpp"
 #include "tecscan/error.hpp"
 
 namespace tecscan {
@@ -18,6 +21,53 @@ double parse_number(const std::string& text, const std::string& option) {
   if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
     throw InputError(option + ": expected a number, got '" + text + "'");
   return v;
+}
+
+// The event and grid summary.json describes, as text to compare and to show.
+std::string summary_identity(const std::string& path) {
+  try {
+    std::ifstream in(path);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    const nlohmann::json &event = j.at("event"), &cube = j.at("cube");
+    return "event " + event.at("id").get<std::string>() + " at " +
+           plot::position_text(event.at("lat").get<double>(), event.at("lon").get<double>()) +
+           ", " + std::to_string(cube.at("nodes").get<size_t>()) + " nodes x " +
+           std::to_string(cube.at("epochs").get<size_t>()) + " epochs";
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path, 0, std::string("expected the event and cube of a scan: ") + e.what());
+  }
+}
+
+// A run is complete when its summary.json, written last by 'tecscan scan', describes the event
+// and method of its scan.h5 and every output it lists is there: the rule scan applies before it
+// skips a finished event, whose first part is merge's (no summary.json: an incomplete run). As
+// runs made with --event share an id per origin time, the position and the grid are compared too.
+void require_complete_run(const plot::RunData& run) {
+  const std::string summary = (fs::path(run.dir) / "summary.json").string();
+  const std::string mixed = "; the directory mixes the files of two runs: rerun the scan";
+  const RunCheck check = check_existing_run(run.dir, run.event_id, run.config);
+  switch (check.state) {
+    case RunState::kComplete:
+      break;
+    case RunState::kAbsent:
+      throw InputError(summary, 0,
+                       "missing: an incomplete run ('tecscan scan' writes summary.json last: it "
+                       "was interrupted or is still running), so scan.h5 and anomalies.csv may "
+                       "come from different scans; rerun the scan, then plot");
+    case RunState::kDifferent:
+      throw InputError(
+          summary, 0,
+          "not the run of scan.h5 (event " + run.event_id + "): " + check.reason + mixed);
+    case RunState::kUnreadable:
+      throw InputError(summary, 0,
+                       "an incomplete or damaged run: " + check.reason + "; rerun the scan");
+  }
+  const std::string of_scan =
+      "event " + run.event_id + " at " + plot::position_text(run.event_lat, run.event_lon) + ", " +
+      std::to_string(run.nnode) + " nodes x " + std::to_string(run.ntime) + " epochs";
+  const std::string of_summary = summary_identity(summary);
+  if (of_summary != of_scan)
+    throw InputError(summary, 0, "describes " + of_summary + ", but scan.h5 " + of_scan + mixed);
 }
 }  // namespace
 
@@ -43,6 +93,7 @@ void parse_node(const std::string& text, double& lat, double& lon) {
 PlotResult plot_run(const std::string& run_dir, const PlotOptions& options) {
   using namespace plot;
   const RunData run = load_run(run_dir);
+  require_complete_run(run);
   const PlotOptions& o = options;
   if (!(o.day_from < o.day_to))
     throw InputError("--days: expected d1 < d2, got " + fmt(o.day_from) + ":" + fmt(o.day_to));

@@ -146,5 +146,9 @@ std::vector<std::pair<double, double>> great_circle_ring(double lat, double lon,
 std::pair<double, double> destination(double lat, double lon, double azimuth_deg,
                                       double distance_km);
 double unwrap_lon(double lon, double center);  // lon shifted by 360 into center +- 180
+// GMT's -R and -J of a map about (lat, lon): azimuthal equidistant centred there, a square of
+// 2.24 radii on a side, `width` wide (a GMT size, "?" inside subplots).
+std::string map_region_projection(double lat, double lon, double radius_km,
+                                  const std::string& width);
 
 }  // namespace tecscan::plot

@@ -5,16 +5,11 @@
 #include <cstdint>
 #include <string>
 
+#include "fuzz_check.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/ionex.hpp"
 
-namespace {
-
-void check(bool invariant) {
-  if (!invariant) __builtin_trap();
-}
-
-}  // namespace
+using tecscan_fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "tecscan/time.hpp"
 
@@ -14,6 +15,39 @@ inline std::string ionex_record(const std::string& data, const std::string& labe
   std::string line = data;
   line.resize(60, ' ');
   return line + label;
+}
+
+// The text as lines (without their newlines), and back.
+inline std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  for (size_t begin = 0; begin < text.size();) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return lines;
+}
+inline std::string join_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& line : lines) text += line + "\n";
+  return text;
+}
+
+// A record's label (columns 61 on, trailing blanks removed); "" for a data line.
+inline std::string label_of(const std::string& line) {
+  if (line.size() <= 60) return "";
+  std::string label = line.substr(60);
+  return label.substr(0, label.find_last_not_of(' ') + 1);
+}
+
+// 0-based index of the n-th (0-based) line whose label is `label`.
+inline size_t find_label(const std::vector<std::string>& lines, const std::string& label,
+                         int nth = 0) {
+  for (size_t k = 0; k < lines.size(); ++k)
+    if (label_of(lines[k]) == label && nth-- == 0) return k;
+  ADD_FAILURE() << "no line labelled " << label;
+  return 0;
 }
 
 // The IONEX text with every epoch record moved by `days` (one real day posing as another).
