@@ -121,6 +121,21 @@ TEST_F(WriteFaults, IngestScanAndMergeOnAFullDisk) {
   }
 }
 
+TEST_F(WriteFaults, PlotOnAFullDiskSaysSoAndLeavesNoWorkFiles) {
+  const fs::path cube = dir_ / "cube.h5", run = dir_ / "run", on_disk = disk_ / "run";
+  CliResult r = run_tecscan("ingest " + kEventInputs + " --out " + cube.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_tecscan("scan --cube " + cube.string() +
+                  " --config configs/demo.toml --models median-iqr -q --out " + run.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  fs::copy(run, on_disk, fs::copy_options::recursive);
+  leave_free(0);
+  r = run_tecscan("plot " + on_disk.string());
+  expect_refused(r, kNoSpace, on_disk / "figures");
+  EXPECT_FALSE(fs::exists(on_disk / "figures" / "work")) << "the GMT work files were left";
+  EXPECT_FALSE(fs::exists(on_disk / "report.html"));
+}
+
 TEST_F(WriteFaults, ReadOnlyFileSystemIsNamed) {
   make_read_only();
   const fs::path out = disk_ / "gim.h5";

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "plot_internal.hpp"
+#include "tecscan/atomic_file.hpp"
 #include "tecscan/error.hpp"
 
 namespace tecscan::plot {
@@ -60,9 +61,7 @@ GmtFigure& GmtFigure::operator<<(const std::string& line) {
 std::string GmtFigure::data(const std::string& file_name, const std::string& text) {
   const std::string local_name = name_ + "_" + file_name;  // the script runs in the work dir
   const std::string path = work_dir_ + "/" + local_name;
-  std::ofstream out(path);
-  out << text;
-  if (!out) throw InputError(path, 0, "cannot write a GMT data file");
+  write_file_atomic(path, text);  // a full disk names the OS reason, not only the file
   return quote(local_name);
 }
 
@@ -74,11 +73,7 @@ std::vector<std::string> GmtFigure::render() {
         "scripts/install-deps.sh)");
   const std::string script = work_dir_ + "/" + name_ + ".sh";
   const std::string log = work_dir_ + "/" + name_ + ".log";
-  {
-    std::ofstream out(script);
-    out << script_ << "gmt end\n";
-    if (!out) throw InputError(script, 0, "cannot write the GMT script");
-  }
+  write_file_atomic(script, script_ + "gmt end\n");
   std::vector<std::string> extensions = {".png"};
   if (options_.pdf) extensions.push_back(".pdf");
   for (const auto& ext : extensions) {  // a figure of an earlier call (--keep-work) is no result

@@ -154,11 +154,17 @@ PlotResult plot_run(const std::string& run_dir, const PlotOptions& options) {
   for (auto draw :
        {plot_anomaly_maps, plot_day_hour_images, plot_indices, plot_time_series, plot_daily_maps})
     draws.push_back(draw);
-  for (auto draw : draws) {
-    std::vector<std::string> files = draw(ctx);
-    result.figures.insert(result.figures.end(), files.begin(), files.end());
+  try {
+    for (auto draw : draws) {
+      std::vector<std::string> files = draw(ctx);
+      result.figures.insert(result.figures.end(), files.begin(), files.end());
+    }
+    result.report = write_report(ctx, result.figures);
+  } catch (...) {
+    // A failed plot (a full disk, a GMT error) leaves no work files behind unless asked to.
+    if (!o.keep_work) fs::remove_all(work_dir, ec);
+    throw;
   }
-  result.report = write_report(ctx, result.figures);
   if (!o.keep_work) fs::remove_all(work_dir, ec);
   return result;
 }
