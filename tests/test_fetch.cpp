@@ -125,6 +125,18 @@ TEST_F(FetchTest, ShortNamesArriveVerifiedWithManifestAndAreSkippedNextTime) {
   EXPECT_EQ(server.requests().size(), before);  // nothing asked again
 }
 
+TEST_F(FetchTest, ProgressLinesInALogShowCountAndRate) {
+  serve_three_jpl_days();
+  TestArchiveServer server(work_, root_);
+  std::string args = gim_args(server);
+  args.erase(args.rfind(" -q"));  // progress on; stderr is a pipe here, so plain lines
+  auto r = run_tecscan(args);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("fetch: 3/3 (100%)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" MB/s\n"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find('\r'), std::string::npos) << "a redrawn bar in a log";
+}
+
 TEST_F(FetchTest, LongNamesAndGzipNamesOfLaterYears) {
   const std::string gz = kData + "/ionex/fixtures/jplg0010.17i.gz";
   serve(kCddisPath + "/2021/001/jplg0010.21i.gz", gz);

@@ -14,6 +14,8 @@ class Progress {
   Progress(std::string label, long total, bool quiet = false);
   ~Progress();
   void advance(long n = 1);
+  // Bytes moved so far (downloads): once any are counted, every line also shows the rate.
+  void add_bytes(long long n);
   void finish();  // prints the final line once (also called by the destructor)
   double seconds() const;
 
@@ -23,6 +25,7 @@ class Progress {
   long total_;
   bool quiet_, tty_;
   std::atomic<long> done_{0};
+  std::atomic<long long> bytes_{0};
   int last_decile_ = -1;
   bool finished_ = false;
   std::mutex mu_;

@@ -153,6 +153,8 @@ std::vector<FetchResult> fetch_files(const std::vector<FetchItem>& items,
   Progress progress("fetch", static_cast<long>(items.size()), !o.progress || items.empty());
   parallel_for(items.size(), o.jobs, [&](size_t i) {
     results[i] = fetch_item(items[i], out_dir, state_dir, session);
+    if (results[i].status == FetchStatus::kDownloaded)
+      progress.add_bytes(static_cast<long long>(results[i].bytes));
     progress.advance();
   });
   progress.finish();
