@@ -21,6 +21,7 @@
 #include "tecscan/cuda_backend.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/train.hpp"
+#include "tecscan/windowing.hpp"
 #include "window_kernels.cuh"
 
 namespace tecscan {
@@ -143,7 +144,7 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
 
   const int L = model.input_len(), E = tc.epochs, B = tc.batch;
   const int64_t P = model.nparam();
-  const int n_train = static_cast<int>(std::floor(tc.train_fraction * static_cast<double>(T)));
+  const int n_train = train_split(tc.train_fraction, static_cast<int>(T));
   // Upper bound of any node's Adam steps: its training targets are in [L, n_train) outside
   // the held-out range.
   const int64_t train_end = std::min<int64_t>(n_train, T);

@@ -270,6 +270,10 @@ class CudnnRecurrent final : public RecurrentLayer {
 
 }  // namespace
 
+bool cudnn_compiled_in() {
+  return true;
+}
+
 std::string cudnn_unsupported_reason(ModelKind k, const ModelConfig& mc) {
   std::string why = fused_unsupported_reason(k, mc);
   if (!why.empty()) return why;

@@ -8,6 +8,10 @@
 // r * (R_h h + b_Rh))) with its input and recurrent biases = Keras' bias rows 0 and 1. SimpleRNN
 // and LSTM have one Keras bias: it goes to cuDNN's input bias, the recurrent bias stays zero.
 // A matrix of linear layer id is [units, inputs] row-major (element (j, k) at j * inputs + k).
+//
+// cuDNN is optional (TECSCAN_CUDNN): without it rnn_cudnn_absent.cpp defines these functions
+// instead, cudnn_unsupported_reason() says so for every model (auto resolves to fused anyway)
+// and the others throw std::logic_error.
 #pragma once
 #include <memory>
 #include <string>
@@ -17,6 +21,9 @@
 
 namespace tecscan {
 namespace rnn {
+
+// Whether this build has the cuDNN path (rnn_cudnn.cu) or only rnn_cudnn_absent.cpp.
+bool cudnn_compiled_in();
 
 // Why cuDNN cannot run (k, mc); "" when it can (tanh cells only).
 std::string cudnn_unsupported_reason(ModelKind k, const ModelConfig& mc);

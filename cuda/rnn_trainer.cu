@@ -5,16 +5,12 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <limits>
-#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -24,8 +20,10 @@
 #include "tecscan/cuda_backend.hpp"
 #include "tecscan/cuda_recurrent.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/parallel.hpp"
 #include "tecscan/rng.hpp"
 #include "tecscan/train.hpp"
+#include "tecscan/windowing.hpp"
 #include "window_kernels.cuh"
 
 namespace tecscan {
@@ -198,25 +196,9 @@ void check_size(size_t got, size_t want, const char* what) {
 // recurrent kernels need a QR each).
 void init_chunk(ModelKind k, const ModelConfig& mc, uint64_t seed, int node0, int count,
                 int64_t nparam, float* out) {
-  const int nthreads =
-      std::max(1, std::min<int>(count, static_cast<int>(std::thread::hardware_concurrency())));
-  std::atomic<int> next{0};
-  std::exception_ptr error;
-  std::mutex mu;
-  auto work = [&] {
-    try {
-      for (int i = next++; i < count; i = next++)
-        init_parameters(k, mc, seed, static_cast<uint64_t>(node0 + i), out + i * nparam);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!error) error = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < nthreads; ++i) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  parallel_for(static_cast<size_t>(count), 0, [&](size_t i) {
+    init_parameters(k, mc, seed, static_cast<uint64_t>(node0) + i, out + i * nparam);
+  });
 }
 
 template <typename Ops>
@@ -257,7 +239,7 @@ class CubeTraining {
     }
     const int chunk = chunk_nodes(N, T);
     for (int n0 = 0; n0 < N; n0 += chunk) train_chunk(n0, std::min(chunk, N - n0), &r);
-    const int n_train = static_cast<int>(std::floor(tc_.train_fraction * T));
+    const int n_train = train_split(tc_.train_fraction, T);
     for (int n = 0; n < N; ++n) {
       const float* pred = r.predicted.data() + static_cast<size_t>(n) * T;
       r.train_rmse[n] = prediction_rmse(pred, cube_.node_tec(n), 0, std::min(n_train, T));
@@ -316,7 +298,7 @@ class CubeTraining {
 
     SeriesArgs a;
     a.nnode = nc, a.ntime = T, a.input_len = L;
-    a.n_train = static_cast<int>(std::floor(tc_.train_fraction * T));
+    a.n_train = train_split(tc_.train_fraction, T);
     a.tec = tec.data(), a.z = z.data(), a.mean = mean.data(), a.std = stdev.data();
     a.train_targets = train_t.data(), a.n_train_targets = ntrain.data();
     a.predict_targets = predict_t.data(), a.n_predict = npredict.data();
@@ -524,46 +506,6 @@ std::vector<float> rnn_gradient(const RnnOptions& o, ModelKind k, const ModelCon
       ops.to_host(loss_sum->data(), engine.loss_sum(), loss_sum->size());
     }
     return grads;
-  });
-}
-
-std::vector<float> rnn_adam_steps(const RnnOptions& o, ModelKind k, const ModelConfig& mc,
-                                  const AdamConfig& adam, int nnode, int batch, int steps,
-                                  std::vector<float>* params, const std::vector<float>& x,
-                                  const std::vector<float>& target, const std::vector<int>& count) {
-  rnn::check_supported(o, k, mc);
-  const rnn::RnnShape s = rnn::make_rnn_shape(k, mc);
-  const size_t xs = static_cast<size_t>(nnode) * batch * s.input_len;
-  const size_t ts = static_cast<size_t>(nnode) * batch;
-  rnn::check_size(params->size(), static_cast<size_t>(nnode) * s.nparam, "params");
-  rnn::check_size(x.size(), xs * steps, "x");
-  rnn::check_size(target.size(), ts * steps, "target");
-  rnn::check_size(count.size(), static_cast<size_t>(nnode) * steps, "count");
-  return rnn::with_ops(o, [&](auto& ops) {
-    using Ops = std::decay_t<decltype(ops)>;
-    auto external = rnn::make_external<Ops>(o, s, nnode, batch);
-    rnn::RnnEngine<Ops> engine(ops, s, nnode, batch, external.get());
-    engine.reset_optimizer(adam);
-    ops.to_device(engine.params(), params->data(), params->size());
-    std::vector<float> losses(static_cast<size_t>(nnode) * steps);
-    std::vector<double> sums(static_cast<size_t>(nnode));
-    for (int step = 0; step < steps; ++step) {
-      ops.to_device(engine.input(), x.data() + step * xs, xs);
-      ops.to_device(engine.target(), target.data() + step * ts, ts);
-      const int* cnt = count.data() + static_cast<size_t>(step) * nnode;
-      ops.to_device(engine.count(), cnt, static_cast<size_t>(nnode));
-      engine.forward();
-      engine.backward();
-      ops.to_host(sums.data(), engine.loss_sum(), sums.size());
-      ops.zero(engine.loss_sum(), sums.size());
-      for (int n = 0; n < nnode; ++n)
-        losses[static_cast<size_t>(step) * nnode + n] =
-            cnt[n] > 0 ? static_cast<float>(sums[n] / cnt[n])
-                       : std::numeric_limits<float>::quiet_NaN();
-      engine.adam_step();
-    }
-    ops.to_host(params->data(), engine.params(), params->size());
-    return losses;
   });
 }
 

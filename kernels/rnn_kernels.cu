@@ -1,4 +1,6 @@
 // The fused recurrent engine: element functors + batched GEMMs over all nodes of a chunk.
+// nvcc builds it for both back ends; a plain C++ compiler (the host-emulation tests, which
+// include this file) builds RnnEngine<HostOps> alone.
 // Layouts (per node, row-major; B = batch rows, T = steps, u = units, G = gates, gu = G u):
 //   X [T][B][in]  XW, HU, ACT, DXW, DHU [T][B][gu]  H, C [T+1][B][u] (block 0 = zero state)
 //   DH, DC [B][u]  Y, DY [B]  CNN-LSTM: O1 [T][B][len1][f], COL [T][B][len2][kw f],
@@ -832,7 +834,9 @@ void RnnEngine<Ops>::head_backward() {
 }
 
 template class RnnEngine<HostOps>;
+#if defined(__CUDACC__)  // DeviceOps exists only under nvcc; g++ builds the host emulation
 template class RnnEngine<DeviceOps>;
+#endif
 
 // ---- the naive forward, one sample per call ----------------------------------------------------
 
@@ -862,8 +866,10 @@ void naive_forward_all(Ops& ops, const RnnShape& s, int nnode, int batch, const 
 
 template void naive_forward_all<HostOps>(HostOps&, const RnnShape&, int, int, const float*,
                                          const float*, float*, float*);
+#if defined(__CUDACC__)
 template void naive_forward_all<DeviceOps>(DeviceOps&, const RnnShape&, int, int, const float*,
                                            const float*, float*, float*);
+#endif
 
 }  // namespace rnn
 }  // namespace tecscan

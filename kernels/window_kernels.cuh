@@ -1,7 +1,8 @@
 // Per-node preparation on the device, exactly as make_windows and train_node (train.hpp) do it
-// on the CPU: normalisation, usable targets, the per-epoch shuffle, minibatch gathering, the
-// loss bookkeeping and the naive (one thread per node / parameter) building blocks shared by
-// the feed-forward models. Everything here is __host__ __device__ so the host tests run it.
+// on the CPU: normalisation and usable targets (windowing.hpp's rules, shared with
+// make_windows), the per-epoch shuffle, minibatch gathering, the loss bookkeeping and the naive
+// (one thread per node / parameter) building blocks shared by the feed-forward models. Everything
+// here is __host__ __device__ so the host tests run it.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -10,12 +11,12 @@
 #include "adam_kernels.cuh"
 #include "block.cuh"
 #include "tecscan/rng.hpp"
+#include "tecscan/windowing.hpp"
 
 namespace tecscan {
 namespace ff {
 
 constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
-constexpr double kNaNd = std::numeric_limits<double>::quiet_NaN();
 
 // The series of one chunk of nodes (device pointers; host pointers in the host tests).
 struct SeriesArgs {
@@ -60,48 +61,35 @@ struct TrainArgs {
 
 // ---- make_windows on the device (one block per node) ---------------------------------------
 
-// stats: block-shared scratch of 2 doubles. Serial sums keep the CPU's summation order.
+// stats: block-shared scratch of 2 doubles. windowing.hpp's rules, as make_windows applies
+// them: the moments serially (the CPU's summation order), z in parallel, the targets serially.
 TECSCAN_HD inline void windows_block(const Block& blk, const SeriesArgs& a, int node,
                                      double* stats) {
   const int T = a.ntime, L = a.input_len;
   const float* tec = a.tec + static_cast<int64_t>(node) * T;
   float* z = a.z + static_cast<int64_t>(node) * T;
   blk.single([&] {
-    double sum = 0;
-    long count = 0;
-    for (int t = 0; t < T; ++t)
-      if (is_finite(tec[t])) sum += tec[t], ++count;
-    const double mean = count > 0 ? sum / count : kNaNd;
-    double sq = 0;
-    for (int t = 0; t < T; ++t)
-      if (is_finite(tec[t])) sq += (tec[t] - mean) * (tec[t] - mean);
-    const double stdev = count > 1 ? sqrt(sq / (count - 1)) : kNaNd;
-    a.mean[node] = mean;
-    a.std[node] = stdev;
-    stats[0] = mean;
-    stats[1] = (stdev > 0.0 && stdev - stdev == 0.0) ? stdev : 0.0;  // 0: cannot normalise
+    const SeriesMoments moments = series_moments(tec, T);
+    a.mean[node] = moments.mean;
+    a.std[node] = moments.stdev;
+    stats[0] = moments.mean;
+    stats[1] = normalisable(moments) ? moments.stdev : 0.0;  // 0: cannot normalise
   });
   blk.sync();
-  const double mean = stats[0], stdev = stats[1];
-  blk.parallel_for(T, [&](int t) {
-    z[t] = (stdev > 0.0 && is_finite(tec[t])) ? static_cast<float>((tec[t] - mean) / stdev) : kNaNf;
-  });
+  const SeriesMoments moments{stats[0], stats[1]};
+  const bool can_normalise = stats[1] > 0.0;
+  blk.parallel_for(
+      T, [&](int t) { z[t] = can_normalise ? normalised_value(tec[t], moments) : kNaNf; });
   blk.sync();
   blk.single([&] {
     int* train = a.train_targets + static_cast<int64_t>(node) * T;
     int* predict = a.predict_targets + static_cast<int64_t>(node) * T;
     int ntrain = 0, npredict = 0;
-    if (stdev > 0.0) {
-      int finite_run = 0;  // finite values ending at t - 1
-      for (int t = 0; t < T; ++t) {
-        if (t >= L && finite_run >= L) {
-          predict[npredict++] = t;
-          const bool held_out = t >= a.holdout_begin && t < a.holdout_end;
-          if (t < a.n_train && !held_out && is_finite(z[t])) train[ntrain++] = t;
-        }
-        finite_run = is_finite(z[t]) ? finite_run + 1 : 0;
-      }
-    }
+    if (can_normalise)
+      for_each_target(z, T, L, a.n_train, a.holdout_begin, a.holdout_end, [&](int t, bool trains) {
+        predict[npredict++] = t;
+        if (trains) train[ntrain++] = t;
+      });
     a.n_train_targets[node] = ntrain;
     a.n_predict[node] = npredict;
   });

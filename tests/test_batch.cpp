@@ -1,19 +1,28 @@
 // Batch-run bookkeeping: the task's event index, run directories, reuse of complete runs,
-// stale temp files and the run lock.
+// stale temp files and the run lock; and the whole protocol of one task (run_batch_event) with
+// real scans of small synthetic events.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
+#include "support/input_error.hpp"
 #include "support/run_tecscan.hpp"
+#include "support/synthetic_event.hpp"
 #include "tecscan/batch.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/scan.hpp"
 
 namespace fs = std::filesystem;
 using tecscan::testing::fresh_temp_dir;
+using tecscan::testing::input_error;
+using tecscan::testing::read_text;
 
 namespace tecscan {
 namespace {
@@ -129,6 +138,188 @@ TEST(Batch, RunLockIsExclusiveAndReleased) {
     EXPECT_THROW(RunLock second(dir.string()), InputError);
   }
   EXPECT_NO_THROW(RunLock again(dir.string()));
+}
+
+// ---- run_batch_event: one job array task, called as a C++ user would ----------------------
+
+// A pid that no longer runs, for temp files an interrupted run left behind.
+pid_t dead_pid() {
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  return child;
+}
+
+bool has_line(const std::vector<std::string>& lines, const std::string& part) {
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.find(part) != std::string::npos; });
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const std::string& l : lines) s += l + "\n";
+  return s;
+}
+
+// Two small synthetic events and a batch root; scan() runs the real scan of the event's cube
+// (an MLP of 4 units for 2 epochs, and median-iqr) on the CPU.
+class BatchTaskRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fresh_temp_dir("batch_task");
+    for (uint64_t seed : {1, 2}) {
+      tecscan::testing::SyntheticEventOptions o;
+      o.seed = seed;
+      o.days_before = 40;
+      o.days_after = 3;
+      cubes_.push_back(tecscan::testing::synthetic_event(o));
+    }
+    config_.scan.models = {"mlp", kMedianIqrName};
+    config_.model.mlp_hidden = 4;
+    config_.train.epochs = 2;
+    config_.scan.threads = 1;
+  }
+
+  BatchTask task() {
+    BatchTask t;
+    t.root = (root_ / "runs").string();
+    for (const Cube& c : cubes_) t.events.push_back(c.event);
+    t.event_index = 1;
+    t.config = config_;
+    t.inputs = {(root_ / "events.csv").string()};
+    t.report = [this](const std::string& line) { lines_.push_back(line); };
+    return t;
+  }
+
+  // What the command line's scan does for one event, minus building the cube from files.
+  BatchTaskResult run(const BatchTask& t) {
+    lines_.clear();
+    return run_batch_event(t, [&](const Event& ev, const std::string& run_dir) {
+      ++scans_;
+      // The lock is held while the scan writes.
+      EXPECT_THROW(RunLock other(run_dir), InputError);
+      const auto cube = std::find_if(cubes_.begin(), cubes_.end(),
+                                     [&](const Cube& c) { return c.event.id == ev.id; });
+      ASSERT_NE(cube, cubes_.end()) << ev.id;
+      auto trainer = make_cpu_trainer(1);
+      ScanOptions opt;
+      opt.quiet_progress = true;
+      run_scan(*cube, t.config, *trainer, run_dir, opt);
+    });
+  }
+
+  fs::path run_dir() const { return root_ / "runs" / "null-2"; }
+
+  fs::path root_;
+  std::vector<Cube> cubes_;
+  ScanConfig config_;
+  std::vector<std::string> lines_;
+  int scans_ = 0;
+};
+
+TEST_F(BatchTaskRun, FreshRunThenSkipThenForcedRecompute) {
+  BatchTaskResult fresh = run(task());
+  EXPECT_EQ(scans_, 1);
+  EXPECT_FALSE(fresh.skipped);
+  EXPECT_EQ(fresh.index, 1u);
+  EXPECT_EQ(fresh.event.id, "null-2");
+  EXPECT_EQ(fresh.run_dir, run_dir().string());
+  EXPECT_EQ(fresh.previous.state, RunState::kAbsent);
+  EXPECT_EQ(fresh.stale_temp_files, 0);
+  EXPECT_TRUE(has_line(lines_, "batch: event 1 of 2: null-2 ")) << joined(lines_);
+  EXPECT_TRUE(has_line(lines_, "M7.0 -> " + run_dir().string())) << joined(lines_);
+  EXPECT_TRUE(has_line(lines_, ": starting")) << joined(lines_);
+  ASSERT_TRUE(fs::exists(run_dir() / "summary.json"));
+  EXPECT_FALSE(fs::exists(run_dir() / ".lock"));  // released when the task ends
+  EXPECT_EQ(check_existing_run(run_dir().string(), "null-2", config_).state, RunState::kComplete);
+
+  // The same task again: skipped without scanning, files untouched.
+  const auto stamp = fs::last_write_time(run_dir() / "scan.h5");
+  BatchTaskResult again = run(task());
+  EXPECT_EQ(scans_, 1);
+  EXPECT_TRUE(again.skipped);
+  EXPECT_EQ(again.previous.state, RunState::kComplete);
+  EXPECT_TRUE(has_line(lines_, ": skipped (--force recomputes it)")) << joined(lines_);
+  EXPECT_EQ(fs::last_write_time(run_dir() / "scan.h5"), stamp);
+
+  // Another task of the same root runs its own event beside it.
+  BatchTask first = task();
+  first.event_index = 0;
+  EXPECT_FALSE(run(first).skipped);
+  EXPECT_EQ(scans_, 2);
+  EXPECT_TRUE(fs::exists(root_ / "runs" / "null-1" / "summary.json"));
+
+  // force: recomputed although complete.
+  BatchTask forced = task();
+  forced.force = true;
+  BatchTaskResult recomputed = run(forced);
+  EXPECT_EQ(scans_, 3);
+  EXPECT_FALSE(recomputed.skipped);
+  EXPECT_EQ(recomputed.previous.state, RunState::kComplete);
+  EXPECT_TRUE(has_line(lines_, "batch: recomputing: complete run of null-2")) << joined(lines_);
+
+  // Another method: the old run is replaced, not reused.
+  BatchTask other_method = task();
+  other_method.config.train.epochs = 3;
+  BatchTaskResult replaced = run(other_method);
+  EXPECT_EQ(scans_, 4);
+  EXPECT_EQ(replaced.previous.state, RunState::kDifferent);
+  EXPECT_TRUE(has_line(lines_, "batch: recomputing: ")) << joined(lines_);
+}
+
+TEST_F(BatchTaskRun, InterruptedRunIsRedoneAndItsTempFilesRemoved) {
+  ASSERT_FALSE(run(task()).skipped);
+  const std::string reference = read_text(run_dir() / "anomalies.csv");
+  ASSERT_FALSE(reference.empty());
+
+  // As a killed task leaves it: outputs without summary.json, and a half-written temp file.
+  fs::remove(run_dir() / "summary.json");
+  const fs::path stale = run_dir() / ("scan.h5.tmp." + std::to_string(dead_pid()));
+  write_text(stale, "half");
+  BatchTaskResult redone = run(task());
+  EXPECT_EQ(scans_, 2);
+  EXPECT_FALSE(redone.skipped);
+  EXPECT_EQ(redone.previous.state, RunState::kAbsent);
+  EXPECT_EQ(redone.stale_temp_files, 1);
+  EXPECT_TRUE(has_line(lines_, "batch: removed 1 temp files of an interrupted run"))
+      << joined(lines_);
+  EXPECT_FALSE(fs::exists(stale));
+  ASSERT_TRUE(fs::exists(run_dir() / "summary.json"));
+  EXPECT_EQ(read_text(run_dir() / "anomalies.csv"), reference);  // the same result again
+}
+
+TEST_F(BatchTaskRun, ALockedRunDirectoryIsRefused) {
+  fs::create_directories(run_dir());
+  RunLock held(run_dir().string());  // another task on the same event
+  const std::string message = input_error([&] { run(task()); });
+  EXPECT_NE(message.find("another tecscan process"), std::string::npos) << message;
+  EXPECT_EQ(scans_, 0);
+  EXPECT_FALSE(fs::exists(run_dir() / "summary.json"));
+}
+
+TEST_F(BatchTaskRun, RootIndexAndRunDirectoryAreChecked) {
+  // The root is a scan run, not a batch root.
+  fs::create_directories(root_ / "runs");
+  write_text(root_ / "runs" / "config.used.toml", "");
+  BatchTask t = task();
+  const std::string kind = input_error([&] { run(t); });
+  EXPECT_NE(kind.find("--out " + t.root + ": holds a scan run"), std::string::npos) << kind;
+  fs::remove(root_ / "runs" / "config.used.toml");
+
+  // The root is one of the inputs.
+  t.inputs.push_back(t.root);
+  EXPECT_NE(input_error([&] { run(t); }).find("is also an input"), std::string::npos);
+
+  // An index outside the selection.
+  t = task();
+  t.event_index = 2;
+  EXPECT_NE(input_error([&] { run(t); }).find("indices 0..1"), std::string::npos);
+
+  // The event's run directory is a merge's output.
+  fs::create_directories(run_dir());
+  write_text(run_dir() / "merge.h5", "h5");
+  EXPECT_NE(input_error([&] { run(task()); }).find(": holds a merge"), std::string::npos);
+  EXPECT_EQ(scans_, 0);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include "fetch/test_archive_server.hpp"
@@ -58,6 +59,15 @@ class FetchTest : public ::testing::Test {
   }
   bool same_bytes(const fs::path& a, const std::string& b) const {
     return fs::exists(a) && read_text(a) == read_text(b);
+  }
+  static std::string sums(int doy) {
+    return kCddisPath + "/2000/" + std::to_string(doy) + "/SHA512SUMS";
+  }
+  // The manifest of the only run so far.
+  nlohmann::json only_manifest() const {
+    const auto manifests = state_files("manifest-");
+    if (manifests.size() != 1) return nlohmann::json();
+    return nlohmann::json::parse(read_text(manifests[0]));
   }
   std::vector<fs::path> state_files(const std::string& prefix) const {
     std::vector<fs::path> found;
@@ -162,6 +172,7 @@ TEST_F(FetchTest, CodeArchiveInBernWithoutLogin) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(same_bytes(out_ / "CODG0080.09I.gz", code));
   EXPECT_EQ(server.count("/CODE/2009/CODG0080.09I.Z"), 1);
+  EXPECT_EQ(server.count("/CODE/2009/SHA512SUMS"), 0);  // not part of that archive's layout
 }
 
 TEST_F(FetchTest, MissingDayIsAGapNotAnError) {
@@ -217,7 +228,10 @@ TEST_F(FetchTest, CutWithoutRetriesLeavesOnlyAPartThatTheNextRunResumes) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_TRUE(same_bytes(out_ / name(326), kJpl + name(326)));
   EXPECT_FALSE(fs::exists(part));
-  EXPECT_EQ(server.requests().back()["range"].get<std::string>().rfind("bytes=", 0), 0u);
+  std::string last_range;
+  for (const auto& q : server.requests())
+    if (q["path"] == cddis(326)) last_range = q["range"];
+  EXPECT_EQ(last_range.rfind("bytes=", 0), 0u) << "the second run did not resume";
 }
 
 TEST_F(FetchTest, HtmlPageWithStatus200IsRefused) {
@@ -241,6 +255,75 @@ TEST_F(FetchTest, CorruptCompressedFileIsRefused) {
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("not valid"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(out_ / name(327)));
+}
+
+// SHA-512 by an independent implementation (coreutils), not the one under test.
+std::string coreutils_sha512(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(("sha512sum '" + path + "'").c_str(), "r"),
+                                             &pclose);
+  char digest[129] = "";
+  if (!pipe || std::fscanf(pipe.get(), "%128s", digest) != 1) return "";
+  return digest;
+}
+
+TEST_F(FetchTest, PublishedSha512IsCheckedOncePerDirectoryAndRecorded) {
+  serve_three_jpl_days();
+  TestArchiveServer server(work_, root_, "{}", "", "", true);
+  auto r = run_tecscan(gim_args(server));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto manifest = only_manifest();
+  ASSERT_EQ(manifest["files"].size(), 3u) << manifest;
+  for (int i = 0; i < 3; ++i) {
+    const int doy = 326 + i;
+    EXPECT_EQ(manifest["files"][i]["checksum"], "sha512 ok") << doy;
+    EXPECT_EQ(manifest["files"][i]["sha512"], coreutils_sha512(kJpl + name(doy))) << doy;
+    EXPECT_EQ(server.count(sums(doy)), 1) << doy;
+    EXPECT_TRUE(same_bytes(out_ / name(doy), kJpl + name(doy))) << doy;
+  }
+  for (const auto& e : fs::directory_iterator(out_ / ".fetch"))
+    EXPECT_EQ(e.path().filename().string().find("SHA512SUMS"), std::string::npos) << e.path();
+}
+
+TEST_F(FetchTest, WrongPublishedSha512IsRefusedAfterAFreshDownload) {
+  serve_three_jpl_days();
+  TestArchiveServer server(work_, root_, R"({")" + sums(327) + R"(": {"action": "wrong-sha512"}})",
+                           "", "", true);
+  auto r = run_tecscan(gim_args(server));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find(name(327) + " does not match its SHA-512"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(out_ / name(327)));
+  EXPECT_FALSE(fs::exists(out_ / ".fetch" / (name(327) + ".part")));
+  EXPECT_TRUE(same_bytes(out_ / name(326), kJpl + name(326)));
+  // Downloaded twice, the second time from the first byte; the list once.
+  long downloads = 0;
+  for (const auto& q : server.requests())
+    if (q["path"] == cddis(327)) {
+      ++downloads;
+      EXPECT_EQ(q["range"], "");
+    }
+  EXPECT_EQ(downloads, 2);
+  EXPECT_EQ(server.count(sums(327)), 1);
+  const auto manifest = only_manifest();
+  ASSERT_EQ(manifest["files"].size(), 3u) << manifest;
+  EXPECT_EQ(manifest["files"][1]["status"], "failed");
+  EXPECT_EQ(manifest["files"][1]["checksum"], "sha512 mismatch");
+  EXPECT_NE(manifest["files"][1]["message"].get<std::string>().find("SHA-512"), std::string::npos);
+  EXPECT_EQ(manifest["files"][0]["checksum"], "sha512 ok");
+}
+
+TEST_F(FetchTest, DirectoryWithoutSha512SumsIsVerifiedByContentOnly) {
+  serve_three_jpl_days();
+  TestArchiveServer server(work_, root_, R"({")" + sums(326) + R"(": {"action": "404"}})", "", "",
+                           true);
+  auto r = run_tecscan(gim_args(server));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(same_bytes(out_ / name(326), kJpl + name(326)));
+  const auto manifest = only_manifest();
+  ASSERT_EQ(manifest["files"].size(), 3u) << manifest;
+  EXPECT_EQ(manifest["files"][0]["checksum"], "none published");
+  EXPECT_EQ(manifest["files"][0]["sha512"], "");
+  EXPECT_EQ(manifest["files"][1]["checksum"], "sha512 ok");
 }
 
 TEST_F(FetchTest, EarthdataStyleLoginWithNetrcAndOneSessionCookie) {
@@ -334,6 +417,12 @@ TEST_F(FetchTest, CatalogPagesThroughTheServiceLimit) {
   EXPECT_EQ(got, want);
   EXPECT_GT(want.size(), 20u);
   EXPECT_GE(server.count("/fdsnws/event/1/query"), static_cast<long>(want.size() / 10 + 1));
+  // An earlier catalogue is the one file `fetch catalog` replaces.
+  r = run_tecscan("fetch catalog --min-mag 7 --start 2000-10-01 --end 2001-02-28 --out '" +
+                  csv.string() + "' --base-url " + server.url() + " --ca-file '" + server.cert() +
+                  "' -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_LT(tecscan::read_comcat(csv.string()).size(), want.size());
 }
 
 TEST_F(FetchTest, IndicesArriveAndTheMissingKyotoMonthIsOnlyReported) {

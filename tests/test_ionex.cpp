@@ -229,7 +229,7 @@ TEST(Ionex, ReadsJplFinal2017WithRmsAndAuxBlock) {
   EXPECT_FLOAT_EQ(node(f, midnight, 35.0, 45.0), 7.0f);
   EXPECT_FLOAT_EQ(node(f, midnight, 0, 0), 10.6f);
   EXPECT_FLOAT_EQ(node(f, midnight, -87.5, 175, true), 2.5f);
-  // Whole-map sums from an independent Python reader of the same text.
+  // Whole-map sums recomputed by tests/python/independent_values.py (its own IONEX reader).
   EXPECT_NEAR(sum_without_wrap(f, first.tec), 65862.9, 0.05);
   EXPECT_NEAR(sum_without_wrap(f, first.rms), 15304.3, 0.05);
   EXPECT_NEAR(sum_without_wrap(f, midnight.tec), 58416.9, 0.05);
@@ -253,6 +253,7 @@ TEST(Ionex, ReadsIgsRapidPlainMixFileWithoutEndOfFile) {
   EXPECT_FLOAT_EQ(node(f, f.maps[6], 0, 0), 35.9f);
   EXPECT_FLOAT_EQ(node(f, f.maps[6], 35.0, 45.0, true), 1.8f);
   EXPECT_FLOAT_EQ(node(f, f.maps[0], 35.0, 45.0, true), 1.5f);
+  // Whole-map sums recomputed by tests/python/independent_values.py (its own IONEX reader).
   EXPECT_NEAR(sum_without_wrap(f, f.maps[0].tec), 67822.3, 0.05);
   EXPECT_NEAR(sum_without_wrap(f, f.maps[0].rms), 6791.0, 0.05);
   EXPECT_NEAR(sum_without_wrap(f, f.maps[6].rms), 9408.6, 0.05);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <string>
 
+#include "fetch/test_archive_server.hpp"
 #include "support/run_tecscan.hpp"
 #include "tecscan/atomic_file.hpp"
 #include "tecscan/error.hpp"
@@ -134,6 +135,58 @@ TEST_F(WriteFaults, PlotOnAFullDiskSaysSoAndLeavesNoWorkFiles) {
   expect_refused(r, kNoSpace, on_disk / "figures");
   EXPECT_FALSE(fs::exists(on_disk / "figures" / "work")) << "the GMT work files were left";
   EXPECT_FALSE(fs::exists(on_disk / "report.html"));
+}
+
+// Downloads on a full disk: exit 2 with the reason and the file, every file under its final name
+// complete, the .fetch directory holding nothing but shorter .part files (resumed once there is
+// room), no manifest; the catalogue likewise leaves neither the CSV nor a temp file.
+TEST_F(WriteFaults, FetchOnAFullDiskPutsNothingIncompleteInPlace) {
+  const std::string jpl = TECSCAN_SOURCE_DIR "/data/ionex/jpl-2000-2001/";
+  const std::string ionex = "/archive/gnss/products/ionex";
+  const fs::path root = dir_ / "root";
+  for (int doy : {326, 327, 328}) {
+    const std::string name = "jplg" + std::to_string(doy) + "0.00i.Z";
+    fs::create_directories(root / ionex.substr(1) / "2000" / std::to_string(doy));
+    fs::copy_file(jpl + name, root / ionex.substr(1) / "2000" / std::to_string(doy) / name);
+  }
+  tecscan::testing::TestArchiveServer server(
+      dir_, root, "{}", "", TECSCAN_SOURCE_DIR "/data/catalogs/comcat_m4.5_2000-10_2001-02.csv");
+  const fs::path out = disk_ / "gim";
+  const size_t first_file = fs::file_size(jpl + "jplg3260.00i.Z");
+  // Nothing fits / the first day fits and the second is cut by the full disk.
+  for (size_t free_bytes : {size_t{0}, first_file + (size_t{48} << 10)}) {
+    fs::remove_all(out);
+    fs::remove(disk_ / "filler");
+    leave_free(free_bytes);
+    const CliResult r = run_tecscan(
+        "fetch gim --provider jpl --start 2000-11-21 --end 2000-11-23 --jobs 1 -q --out " +
+        out.string() + " --base-url " + server.url(ionex) + " --ca-file " + server.cert() +
+        " --retry-wait 0.01");
+    expect_refused(r, kNoSpace, out);
+    if (!fs::exists(out)) continue;
+    long complete = 0;
+    for (const auto& e : fs::directory_iterator(out)) {
+      if (e.path().filename() == ".fetch") continue;
+      EXPECT_EQ(read_text(e.path()), read_text(jpl + e.path().filename().string())) << e.path();
+      ++complete;
+    }
+    EXPECT_EQ(complete, free_bytes == 0 ? 0 : 1);
+    if (!fs::exists(out / ".fetch")) continue;
+    for (const auto& e : fs::directory_iterator(out / ".fetch")) {
+      const std::string name = e.path().filename().string();
+      ASSERT_GT(name.size(), 5u) << e.path();
+      EXPECT_EQ(name.substr(name.size() - 5), ".part") << e.path();
+      EXPECT_LT(fs::file_size(e.path()), fs::file_size(jpl + name.substr(0, name.size() - 5)));
+    }
+  }
+  fs::remove(disk_ / "filler");
+  leave_free(0);
+  const fs::path csv = disk_ / "m6.csv";
+  const CliResult r =
+      run_tecscan("fetch catalog --min-mag 6 --start 2000-10-01 --end 2001-02-28 -q --out " +
+                  csv.string() + " --base-url " + server.url() + " --ca-file " + server.cert());
+  expect_refused(r, kNoSpace, csv);
+  EXPECT_FALSE(fs::exists(csv));
 }
 
 TEST_F(WriteFaults, ReadOnlyFileSystemIsNamed) {

@@ -2,6 +2,7 @@
 // complete result is already there (so requeued or resubmitted tasks skip finished events and
 // restart interrupted ones cleanly).
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,5 +48,44 @@ class RunLock {
  private:
   FileLock lock_;
 };
+
+// Refuses a scan's run directory (InputError naming `option`) when it or one of the files a
+// scan writes into it (scan.h5, anomalies.csv, ...) is one of `inputs`, or when it holds a run
+// of another kind (a merge, a batch root). Single scans and batch tasks alike.
+void require_scan_run_dir(const std::string& run_dir, const std::vector<std::string>& inputs,
+                          const std::string& option = "--out");
+
+// One job array task of a batch run.
+struct BatchTask {
+  std::string root;           // holds one run directory per event (batch_run_dir)
+  std::vector<Event> events;  // the catalogue selection, numbered as `tecscan catalog` lists it
+  long event_index = -1;      // the event to run; < 0: $SLURM_ARRAY_TASK_ID (batch_event_index)
+  ScanConfig config;          // the method, compared with a complete run's config.used.toml
+  bool force = false;         // recompute even a complete run of the same event and method
+  std::vector<std::string> inputs;  // files and directories the outputs must not replace
+  std::string option = "--out";     // names `root` in error messages
+  // Receives each line of the protocol as it happens ("batch: event 4 of 5: ...", "batch: ...:
+  // skipped ...", "batch: recomputing: ..."); unset: the lines go to stderr.
+  std::function<void(const std::string&)> report;
+};
+
+struct BatchTaskResult {
+  size_t index = 0;  // into BatchTask::events
+  Event event;
+  std::string run_dir;
+  RunCheck previous;         // what the run directory held before this task
+  int stale_temp_files = 0;  // temp files of an interrupted run that were removed
+  bool skipped = false;      // a complete run was there and force was not set: scan not called
+};
+
+// The batch protocol for one task: checks the root (a batch root, not an input), picks the
+// event (batch_event_index), checks and creates its run directory, takes its RunLock (InputError
+// when another process holds it), removes the stale temp files an interrupted run left, and
+// either skips a complete run of the same event and method (unless force) or calls
+// scan(event, run_dir) with the lock held. scan builds the event's cube and runs the scan into
+// run_dir (run_scan writes summary.json last, which marks the run complete).
+BatchTaskResult run_batch_event(
+    const BatchTask& task,
+    const std::function<void(const Event& event, const std::string& run_dir)>& scan);
 
 }  // namespace tecscan

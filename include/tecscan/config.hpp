@@ -1,5 +1,6 @@
 // The scan's configuration: every number of the method, read from TOML (configs/default.toml
-// documents each key). Defaults are the paper's; a file only needs the keys it changes.
+// documents each key). Defaults are configs/default.toml (the calibrated method;
+// configs/paper.toml is the paper's); a file only needs the keys it changes.
 #pragma once
 #include <string>
 #include <vector>
@@ -55,8 +56,9 @@ struct ScanSettings {
   // Detectors in output order: any of the six networks, "median-iqr" and "ar".
   std::vector<std::string> models = {"mlp",  "cnn",      "rnn",          "gru",
                                      "lstm", "cnn-lstm", kMedianIqrName, kArName};
-  std::string device = "auto";  // "auto" (GPU where supported, else CPU) | "cpu" | "gpu"
-  int threads = 0;              // CPU trainer threads; 0 = all hardware threads
+  // "auto" (GPU where supported, else CPU) | "cpu" | "cuda"; "gpu" is read as "cuda".
+  std::string device = "auto";
+  int threads = 0;  // CPU trainer threads; 0 = all hardware threads
 };
 
 struct ScanConfig {
@@ -100,6 +102,10 @@ void apply_overrides(ScanConfig& config, const std::vector<std::string>& overrid
 void apply_setting(ScanConfig& config, const std::string& key, std::string value,
                    const std::string& source);
 
+// Every key, "section.key", in the order config_to_toml writes them. Reading, writing and
+// operator== all go through one table of these keys (config.cpp).
+std::vector<std::string> config_key_names();
+
 // The full effective configuration as TOML; parse_config(config_to_toml(c)) == c exactly.
 std::string config_to_toml(const ScanConfig& config);
 // Writes config_to_toml() atomically (config.used.toml of a run).
@@ -115,6 +121,7 @@ const char* stats_from_name(StatsFrom s);  // "controls", "pre-event", "all"
 // "fixed" or "false_alarm_rate=0.01", as the outputs say it.
 std::string threshold_rule(const DetectConfig& d);
 
+// Every key equal (doubles compared with ==).
 bool operator==(const ScanConfig& a, const ScanConfig& b);
 inline bool operator!=(const ScanConfig& a, const ScanConfig& b) {
   return !(a == b);

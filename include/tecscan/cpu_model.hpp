@@ -1,5 +1,6 @@
 // CPU reference implementation of one model: forward and backward on a minibatch, in float
-// (production) or double (gradient checks). One instance per thread; it owns its scratch.
+// (production) or double (gradient checks). It owns its scratch, so one instance serves one
+// thread at a time; the CPU trainer makes a fresh one per node (cpu_trainer.cpp says why).
 #pragma once
 #include <memory>
 

@@ -69,14 +69,6 @@ std::vector<float> rnn_gradient(const RnnOptions& o, ModelKind k, const ModelCon
                                 const std::vector<float>& x, const std::vector<float>& target,
                                 const std::vector<int>& count, std::vector<double>* loss_sum);
 
-// `steps` Adam steps (t = 1 .. steps) on fixed minibatches: x [step][node][batch][L], target
-// [step][node][batch], count [step][node]. Returns the batch-mean loss before every update,
-// [step][node] (NaN where count is 0); params are updated in place.
-std::vector<float> rnn_adam_steps(const RnnOptions& o, ModelKind k, const ModelConfig& mc,
-                                  const AdamConfig& adam, int nnode, int batch, int steps,
-                                  std::vector<float>* params, const std::vector<float>& x,
-                                  const std::vector<float>& target, const std::vector<int>& count);
-
 // The naive forward of one sample on the host in double precision (the obviously-correct
 // reference: Keras formulas straight from the flat layout).
 double rnn_reference_forward(ModelKind k, const ModelConfig& mc, const double* params,

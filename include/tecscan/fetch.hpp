@@ -37,6 +37,9 @@ struct FetchItem {
   std::vector<std::string> urls;
   FileKind kind = FileKind::kIonex;
   bool optional = false;
+  // The archive publishes a SHA512SUMS list in each file's directory (CDDIS): a file that
+  // arrived is checked against it (docs/fetch.md, "What is verified").
+  bool sha512sums = false;
 };
 
 enum class FetchStatus { kDownloaded, kPresent, kMissing, kFailed };
@@ -46,18 +49,32 @@ struct FetchResult {
   std::string label, url, path;  // the URL that answered, the file on disk
   FetchStatus status = FetchStatus::kFailed;
   uint64_t bytes = 0;
-  std::string sha256;   // of the file on disk (hex)
-  std::string time;     // UTC when it was verified in place
-  std::string message;  // why it is missing or failed
+  std::string sha256;    // of the file on disk (hex)
+  std::string sha512;    // of the file on disk (hex), where it was checked against a list
+  std::string checksum;  // the published-checksum check: "sha512 ok", "none published", ...
+  std::string time;      // UTC when it was verified in place
+  std::string message;   // why it is missing or failed
   bool login_refused = false;
   std::string login_host;  // the host that asked for credentials
   bool optional = false;   // from the item: a failure is reported, not fatal
+  int write_error = 0;     // a local write failed (errno; -1 when unknown): path is that file
 };
+
+// The values of FetchResult::checksum (docs/fetch.md lists them).
+inline constexpr const char* kChecksumOk = "sha512 ok";                  // matches the list
+inline constexpr const char* kChecksumNonePublished = "none published";  // no SHA512SUMS (404)
+inline constexpr const char* kChecksumNotListed = "not listed";          // the list lacks it
+inline constexpr const char* kChecksumUnavailable = "list unavailable";  // could not be fetched
+inline constexpr const char* kChecksumMismatch = "sha512 mismatch";      // refused
+// A source without lists, or a file already in the directory (checked when downloaded).
+inline constexpr const char* kChecksumNotLookedUp = "not looked up";
 
 // Fetches every item into out_dir (created when missing). Partial downloads live in
 // out_dir/.fetch/NAME.part and are resumed by the next attempt or run; a file is verified
-// (FileKind) before it is renamed into place; a file already present and valid is skipped.
-// One result per item, in order; a single file's failure never throws.
+// (FileKind, and its published SHA-512 where the item says so: a mismatch is downloaded once
+// more from the first byte, then failed) before it is renamed into place; a file already
+// present and valid is skipped. One result per item, in order; a single file's failure never
+// throws.
 std::vector<FetchResult> fetch_files(const std::vector<FetchItem>& items,
                                      const std::string& out_dir, const FetchOptions& o);
 
@@ -66,6 +83,11 @@ std::vector<FetchResult> fetch_files(const std::vector<FetchItem>& items,
 // line and one line per missing or failed item to stderr. Returns the manifest's path.
 std::string write_fetch_report(const std::vector<FetchResult>& results, const std::string& out_dir,
                                const std::string& what, double seconds);
+
+// Throws InputError (exit 2) naming the file and the OS reason when a download could not be
+// written here (a full or read-only disk): the user frees space or writes elsewhere, and no
+// manifest is attempted on that disk.
+void require_written(const std::vector<FetchResult>& results);
 
 // Throws InputError when a login was refused (naming the .netrc line to add) and
 // std::runtime_error when a required item failed; a missing (404) day is not an error.

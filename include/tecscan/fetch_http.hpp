@@ -13,6 +13,7 @@ enum class UrlOutcome {
   kNotFound,      // 404 / 410: the file does not exist
   kLoginRefused,  // a login host asked for credentials that .netrc does not give
   kUnreachable,   // no connection (no network, no such host, refused)
+  kWriteFailed,   // the part file could not be written here (a full or read-only disk)
   kFailed,        // anything else after the retries (message says what)
 };
 
@@ -20,6 +21,7 @@ struct UrlResult {
   UrlOutcome outcome = UrlOutcome::kFailed;
   std::string message;
   std::string login_host;
+  int write_errno = 0;  // kWriteFailed: the OS reason (0 when unknown)
 };
 
 class HttpSession {
@@ -32,7 +34,7 @@ class HttpSession {
   // GET url into part_path, resuming from its current size with a Range request (a server
   // that ignores the Range restarts the file). Retries timeouts, cut connections, 429 and 5xx
   // with back-off. An HTML page where data were expected is removed: a login page when it
-  // came from another host, an error page otherwise.
+  // came from another host, an error page otherwise. A local write failure is not retried.
   UrlResult download(const std::string& url, const std::string& part_path) const;
 
   const FetchOptions& options() const { return options_; }

@@ -267,6 +267,10 @@ struct MergeInputs {
   std::vector<std::string> skipped;     // incomplete runs (no summary.json)
   std::vector<std::string> not_common;  // detectors left out: not in every run
 };
+// Refuses an output directory holding a scan run or a batch root, or a file of the user's that
+// a merge output would replace (InputError naming it and the option).
+void require_merge_output_dir(const std::string& out_dir, const std::string& option);
+
 // merge.h5, significance.csv, sea_rates.csv, rate_difference.csv, molchan.csv, events.csv and,
 // last, summary.json in out_dir (created). Every file is written to a temp file and renamed.
 void write_merge_outputs(const std::string& out_dir, const MergeResult& result,

@@ -16,10 +16,13 @@ struct TargetRange {
 };
 
 struct TrainConfig {
-  int epochs = 100;              // Brownlee-style Keras scripts of 2021 trained 100-200 epochs
-  int batch = 32;                // Keras' default batch_size
-  double train_fraction = 0.65;  // the paper: first 65 % train, rest test
-  AdamConfig adam;               // Keras defaults
+  int epochs = 100;  // Brownlee-style Keras scripts of 2021 trained 100-200 epochs
+  int batch = 32;    // Keras' default batch_size
+  // The paper: first 65 % train, rest test. In (0, 1]: the config's [train] train_fraction is
+  // a split and must leave a test part, (0, 1); k-fold validation trains each fold with 1 (the
+  // whole series, less the fold's holdout), so the library accepts 1 as well.
+  double train_fraction = 0.65;
+  AdamConfig adam;  // Keras defaults
   uint64_t seed = 42;
   // Targets never trained on (nor used for validation); they are still predicted. k-fold
   // validation trains fold k with train_fraction = 1 and holdout = the fold's block.
@@ -37,7 +40,7 @@ struct TrainConfig {
 //  z = (tec - mean) / std over all finite values (std with N-1, the paper's eqs. 1-2).
 //  Target t (t >= input_len) is usable when z[t-input_len .. t-1] are finite; it is a training
 //  target when also z[t] is finite, t < n_train = floor(train_fraction * ntime) and t is not in
-//  `holdout`.
+//  `holdout`. windowing.hpp holds these rules, shared with the device kernels.
 struct NodeWindows {
   double mean = 0, std = 1;
   int input_len = 0;

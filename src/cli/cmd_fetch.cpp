@@ -12,11 +12,15 @@
 
 #include "commands.hpp"
 #include "tecscan/archive.hpp"
+#include "tecscan/catalog.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/fetch.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct FetchArgs {
   // shared by every product
@@ -81,6 +85,70 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The files a fetch reads: an output must never be one of them.
+std::vector<std::string> fetch_inputs(const FetchArgs& a) {
+  std::vector<std::string> inputs;
+  for (const std::string* path : {&a.archive, &a.netrc, &a.ca_file})
+    if (!path->empty()) inputs.push_back(*path);
+  return inputs;
+}
+
+// Downloads never go into a scan run or a merge, nor below one: those hold one command's
+// results, and nothing else writes there.
+void require_outside_runs(const std::string& out) {
+  std::error_code ec;
+  const fs::path target = fs::absolute(out, ec).lexically_normal();
+  for (fs::path dir = target; !dir.empty(); dir = dir.parent_path()) {
+    const RunDirKind kind = run_dir_kind(dir.string());
+    if (kind == RunDirKind::kScanRun || kind == RunDirKind::kMerge)
+      throw InputError("--out " + out + ": " + (dir == target ? "is" : "lies inside") + " " +
+                       run_dir_kind_name(kind) + " (" + dir.string() +
+                       "); fetch writes outside it");
+    if (dir == dir.parent_path()) break;
+  }
+}
+
+// gim and indices: --out is a directory of downloads (created), never a file, a run, a merge
+// or a batch root, and never one of the inputs.
+void require_download_dir(const FetchArgs& a) {
+  require_output_not_input(a.out, fetch_inputs(a), "--out");
+  std::error_code ec;
+  if (!a.archive.empty() &&
+      fs::absolute(a.archive, ec).lexically_normal() == fs::absolute(a.out, ec).lexically_normal())
+    throw InputError("--archive " + a.archive +
+                     ": is also --out; the archive is a file beside the download directory");
+  if (fs::exists(a.out, ec) && !fs::is_directory(a.out, ec))
+    throw InputError(
+        "--out " + a.out + ": a directory for the downloads was expected, found a file" +
+        (fs::path(a.out).extension() == ".h5" ? " (an archive goes to --archive)" : "") +
+        "; fetch never replaces a file");
+  if (run_dir_kind(a.out) == RunDirKind::kBatchRoot)
+    throw InputError(
+        "--out " + a.out +
+        ": holds a batch root (scan runs); downloads go into a directory of their own");
+  require_outside_runs(a.out);
+}
+
+// catalog: --out is a new file or an earlier catalogue (replaced); any other file is refused.
+void require_catalog_file(const FetchArgs& a) {
+  require_output_not_input(a.out, fetch_inputs(a), "--out");
+  std::error_code ec;
+  if (fs::is_directory(a.out, ec))
+    throw InputError("--out " + a.out +
+                     ": a file for the catalogue was expected, found a directory");
+  if (fs::exists(a.out, ec)) {
+    try {
+      read_comcat(a.out);
+    } catch (const InputError& e) {
+      throw InputError("--out " + a.out +
+                       ": exists and is not a ComCat catalogue, which is all fetch catalog "
+                       "replaces; choose another path (" +
+                       e.what() + ")");
+    }
+  }
+  require_outside_runs(a.out);
+}
+
 // Days the archive already holds: not fetched again.
 std::set<int64_t> archived_days(const std::string& archive) {
   std::set<int64_t> days;
@@ -92,6 +160,7 @@ std::set<int64_t> archived_days(const std::string& archive) {
 
 int run_gim(const FetchArgs& a) {
   if (a.final_product && a.rapid) throw InputError("--final and --rapid: give one of them");
+  require_download_dir(a);
   GimRequest r;
   r.provider = a.provider;
   r.latency = a.rapid ? GimLatency::kRapid : GimLatency::kFinal;
@@ -109,6 +178,7 @@ int run_gim(const FetchArgs& a) {
                  static_cast<long long>(r.last_day - r.first_day + 1), a.archive.c_str());
   const auto start = std::chrono::steady_clock::now();
   const std::vector<FetchResult> results = fetch_files(items, a.out, options_of(a));
+  require_written(results);
   write_fetch_report(results, a.out, "gim " + a.provider, seconds_since(start));
   // What arrived goes into the archive even when other days failed (the next run adds them).
   if (!a.archive.empty()) {
@@ -130,10 +200,12 @@ int run_gim(const FetchArgs& a) {
 }
 
 int run_indices(const FetchArgs& a) {
+  require_download_dir(a);
   const auto start = std::chrono::steady_clock::now();
   const std::vector<FetchItem> items =
       index_items(day_of(a.start, "--start"), day_of(a.end, "--end"), a.base_url);
   const std::vector<FetchResult> results = fetch_files(items, a.out, options_of(a));
+  require_written(results);
   write_fetch_report(results, a.out, "indices", seconds_since(start));
   require_fetched(results);
   return 0;
@@ -160,6 +232,7 @@ int run_catalog(const FetchArgs& a) {
           a.region + "'");
     q.has_region = true;
   }
+  require_catalog_file(a);
   const long events = fetch_catalog(q, a.out, options_of(a));
   std::fprintf(stderr, "fetch catalog: %ld events into %s\n", events, a.out.c_str());
   return 0;
@@ -174,9 +247,10 @@ Command add_fetch(CLI::App& app) {
       "Download what a study needs: daily GIMs (NASA CDDIS with Earthdata Login, or CODE's open "
       "archive), the index files and the USGS ComCat catalogue. Parallel, retried with "
       "back-off, resumed after a cut, verified (IONEX header, index and catalogue readers, no "
-      "HTML login page) and renamed into place; a file already present and valid is skipped; "
-      "a day the archive does not have (404) goes to the gap report. Each run writes "
-      "DIR/.fetch/manifest-<time>.json (URL, size, SHA-256, time).\n"
+      "HTML login page, the SHA-512 of CDDIS's SHA512SUMS) and renamed into place; a file "
+      "already present and valid is skipped; a day the archive does not have (404) goes to the "
+      "gap report. Each run writes DIR/.fetch/manifest-<time>.json (URL, size, SHA-256, the "
+      "checksum check, time). --out is never an input, a file or a run.\n"
       "Examples:\n"
       "  tecscan fetch gim --provider jpl --start 2017-01-01 --end 2017-12-31 --out gim/jpl\n"
       "  tecscan fetch gim --provider cod --mirror aiub --start 2017-01-01 --end 2017-01-31 "
@@ -213,7 +287,10 @@ Command add_fetch(CLI::App& app) {
       ->add_option("--page-size", a->page_size,
                    "rows per query (the service allows at most 20000, the default)")
       ->check(in_range({1, 20000, false, false, true}));
-  catalog->add_option("--out,-o", a->out, "the CSV (written atomically)")->required();
+  catalog
+      ->add_option("--out,-o", a->out,
+                   "the CSV (written atomically; replaces only an earlier catalogue)")
+      ->required();
   add_shared_options(catalog, *a);
 
   return {cmd, [a, gim, indices, catalog] {

@@ -38,7 +38,7 @@ int run_merge(const MergeArgs& a) {
   MergeParams params = a.params;
   params.seed = static_cast<uint64_t>(a.seed);
   require_output_not_input(a.out, a.inputs, "--out", true);
-  require_run_dir_kind(a.out, RunDirKind::kMerge, "--out");
+  require_merge_output_dir(a.out, "--out");
 
   RunDirs dirs = find_run_dirs(a.inputs);
   for (const std::string& d : dirs.incomplete)
@@ -202,12 +202,14 @@ Command add_merge(CLI::App& app) {
                   "anywhere; X > 0 makes their p too small on short scans; see docs/merge.md, "
                   "'The pseudo-event p-value')")
       ->check(in_range(kDaysRange));
+  // Superposed-epoch bins are whole days (MergeParams::days_before / days_after are ints).
+  constexpr NumberRange kWholeDaysRange{0, 3650, false, false, true};
   cmd->add_option("--days-before", a->params.days_before,
                   "superposed epochs from -D days (default: the runs' earliest epoch)")
-      ->check(in_range(kDaysRange));
+      ->check(in_range(kWholeDaysRange));
   cmd->add_option("--days-after", a->params.days_after,
                   "superposed epochs to +A days (default: the runs' latest epoch)")
-      ->check(in_range(kDaysRange));
+      ->check(in_range(kWholeDaysRange));
   cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
   return {cmd, [a] { return run_merge(*a); }};
 }

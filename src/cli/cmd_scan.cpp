@@ -1,10 +1,7 @@
 // tecscan scan: train the predictors for every node of a cube and flag anomalies.
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <deque>
-#include <filesystem>
 #include <memory>
 
 #include "commands.hpp"
@@ -17,11 +14,8 @@
 #include "tecscan/inject.hpp"
 #include "tecscan/ionex.hpp"
 #include "tecscan/scan.hpp"
+#include "tecscan/trainer_factory.hpp"
 #include "tecscan/validate.hpp"
-#ifdef TECSCAN_HAVE_CUDA
-#include "tecscan/cuda_backend.hpp"
-#include "tecscan/cuda_recurrent.hpp"
-#endif
 
 namespace tecscan::cli {
 
@@ -48,65 +42,74 @@ struct ScanArgs {
 // --event-index and --gpu-node-chunk: counts.
 constexpr NumberRange kCountRange{0, kInf, false, false, true};
 
-// The files a scan writes into its run directory (docs/outputs.md).
-constexpr const char* kRunFiles[] = {"scan.h5", "anomalies.csv", "config.used.toml",
-                                     "sensitivity.csv", "summary.json"};
-
-// Refuses a run directory whose files would replace one of the inputs, or which holds a run of
-// another kind (a merge, a batch root).
-void require_run_dir_writable(const std::string& run_dir, const std::vector<std::string>& inputs) {
-  require_output_not_input(run_dir, inputs, "--out");
-  for (const char* name : kRunFiles)
-    require_output_not_input((std::filesystem::path(run_dir) / name).string(), inputs, "--out");
-  require_run_dir_kind(run_dir, RunDirKind::kScanRun, "--out");
-}
-
-std::string host_name() {
-  char name[256] = {};
-  return gethostname(name, sizeof name - 1) == 0 ? name : "this node";
-}
-
-// The trainers for the chosen device, most preferred first; the CPU trainer always last so
-// every model runs somewhere.
-std::unique_ptr<Trainer> make_trainer(const ScanConfig& cfg, const std::string& rnn_impl,
-                                      int gpu_node_chunk, std::string& dtec_device) {
-  const std::string& device = cfg.scan.device;
-  std::vector<std::unique_ptr<Trainer>> chain;
-  dtec_device = "cpu";
-#ifdef TECSCAN_HAVE_CUDA
-  int ngpu = cuda_device_count();
-  if (device == "cuda" && ngpu == 0)
-    throw InputError(
-        "--device cuda: no usable CUDA device (driver missing or no GPU visible); "
-        "use --device cpu or auto");
-  if (device == "auto" && ngpu == 0)
-    std::fprintf(stderr,
-                 "note: no usable CUDA device on %s (no GPU visible or no driver): falling back "
-                 "to the CPU backend\n",
-                 host_name().c_str());
-  if ((device == "cuda" || device == "auto") && ngpu > 0) {
-    std::fprintf(stderr, "device: %s\n", cuda_device_description(0).c_str());
-    CudaTrainerOptions ff;
-    ff.node_chunk = static_cast<size_t>(gpu_node_chunk);
-    chain.push_back(make_cuda_feedforward_trainer(ff));
-    chain.push_back(make_cuda_recurrent_trainer(0, parse_rnn_impl(rnn_impl), gpu_node_chunk));
-    dtec_device = "cuda";
+void print_scan_tables(const ScanSummary& s, const std::string& out_dir) {
+  std::printf("%-11s %-22s %9s %9s %10s %10s %8s\n", "detector", "device", "anomalies", "storm",
+              "train_rmse", "test_rmse", "seconds");
+  for (const auto& d : s.detectors)
+    std::printf("%-11s %-22s %9ld %9ld %10.3f %10.3f %8.1f\n", d.name.c_str(),
+                d.device.substr(0, 22).c_str(), d.anomalies, d.flagged_storm, d.median_train_rmse,
+                d.median_test_rmse, d.seconds);
+  std::printf("\nprecursor window: %g days before the event; %s\n", s.layout.window_days,
+              s.null_description.c_str());
+  std::printf("%-11s %9s %11s %11s %21s %7s %7s %8s\n", "detector", "threshold", "window_rate",
+              "control_mean", "control_5-95%", "p", "z", "controls");
+  // "-" where a number is undefined (no control window, the consensus' threshold).
+  auto num = [](double v, int width, int decimals) {
+    char buf[32];
+    if (std::isfinite(v))
+      std::snprintf(buf, sizeof buf, "%*.*f", width, decimals, v);
+    else
+      std::snprintf(buf, sizeof buf, "%*s", width, "-");
+    return std::string(buf);
+  };
+  for (const Significance& g : s.significance) {
+    const bool band = std::isfinite(g.control_p05) && std::isfinite(g.control_p95);
+    const std::string range =
+        band ? num(g.control_p05, 10, 4) + "-" + num(g.control_p95, -10, 4) : num(NAN, 21, 0);
+    std::printf("%-11s %s %s %s %s %s %s %8zu\n", g.name.c_str(), num(g.threshold, 9, 3).c_str(),
+                num(g.window_rate, 11, 4).c_str(), num(g.control_mean, 11, 4).c_str(),
+                range.c_str(), num(g.p_value, 7, 3).c_str(), num(g.z, 7, 2).c_str(),
+                g.control_rates.size());
   }
-#else
-  if (device == "cuda")
-    throw InputError(
-        "--device cuda: this tecscan was built without the CUDA backend (no nvcc at "
-        "build time); rebuild with the CUDA Toolkit or use --device cpu");
-  if (device == "auto")
-    std::fprintf(stderr,
-                 "note: this tecscan was built without the CUDA backend: running on the CPU of "
-                 "%s\n",
-                 host_name().c_str());
-  (void)rnn_impl;
-  (void)gpu_node_chunk;
-#endif
-  chain.push_back(make_cpu_trainer(cfg.scan.threads));
-  return std::make_unique<CompositeTrainer>(std::move(chain));
+  if (!s.sensitivity.empty()) {
+    std::printf("\n%-11s %9s %10s %7s %11s\n", "detector", "amplitude", "injections", "recall",
+                "false_alarm");
+    for (const SensitivityRow& r : s.sensitivity)
+      std::printf("%-11s %9.3f %10zu %7.3f %11.3f\n", r.detector.c_str(), r.amplitude, r.injections,
+                  r.recall, r.false_alarm_rate);
+  }
+  std::printf("results: %s/{scan.h5,anomalies.csv,summary.json,config.used.toml%s}\n",
+              out_dir.c_str(), s.sensitivity.empty() ? "" : ",sensitivity.csv");
+}
+
+// One event: its cube (read, or built from the ingest inputs), the backend for the configured
+// device, the scan into out_dir, and the tables on stdout.
+void scan_event(const ScanArgs& a, const ScanConfig& cfg, const IngestOptions& ingest,
+                const std::string& out_dir) {
+  Cube cube;
+  ScanOptions opts;
+  opts.quiet_progress = a.quiet;
+  opts.inject = a.inject;
+  if (a.inject) check_inject_config(cfg.inject);
+  if (!a.cube.empty()) {
+    cube = read_cube(a.cube);
+    opts.input_files.push_back(a.cube);
+  } else {
+    cube = build_cube(ingest);
+    // An archive is traced by its per-day provenance (each IONEX file's SHA-256, in
+    // cube.sources / summary.json) rather than re-hashed whole for every event.
+    opts.input_files = ingest.archive.empty() ? cube.sources : expand_inputs(ingest.indices);
+  }
+  if (!a.quiet)
+    std::fprintf(stderr, "event %s: %zu nodes x %zu epochs, %d training epochs\n",
+                 cube.event.id.c_str(), cube.nnode(), cube.ntime(), cfg.train.epochs);
+  BackendOptions hardware;
+  hardware.rnn_impl = a.rnn_impl;
+  hardware.gpu_node_chunk = a.gpu_node_chunk;
+  Backend backend = make_backend(cfg, hardware);
+  for (const std::string& note : backend.notes) std::fprintf(stderr, "%s\n", note.c_str());
+  opts.dtec = backend.dtec;
+  print_scan_tables(run_scan(cube, cfg, *backend.trainer, out_dir, opts), out_dir);
 }
 }  // namespace
 
@@ -157,8 +160,8 @@ Command add_scan(CLI::App& app) {
                 "batch mode: recompute even when the run directory holds a complete run")
       ->group("Batch");
   cmd->add_option("--config", a->config,
-                  "TOML config (configs/default.toml documents every key); defaults are the "
-                  "paper's")
+                  "TOML config (configs/default.toml documents every key and holds the "
+                  "defaults, the calibrated method; configs/paper.toml is the paper's)")
       ->group("Method");
   auto setting = [&](const char* option, const char* key, const std::string& help,
                      const char* type) {
@@ -212,127 +215,51 @@ Command add_scan(CLI::App& app) {
                 "detector and amplitude)")
       ->group("Method");
   cmd->add_flag("--quiet,-q", a->quiet, "no progress output");
-  return {
-      cmd, [a] {
-        ScanConfig cfg = a->config.empty() ? ScanConfig() : load_config(a->config);
-        apply_overrides(cfg, a->overrides);
-        for (const ScanArgs::Setting& s : a->settings)
-          if (s.given->count() > 0) apply_setting(cfg, s.key, s.value, s.option);
+  return {cmd, [a] {
+            ScanConfig cfg = a->config.empty() ? ScanConfig() : load_config(a->config);
+            apply_overrides(cfg, a->overrides);
+            for (const ScanArgs::Setting& s : a->settings)
+              if (s.given->count() > 0) apply_setting(cfg, s.key, s.value, s.option);
 
-        IngestOptions ingest = a->ingest.resolved();
-        const bool batch = !ingest.catalog.empty() && ingest.event_id.empty() &&
-                           ingest.event_spec.empty() && a->cube.empty();
-        const bool have_ingest = !ingest.ionex.empty() || !ingest.archive.empty();
-        if (!a->cube.empty() && !ingest.catalog.empty())
-          throw InputError(
-              "--cube holds its event already: --catalog selects events to ingest (with "
-              "--ionex or --archive), drop one of them");
-        if (a->cube.empty() == !have_ingest)
-          throw InputError(
-              "give either --cube FILE or the ingest inputs (--ionex or --archive ...), "
-              "not both");
-        if (!a->cube.empty())
-          require_regular_file(a->cube, "a cube written by tecscan ingest (--cube)");
-        std::vector<std::string> inputs = ingest_input_paths(ingest);
-        for (const std::string& file : {a->cube, a->config})
-          if (!file.empty()) inputs.push_back(file);
-        std::string out_dir = a->out;
-        std::unique_ptr<RunLock> lock;
-        if (batch) {
-          require_output_not_input(a->out, inputs, "--out");
-          require_run_dir_kind(a->out, RunDirKind::kBatchRoot, "--out");
-          std::vector<Event> events =
-              select_events(read_comcat(ingest.catalog), a->selection.filter());
-          const size_t index = batch_event_index(a->event_index, events.size());
-          const Event& ev = events[index];
-          out_dir = batch_run_dir(a->out, ev);
-          require_run_dir_writable(out_dir, inputs);
-          std::filesystem::create_directories(out_dir);
-          lock = std::make_unique<RunLock>(out_dir);
-          std::fprintf(stderr, "batch: event %zu of %zu: %s %s M%.1f -> %s\n", index, events.size(),
-                       ev.id.c_str(), format_iso(ev.time).c_str(), ev.mag, out_dir.c_str());
-          if (int stale = remove_stale_temp_files(out_dir))
-            std::fprintf(stderr, "batch: removed %d temp files of an interrupted run\n", stale);
-          RunCheck check = check_existing_run(out_dir, ev.id, cfg);
-          if (check.state == RunState::kComplete && !a->force) {
-            std::fprintf(stderr, "batch: %s: skipped (--force recomputes it)\n",
-                         check.reason.c_str());
+            IngestOptions ingest = a->ingest.resolved();
+            const bool batch = !ingest.catalog.empty() && ingest.event_id.empty() &&
+                               ingest.event_spec.empty() && a->cube.empty();
+            const bool have_ingest = !ingest.ionex.empty() || !ingest.archive.empty();
+            if (!a->cube.empty() && !ingest.catalog.empty())
+              throw InputError(
+                  "--cube holds its event already: --catalog selects events to ingest (with "
+                  "--ionex or --archive), drop one of them");
+            if (a->cube.empty() == !have_ingest)
+              throw InputError(
+                  "give either --cube FILE or the ingest inputs (--ionex or --archive ...), "
+                  "not both");
+            if (!a->cube.empty())
+              require_regular_file(a->cube, "a cube written by tecscan ingest (--cube)");
+            std::vector<std::string> inputs = ingest_input_paths(ingest);
+            for (const std::string& file : {a->cube, a->config})
+              if (!file.empty()) inputs.push_back(file);
+            if (batch) {
+              BatchTask task;
+              task.root = a->out;
+              task.events = select_events(read_comcat(ingest.catalog), a->selection.filter());
+              task.event_index = a->event_index;
+              task.config = cfg;
+              task.force = a->force;
+              task.inputs = inputs;
+              run_batch_event(task, [&](const Event& ev, const std::string& run_dir) {
+                ingest.event_id = ev.id;
+                scan_event(*a, cfg, ingest, run_dir);
+              });
+              return 0;
+            }
+            if (a->event_index >= 0 || a->force || a->selection.any())
+              throw InputError(
+                  "--event-index, --force, --min-mag, --start and --end are for batch mode: "
+                  "give --catalog without --event-id or --event");
+            require_scan_run_dir(a->out, inputs);
+            scan_event(*a, cfg, ingest, a->out);
             return 0;
-          }
-          if (check.state != RunState::kAbsent || a->force)
-            std::fprintf(stderr, "batch: recomputing: %s\n", check.reason.c_str());
-          else
-            std::fprintf(stderr, "batch: %s: starting\n", check.reason.c_str());
-          ingest.event_id = ev.id;
-        } else if (a->event_index >= 0 || a->force || a->selection.any()) {
-          throw InputError(
-              "--event-index, --force, --min-mag, --start and --end are for batch mode: "
-              "give --catalog without --event-id or --event");
-        }
-        if (!batch) require_run_dir_writable(out_dir, inputs);
-        Cube cube;
-        ScanOptions opts;
-        opts.quiet_progress = a->quiet;
-        opts.inject = a->inject;
-        if (a->inject) check_inject_config(cfg.inject);
-        if (!a->cube.empty()) {
-          cube = read_cube(a->cube);
-          opts.input_files.push_back(a->cube);
-        } else {
-          cube = build_cube(ingest);
-          // An archive is traced by its per-day provenance (each IONEX file's SHA-256, in
-          // cube.sources / summary.json) rather than re-hashed whole for every event.
-          opts.input_files = ingest.archive.empty() ? cube.sources : expand_inputs(ingest.indices);
-        }
-        if (!a->quiet)
-          std::fprintf(stderr, "event %s: %zu nodes x %zu epochs, %d training epochs\n",
-                       cube.event.id.c_str(), cube.nnode(), cube.ntime(), cfg.train.epochs);
-        std::string dtec_device;
-        std::unique_ptr<Trainer> trainer =
-            make_trainer(cfg, a->rnn_impl, a->gpu_node_chunk, dtec_device);
-#ifdef TECSCAN_HAVE_CUDA
-        if (dtec_device == "cuda") opts.dtec = compute_dtec_cuda;
-#endif
-        ScanSummary s = run_scan(cube, cfg, *trainer, out_dir, opts);
-        std::printf("%-11s %-22s %9s %9s %10s %10s %8s\n", "detector", "device", "anomalies",
-                    "storm", "train_rmse", "test_rmse", "seconds");
-        for (const auto& d : s.detectors)
-          std::printf("%-11s %-22s %9ld %9ld %10.3f %10.3f %8.1f\n", d.name.c_str(),
-                      d.device.substr(0, 22).c_str(), d.anomalies, d.flagged_storm,
-                      d.median_train_rmse, d.median_test_rmse, d.seconds);
-        std::printf("\nprecursor window: %g days before the event; %s\n", s.layout.window_days,
-                    s.null_description.c_str());
-        std::printf("%-11s %9s %11s %11s %21s %7s %7s %8s\n", "detector", "threshold",
-                    "window_rate", "control_mean", "control_5-95%", "p", "z", "controls");
-        // "-" where a number is undefined (no control window, the consensus' threshold).
-        auto num = [](double v, int width, int decimals) {
-          char buf[32];
-          if (std::isfinite(v))
-            std::snprintf(buf, sizeof buf, "%*.*f", width, decimals, v);
-          else
-            std::snprintf(buf, sizeof buf, "%*s", width, "-");
-          return std::string(buf);
-        };
-        for (const Significance& g : s.significance) {
-          const bool band = std::isfinite(g.control_p05) && std::isfinite(g.control_p95);
-          const std::string range =
-              band ? num(g.control_p05, 10, 4) + "-" + num(g.control_p95, -10, 4) : num(NAN, 21, 0);
-          std::printf("%-11s %s %s %s %s %s %s %8zu\n", g.name.c_str(),
-                      num(g.threshold, 9, 3).c_str(), num(g.window_rate, 11, 4).c_str(),
-                      num(g.control_mean, 11, 4).c_str(), range.c_str(),
-                      num(g.p_value, 7, 3).c_str(), num(g.z, 7, 2).c_str(), g.control_rates.size());
-        }
-        if (!s.sensitivity.empty()) {
-          std::printf("\n%-11s %9s %10s %7s %11s\n", "detector", "amplitude", "injections",
-                      "recall", "false_alarm");
-          for (const SensitivityRow& r : s.sensitivity)
-            std::printf("%-11s %9.3f %10zu %7.3f %11.3f\n", r.detector.c_str(), r.amplitude,
-                        r.injections, r.recall, r.false_alarm_rate);
-        }
-        std::printf("results: %s/{scan.h5,anomalies.csv,summary.json,config.used.toml%s}\n",
-                    out_dir.c_str(), s.sensitivity.empty() ? "" : ",sensitivity.csv");
-        return 0;
-      }};
+          }};
 }
 
 }  // namespace tecscan::cli

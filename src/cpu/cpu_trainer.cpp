@@ -1,18 +1,15 @@
-// The CPU Trainer: a fixed pool of threads, each with its own model, pulling nodes from an atomic
-// counter. Every node is trained independently from its own RNG streams, so the results do not
-// depend on the number of threads or on which thread took a node.
+// The CPU Trainer: parallel_for over the nodes, a fresh model per node. Every node is trained
+// independently from its own RNG streams, so the results do not depend on the number of threads
+// or on which thread took a node.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <exception>
+#include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/parallel.hpp"
 #include "tecscan/trainer.hpp"
 
 namespace tecscan {
@@ -25,10 +22,7 @@ namespace {
 
 class CpuTrainer final : public Trainer {
  public:
-  explicit CpuTrainer(int threads) : threads_(threads) {
-    if (threads_ <= 0) threads_ = static_cast<int>(std::thread::hardware_concurrency());
-    threads_ = std::max(threads_, 1);
-  }
+  explicit CpuTrainer(int threads) : threads_(threads) {}  // <= 0: every hardware thread
   std::string name() const override { return "cpu"; }
   bool supports(ModelKind, const ModelConfig&) const override { return true; }
 
@@ -53,15 +47,11 @@ class CpuTrainer final : public Trainer {
     run.stop_epoch.resize(nnode);
     const size_t nparam = static_cast<size_t>(parameter_count(k, mc));
     if (tc.keep_params) run.params.resize(nnode * nparam);
-    const int nthreads = static_cast<int>(std::min<size_t>(threads_, std::max<size_t>(nnode, 1)));
-
-    std::atomic<size_t> next{0};
-    std::atomic<bool> failed{false};
-    std::exception_ptr error;
-    std::mutex error_mu;
-    auto worker = [&]() {
-      try {
-        for (size_t n = next++; n < nnode && !failed; n = next++) {
+    // Every hardware thread when threads_ <= 0, without parallel_for's default cap: the
+    // trainer is the CPU baseline and should use a large node's cores.
+    const unsigned nthreads = parallel_for(
+        nnode, threads_,
+        [&](size_t n) {
           // A fresh model (and scratch) per node: a node's result must not depend on which
           // nodes the same thread trained before (buffer addresses change Eigen's vectorised
           // summation order), so any thread count gives bit-identical results.
@@ -77,18 +67,8 @@ class CpuTrainer final : public Trainer {
           if (tc.keep_params)
             std::copy(r.params.begin(), r.params.end(), run.params.begin() + n * nparam);
           if (progress) progress->advance(1);
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mu);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int i = 1; i < nthreads; ++i) pool.emplace_back(worker);
-    worker();  // the calling thread works too
-    for (std::thread& t : pool) t.join();
-    if (error) std::rethrow_exception(error);
+        },
+        std::numeric_limits<unsigned>::max());
 
     run.train_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -18,6 +18,7 @@
 #include "tecscan/error.hpp"
 #include "tecscan/rng.hpp"
 #include "tecscan/trainer.hpp"
+#include "tecscan/windowing.hpp"
 
 namespace tecscan {
 
@@ -64,17 +65,14 @@ float denormalise(float y, double mean, double stdev) {
   return static_cast<float>(static_cast<double>(y) * stdev + mean);
 }
 
-// adam.hpp's adam_update over all parameters, vectorised and entirely in float. (Called per
-// element on the host, adam_update's unqualified sqrt resolves to ::sqrt(double), which would
-// make the update half double precision and several times slower than this loop.)
+// adam.hpp's adam_update applied to all parameters at once as Eigen arrays: the same rule,
+// vectorised, entirely in float.
 void adam_step(const AdamConfig& c, float alpha, const float* grad, float* params, float* m,
                float* v, size_t n) {
   const Eigen::Index size = static_cast<Eigen::Index>(n);
   Eigen::Map<Eigen::ArrayXf> M(m, size), V(v, size), P(params, size);
-  Eigen::Map<const Eigen::ArrayXf> G(grad, size);
-  M = c.beta1 * M + (1.0f - c.beta1) * G;
-  V = c.beta2 * V + (1.0f - c.beta2) * G.square();
-  P -= alpha * M / (V.sqrt() + c.eps);
+  const Eigen::Map<const Eigen::ArrayXf> G(grad, size);
+  adam_update(P, M, V, G, alpha, c.beta1, c.beta2, c.eps);
 }
 
 // Validation targets of early stopping: the last ceil(fraction * n) of the n training targets,
@@ -88,7 +86,7 @@ int validation_count(const TrainConfig& tc, int n) {
 
 }  // namespace
 
-// train_node with a caller-owned model (the CPU trainer keeps one per thread).
+// train_node with a caller-owned model (the CPU trainer makes a fresh one per node).
 TrainResult train_node_with_model(CpuModel<float>& model, const ModelConfig& mc,
                                   const TrainConfig& tc, const float* tec, int ntime, int node) {
   check_train_config(tc);
@@ -199,24 +197,22 @@ void predict_series_cpu(ModelKind k, const ModelConfig& mc, const float* params,
                        " is outside [0, " + std::to_string(ntime) + ")");
   const int len = input_length(k, mc);
   const size_t nparam = static_cast<size_t>(parameter_count(k, mc));
-  // z exactly as make_windows computes it, with the training series' mean and std.
-  const bool normalisable = std::isfinite(mean) && std::isfinite(std) && std > 0.0;
+  // z and the usable targets by make_windows' rules (windowing.hpp), with the training
+  // series' mean and std.
+  const SeriesMoments moments{mean, std};
   std::vector<float> z(static_cast<size_t>(ntime), kNaN);
-  if (normalisable)
-    for (int t = 0; t < ntime; ++t)
-      if (std::isfinite(tec[t])) z[t] = static_cast<float>((tec[t] - mean) / std);
+  if (normalisable(moments))
+    for (int t = 0; t < ntime; ++t) z[t] = normalised_value(tec[t], moments);
 
   // Every usable target of the series, batched as train_node batches its predictions: a
   // product's rounding depends on its batch (a single sample takes another Eigen kernel), so
   // predicting only the requested targets would not reproduce the trainer's bits.
   std::vector<int> usable;
-  int finite_run = 0;  // finite values ending at t - 1
   std::vector<uint8_t> wanted(static_cast<size_t>(ntime), targets_only ? 0 : 1);
   for (int i = 0; targets_only && i < ntargets; ++i) wanted[targets[i]] = 1;
-  for (int t = 0; t < ntime; ++t) {
-    if (t >= len && finite_run >= len && wanted[t]) usable.push_back(t);
-    finite_run = std::isfinite(z[t]) ? finite_run + 1 : 0;
-  }
+  for_each_target(z.data(), ntime, len, 0, 0, 0, [&](int t, bool) {
+    if (wanted[t]) usable.push_back(t);
+  });
   std::vector<float> all(static_cast<size_t>(ntime), kNaN);
   const Buffer p(params, params + nparam);  // aligned, as in training
   std::unique_ptr<CpuModel<float>> model = make_cpu_model<float>(k, mc);

@@ -13,6 +13,7 @@ void check_train_config(const TrainConfig& tc) {
     throw InputError("[train] epochs must be >= 1 (got " + std::to_string(tc.epochs) + ")");
   if (tc.batch < 1)
     throw InputError("[train] batch must be >= 1 (got " + std::to_string(tc.batch) + ")");
+  // 1 is allowed (k-fold trains each fold on the whole series); the config's split is (0, 1).
   if (!(tc.train_fraction > 0.0 && tc.train_fraction <= 1.0))
     throw InputError("[train] train_fraction must be in (0, 1] (got " +
                      std::to_string(tc.train_fraction) + ")");

@@ -1,11 +1,11 @@
-// make_windows: normalisation, usable targets, the chronological train/test split and the
-// held-out range (k-fold validation).
-#include <cmath>
+// make_windows: the checks of its arguments, then windowing.hpp's rules (normalisation, usable
+// targets, the chronological train/test split and the held-out range of k-fold validation).
 #include <limits>
 #include <string>
 
 #include "tecscan/error.hpp"
 #include "tecscan/train.hpp"
+#include "tecscan/windowing.hpp"
 
 namespace tecscan {
 
@@ -24,36 +24,19 @@ NodeWindows make_windows(const float* tec, int ntime, int input_len, double trai
 
   NodeWindows w;
   w.input_len = input_len;
-  w.n_train = static_cast<int>(std::floor(train_fraction * ntime));
+  w.n_train = train_split(train_fraction, ntime);
   w.z.assign(static_cast<size_t>(ntime), std::numeric_limits<float>::quiet_NaN());
+  const SeriesMoments moments = series_moments(tec, ntime);
+  w.mean = moments.mean;
+  w.std = moments.stdev;
+  if (!normalisable(moments)) return w;
 
-  // Mean and sample standard deviation (N - 1) of the finite values, two-pass in double.
-  double sum = 0;
-  long count = 0;
-  for (int t = 0; t < ntime; ++t)
-    if (std::isfinite(tec[t])) sum += tec[t], ++count;
-  double mean = count > 0 ? sum / count : std::numeric_limits<double>::quiet_NaN();
-  double sq = 0;
-  for (int t = 0; t < ntime; ++t)
-    if (std::isfinite(tec[t])) sq += (tec[t] - mean) * (tec[t] - mean);
-  double stdev = count > 1 ? std::sqrt(sq / (count - 1)) : std::numeric_limits<double>::quiet_NaN();
-  w.mean = mean;
-  w.std = stdev;
-  // A constant or (almost) empty series cannot be normalised: no targets, no predictions.
-  if (!(stdev > 0.0) || !std::isfinite(stdev)) return w;
-
-  for (int t = 0; t < ntime; ++t)
-    if (std::isfinite(tec[t])) w.z[t] = static_cast<float>((tec[t] - mean) / stdev);
-
-  int finite_run = 0;  // finite values ending at t - 1
-  for (int t = 0; t < ntime; ++t) {
-    if (t >= input_len && finite_run >= input_len) {
-      w.predict_targets.push_back(t);
-      if (t < w.n_train && !holdout.contains(t) && std::isfinite(w.z[t]))
-        w.train_targets.push_back(t);
-    }
-    finite_run = std::isfinite(w.z[t]) ? finite_run + 1 : 0;
-  }
+  for (int t = 0; t < ntime; ++t) w.z[t] = normalised_value(tec[t], moments);
+  for_each_target(w.z.data(), ntime, input_len, w.n_train, holdout.begin, holdout.end,
+                  [&](int t, bool trains) {
+                    w.predict_targets.push_back(t);
+                    if (trains) w.train_targets.push_back(t);
+                  });
   return w;
 }
 

@@ -1,5 +1,6 @@
 // `tecscan fetch catalog`: the USGS ComCat FDSN event service, paged through its row limit,
 // into one CSV in the format the catalogue reader accepts.
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -53,6 +54,8 @@ long fetch_catalog(const CatalogQuery& q, const std::string& out_csv, const Fetc
       throw InputError(url, 0, u.message + ": the event service needs no login");
     if (u.outcome != UrlOutcome::kOk) {
       std::filesystem::remove(part);
+      if (u.outcome == UrlOutcome::kWriteFailed)
+        throw_write_failure(out_csv, "a page of the catalogue (" + part + ")", u.write_errno);
       throw std::runtime_error(
           u.outcome == UrlOutcome::kNotFound ? u.message + " (no event service there)" : u.message);
     }
@@ -82,11 +85,13 @@ long fetch_catalog(const CatalogQuery& q, const std::string& out_csv, const Fetc
   if (header.empty()) header = kComcatHeader;
   {
     FILE* f = std::fopen(out.temp_path().c_str(), "wb");
-    if (!f) throw std::runtime_error("cannot write " + out.temp_path());
+    if (!f) throw_write_failure(out_csv, "the catalogue", errno);
     const std::string text = header + "\n" + rows_text;
     const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (std::fclose(f) != 0 || !written)
-      throw std::runtime_error("cannot write " + out.temp_path());
+    const int write_errno = errno;
+    const bool closed = std::fclose(f) == 0;
+    if (!written || !closed)
+      throw_write_failure(out_csv, "the catalogue", written ? errno : write_errno);
   }
   try {
     read_comcat(out.temp_path());

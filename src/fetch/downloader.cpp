@@ -11,6 +11,7 @@
 #include "tecscan/catalog.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/fetch.hpp"
+#include "tecscan/fetch_checksums.hpp"
 #include "tecscan/fetch_http.hpp"
 #include "tecscan/indices.hpp"
 #include "tecscan/ionex.hpp"
@@ -61,8 +62,92 @@ void record_file(FetchResult& r, const std::string& url, const std::string& path
   r.time = now_iso();
 }
 
+// What became of one candidate URL.
+enum class UrlStep { kNotFound, kDone };
+
+// Downloads one candidate into its part file, verifies it (content, then the published
+// SHA-512) and renames it into place; fills r unless the URL does not exist.
+UrlStep fetch_url(const FetchItem& item, const std::string& url, const std::string& out_dir,
+                  const std::string& state_dir, const HttpSession& session,
+                  PublishedChecksums& checksums, FetchResult& r) {
+  const std::string name = remote_name(url);
+  const std::string part = state_dir + "/" + name + ".part";
+  std::error_code ignored;
+  r.checksum = kChecksumNotLookedUp;
+  // A mismatch with the published SHA-512 may come from a part resumed onto a file the archive
+  // has since replaced: one more download from the first byte settles it.
+  for (int download = 0; download < 2; ++download) {
+    const UrlResult u = session.download(url, part);
+    if (u.outcome != UrlOutcome::kOk && fs::exists(part) && fs::file_size(part, ignored) == 0)
+      fs::remove(part, ignored);  // nothing arrived: no part to resume
+    if (u.outcome == UrlOutcome::kNotFound) return UrlStep::kNotFound;
+    r.url = url;
+    if (u.outcome == UrlOutcome::kWriteFailed) {
+      r.path = part;
+      r.write_error = u.write_errno != 0 ? u.write_errno : -1;
+      r.message = u.message;
+      return UrlStep::kDone;
+    }
+    if (u.outcome != UrlOutcome::kOk) {
+      r.message = u.message;
+      r.login_refused = u.outcome == UrlOutcome::kLoginRefused;
+      r.login_host = u.login_host;
+      return UrlStep::kDone;
+    }
+    const std::string why = verify(part, item.kind);
+    if (!why.empty()) {
+      fs::remove(part, ignored);  // corrupt: the next run downloads it afresh, not resumed
+      r.message = url + ": the file that arrived is not valid: " + why;
+      return UrlStep::kDone;
+    }
+    if (item.sha512sums) {
+      const PublishedChecksum published = checksums.lookup(url);
+      switch (published.state) {
+        case PublishedChecksum::State::kListed: {
+          const std::string arrived = sha512_file(part);
+          if (arrived != published.sha512) {
+            fs::remove(part, ignored);
+            r.checksum = kChecksumMismatch;
+            r.message = url + ": " + name + " does not match its SHA-512 in " + published.list_url +
+                        " (published " + published.sha512.substr(0, 16) + "..., arrived " +
+                        arrived.substr(0, 16) + "...)" +
+                        (download == 0 ? "" : ", also when downloaded again from the first byte");
+            continue;
+          }
+          r.sha512 = arrived;
+          r.checksum = kChecksumOk;
+          break;
+        }
+        case PublishedChecksum::State::kNotListed:
+          r.checksum = kChecksumNotListed;
+          break;
+        case PublishedChecksum::State::kNonePublished:
+          r.checksum = kChecksumNonePublished;
+          break;
+        case PublishedChecksum::State::kUnavailable:
+          r.checksum = kChecksumUnavailable;
+          r.message = published.list_url + ": " + published.message;
+          break;
+      }
+    }
+    const std::string path = out_dir + "/" + name;
+    std::error_code renamed;
+    fs::rename(part, path, renamed);
+    if (renamed) {
+      r.path = path;
+      r.write_error = renamed.value();
+      r.message = path + ": cannot put the download in place (" + renamed.message() + ")";
+      return UrlStep::kDone;
+    }
+    record_file(r, url, path, FetchStatus::kDownloaded);
+    return UrlStep::kDone;
+  }
+  return UrlStep::kDone;  // the SHA-512 did not match twice: r says so, status failed
+}
+
 FetchResult fetch_item(const FetchItem& item, const std::string& out_dir,
-                       const std::string& state_dir, const HttpSession& session) {
+                       const std::string& state_dir, const HttpSession& session,
+                       PublishedChecksums& checksums) {
   FetchResult r;
   r.label = item.label;
   r.optional = item.optional;
@@ -70,38 +155,14 @@ FetchResult fetch_item(const FetchItem& item, const std::string& out_dir,
     const std::string path = out_dir + "/" + remote_name(url);
     if (fs::is_regular_file(path) && verify(path, item.kind).empty()) {
       record_file(r, url, path, FetchStatus::kPresent);
+      r.checksum = kChecksumNotLookedUp;  // checked, where published, when it was downloaded
       return r;
     }
   }
   std::string not_found;
   for (const std::string& url : item.urls) {
-    const std::string name = remote_name(url);
-    const std::string part = state_dir + "/" + name + ".part";
-    const UrlResult u = session.download(url, part);
-    std::error_code ignored;
-    if (u.outcome != UrlOutcome::kOk && fs::exists(part) && fs::file_size(part, ignored) == 0)
-      fs::remove(part, ignored);  // nothing arrived: no part to resume
-    if (u.outcome == UrlOutcome::kNotFound) {
-      not_found += (not_found.empty() ? "" : ", ") + name;
-      continue;
-    }
-    r.url = url;
-    if (u.outcome != UrlOutcome::kOk) {
-      r.message = u.message;
-      r.login_refused = u.outcome == UrlOutcome::kLoginRefused;
-      r.login_host = u.login_host;
-      return r;
-    }
-    const std::string why = verify(part, item.kind);
-    if (!why.empty()) {
-      fs::remove(part, ignored);  // corrupt: the next run downloads it afresh, not resumed
-      r.message = url + ": the file that arrived is not valid: " + why;
-      return r;
-    }
-    const std::string path = out_dir + "/" + name;
-    fs::rename(part, path);
-    record_file(r, url, path, FetchStatus::kDownloaded);
-    return r;
+    if (fetch_url(item, url, out_dir, state_dir, session, checksums, r) == UrlStep::kDone) return r;
+    not_found += (not_found.empty() ? "" : ", ") + remote_name(url);
   }
   r.status = FetchStatus::kMissing;
   r.url = item.urls.empty() ? "" : item.urls.front();
@@ -149,10 +210,11 @@ std::vector<FetchResult> fetch_files(const std::vector<FetchItem>& items,
     throw InputError(out_dir, 0,
                      "a directory that can be created for the downloads (" + error.message() + ")");
   HttpSession session(o);
+  PublishedChecksums checksums(session, state_dir);
   std::vector<FetchResult> results(items.size());
   Progress progress("fetch", static_cast<long>(items.size()), !o.progress || items.empty());
   parallel_for(items.size(), o.jobs, [&](size_t i) {
-    results[i] = fetch_item(items[i], out_dir, state_dir, session);
+    results[i] = fetch_item(items[i], out_dir, state_dir, session, checksums);
     if (results[i].status == FetchStatus::kDownloaded)
       progress.add_bytes(static_cast<long long>(results[i].bytes));
     progress.advance();
@@ -177,6 +239,8 @@ std::string write_fetch_report(const std::vector<FetchResult>& results, const st
                      {"path", r.path},
                      {"bytes", r.bytes},
                      {"sha256", r.sha256},
+                     {"sha512", r.sha512},
+                     {"checksum", r.checksum},
                      {"time", r.time},
                      {"message", r.message}});
     if (r.status == FetchStatus::kMissing || r.status == FetchStatus::kFailed)
@@ -207,6 +271,13 @@ std::string write_fetch_report(const std::vector<FetchResult>& results, const st
       std::fprintf(stderr, "%s %s: %s\n", fetch_status_name(r.status), r.label.c_str(),
                    r.message.c_str());
   return manifest;
+}
+
+void require_written(const std::vector<FetchResult>& results) {
+  for (const FetchResult& r : results)
+    if (r.write_error != 0)
+      throw_write_failure(r.path, "the download of " + r.url, r.write_error > 0 ? r.write_error : 0,
+                          " (" + r.message + ")");
 }
 
 void require_fetched(const std::vector<FetchResult>& results) {

@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -26,7 +28,8 @@ struct Attempt {
   CURLcode code = CURLE_OK;
   long status = 0;
   std::string effective_url, error;
-  std::string head;  // the first bytes of the final response's body
+  std::string head;     // the first bytes of the final response's body
+  int write_errno = 0;  // CURLE_WRITE_ERROR: the OS reason
 };
 
 // The body of the final response goes to the part file (from `offset`); bodies of error
@@ -37,6 +40,7 @@ struct Sink {
   long offset = 0;
   bool started = false, discard = false;
   std::string head;
+  int write_errno = 0;  // why the part file could not be written
 };
 
 constexpr size_t kHeadBytes = 512;
@@ -53,7 +57,10 @@ size_t write_body(char* data, size_t size, size_t count, void* user) {
     } else if (status == 200 && sink->offset > 0) {
       // The server ignored the Range request and sends the whole file: start it again.
       std::fflush(sink->file);
-      if (ftruncate(fileno(sink->file), 0) != 0) return 0;
+      if (ftruncate(fileno(sink->file), 0) != 0) {
+        sink->write_errno = errno;
+        return 0;
+      }
       std::fseek(sink->file, 0, SEEK_SET);
       sink->offset = 0;
     }
@@ -61,7 +68,9 @@ size_t write_body(char* data, size_t size, size_t count, void* user) {
   if (sink->head.size() < kHeadBytes)
     sink->head.append(data, std::min(length, kHeadBytes - sink->head.size()));
   if (sink->discard) return length;
-  return std::fwrite(data, 1, length, sink->file) == length ? length : 0;
+  if (std::fwrite(data, 1, length, sink->file) == length) return length;
+  sink->write_errno = errno;
+  return 0;
 }
 
 bool looks_like_html(const std::string& head) {
@@ -166,7 +175,8 @@ Attempt attempt_once(const std::string& url, const std::string& part_path, CURLS
   FILE* file = std::fopen(part_path.c_str(), "ab");
   if (!file) {
     a.code = CURLE_WRITE_ERROR;
-    a.error = "cannot write " + part_path;
+    a.write_errno = errno;
+    a.error = std::strerror(errno);
     return a;
   }
   std::fseek(file, 0, SEEK_END);
@@ -206,10 +216,14 @@ Attempt attempt_once(const std::string& url, const std::string& part_path, CURLS
   a.effective_url = effective ? effective : url;
   a.error = error[0] ? error : curl_easy_strerror(a.code);
   a.head = sink.head;
+  a.write_errno = sink.write_errno;
+  if (a.code == CURLE_WRITE_ERROR && a.write_errno != 0) a.error = std::strerror(a.write_errno);
   curl_easy_cleanup(curl);
+  // fclose writes what stdio still buffers: a full disk may only show here.
   if (std::fclose(file) != 0 && a.code == CURLE_OK) {
     a.code = CURLE_WRITE_ERROR;
-    a.error = "cannot write " + part_path;
+    a.write_errno = errno;
+    a.error = std::strerror(errno);
   }
   return a;
 }
@@ -285,8 +299,10 @@ UrlResult HttpSession::download(const std::string& url, const std::string& part_
                   "); for a mirror with its own CA give --ca-file";
       return r;
     }
-    if (a.code == CURLE_WRITE_ERROR) {
-      r.message = url + ": cannot write " + part_path + " (" + a.error + ")";
+    if (a.code == CURLE_WRITE_ERROR) {  // our side: retrying would not free the disk
+      r.outcome = UrlOutcome::kWriteFailed;
+      r.write_errno = a.write_errno;
+      r.message = part_path + ": cannot write the download of " + url + " (" + a.error + ")";
       return r;
     }
     if (!is_transient(a.code)) {

@@ -152,6 +152,7 @@ std::vector<FetchItem> gim_items(const GimRequest& r) {
     FetchItem item;
     item.label = format_date(day * kDay);
     item.kind = FileKind::kIonex;
+    item.sha512sums = r.mirror == "cddis";  // CDDIS lists SHA512SUMS per directory
     for (const std::string& name : gim_file_names(r, day)) item.urls.push_back(root + dir + name);
     items.push_back(item);
   }

@@ -1,8 +1,7 @@
 // Reading the global archive: its description (root attributes + provenance) and the maps of a
 // time window and latitude band, with hyperslabs.
-#include <hdf5.h>
-
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -58,15 +57,15 @@ int64_t floor_div(int64_t a, int64_t b) {
 }
 
 template <typename T>
-std::vector<T> read_column(hid_t file, const std::string& path, const char* name, hid_t type) {
-  Id ds = open_dataset(file, path, name);
-  std::vector<T> out(shape(ds.get())[0]);
-  if (!out.empty()) read_box(ds.get(), type, {0}, {out.size()}, out.data());
+std::vector<T> read_column(hid_t file, const char* name) {
+  Id ds = open_dataset(file, name);
+  std::vector<T> out(hdf5::shape(ds.get())[0]);
+  hdf5::read_box(ds.get(), {0}, {out.size()}, out.data());
   return out;
 }
 
-std::vector<std::string> read_text_column(hid_t file, const std::string& path, const char* name) {
-  return read_strings(open_dataset(file, path, name).get());
+std::vector<std::string> read_text_column(hid_t file, const char* name) {
+  return hdf5::read_strings(open_dataset(file, name).get());
 }
 
 DayStatus parse_status(const std::string& text, const std::string& path) {
@@ -78,28 +77,16 @@ DayStatus parse_status(const std::string& text, const std::string& path) {
 
 }  // namespace
 
-Id open_archive(const std::string& path, unsigned flags) {
-  silence_hdf5_errors();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw InputError(path, 0, "no such file (expected an archive written by tecscan archive)");
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    throw InputError(path, 0, "not an HDF5 file (expected an archive written by tecscan archive)");
-  }
-  Id file(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) throw InputError(path, 0, "cannot open the HDF5 file" + hdf5_reason());
-  return file;
+Id open_archive(const std::string& path, hdf5::Access access) {
+  return hdf5::open_file(path, access, "an archive written by tecscan archive");
 }
 
 ArchiveInfo load_info(hid_t file, const std::string& path) {
-  if (H5Aexists(file, "archive_format") <= 0) {
-    H5Eclear2(H5E_DEFAULT);
+  if (!hdf5::has_attr(file, "archive_format"))
     throw InputError(path, 0,
                      "not a tecscan archive (no 'archive_format' attribute; a regional cube "
                      "from `tecscan ingest` is not an archive)");
-  }
-  const long long format = attr_int(file, path, "archive_format");
+  const int64_t format = hdf5::read_attr_int(file, "archive_format");
   if (format != kFormatVersion)
     throw InputError(path, 0,
                      "archive format " + std::to_string(format) + ", this tecscan reads format " +
@@ -107,42 +94,41 @@ ArchiveInfo load_info(hid_t file, const std::string& path) {
   ArchiveInfo info;
   info.path = path;
   IonexGrid& g = info.grid;
-  g.lat1 = attr_double(file, path, "lat1");
-  g.dlat = attr_double(file, path, "dlat");
-  g.nlat = static_cast<int>(attr_int(file, path, "nlat"));
-  g.lon1 = attr_double(file, path, "lon1");
-  g.dlon = attr_double(file, path, "dlon");
-  g.nlon = static_cast<int>(attr_int(file, path, "nlon"));
-  g.height_km = attr_double(file, path, "height_km");
+  g.lat1 = hdf5::read_attr_double(file, "lat1");
+  g.dlat = hdf5::read_attr_double(file, "dlat");
+  g.nlat = static_cast<int>(hdf5::read_attr_int(file, "nlat"));
+  g.lon1 = hdf5::read_attr_double(file, "lon1");
+  g.dlon = hdf5::read_attr_double(file, "dlon");
+  g.nlon = static_cast<int>(hdf5::read_attr_int(file, "nlon"));
+  g.height_km = hdf5::read_attr_double(file, "height_km");
   g.lat2 = g.lat(g.nlat - 1);
   g.lon2 = g.lon(g.nlon - 1);
-  info.step = attr_int(file, path, "step_s");
-  info.phase = attr_int(file, path, "phase_s");
-  info.maps_per_day = static_cast<int>(attr_int(file, path, "maps_per_day"));
-  const int64_t first_day = attr_int(file, path, "first_day");
+  info.step = hdf5::read_attr_int(file, "step_s");
+  info.phase = hdf5::read_attr_int(file, "phase_s");
+  info.maps_per_day = static_cast<int>(hdf5::read_attr_int(file, "maps_per_day"));
+  const int64_t first_day = hdf5::read_attr_int(file, "first_day");
   if (g.nlat < 1 || g.nlon < 1 || info.step <= 0 || info.maps_per_day < 1 ||
       info.step * info.maps_per_day != kDay)
     throw InputError(path, 0, "inconsistent grid or cadence attributes");
   info.start = first_day * kDay + info.phase;
 
-  Id tec = open_dataset(file, path, "/tec");
-  const std::vector<hsize_t> dims = shape(tec.get());
+  const std::vector<hsize_t> dims = hdf5::shape(open_dataset(file, "/tec").get());
   if (dims.size() != 3 || dims[1] != static_cast<hsize_t>(g.nlat) ||
       dims[2] != static_cast<hsize_t>(g.nlon))
     throw InputError(path, 0, "/tec is not [time, nlat, nlon] of the grid attributes");
   info.ntime = static_cast<long>(dims[0]);
-  info.has_rms = exists(file, "/rms");
+  info.has_rms = hdf5::exists(file, "/rms");
 
-  const auto day = read_column<long long>(file, path, kColDay, H5T_NATIVE_LLONG);
-  const auto status = read_text_column(file, path, kColStatus);
-  const auto source = read_text_column(file, path, kColPath);
-  const auto bytes = read_column<long long>(file, path, kColBytes, H5T_NATIVE_LLONG);
-  const auto sha = read_text_column(file, path, kColSha256);
-  const auto program = read_text_column(file, path, kColProgram);
-  const auto agency = read_text_column(file, path, kColAgency);
-  const auto n_maps = read_column<int>(file, path, kColNumMaps, H5T_NATIVE_INT);
-  const auto first_map = read_column<long long>(file, path, kColFirstMap, H5T_NATIVE_LLONG);
-  const auto last_map = read_column<long long>(file, path, kColLastMap, H5T_NATIVE_LLONG);
+  const auto day = read_column<int64_t>(file, kColDay);
+  const auto status = read_text_column(file, kColStatus);
+  const auto source = read_text_column(file, kColPath);
+  const auto bytes = read_column<int64_t>(file, kColBytes);
+  const auto sha = read_text_column(file, kColSha256);
+  const auto program = read_text_column(file, kColProgram);
+  const auto agency = read_text_column(file, kColAgency);
+  const auto n_maps = read_column<int32_t>(file, kColNumMaps);
+  const auto first_map = read_column<int64_t>(file, kColFirstMap);
+  const auto last_map = read_column<int64_t>(file, kColLastMap);
   const size_t n = day.size();
   for (size_t size : {status.size(), source.size(), bytes.size(), sha.size(), program.size(),
                       agency.size(), n_maps.size(), first_map.size(), last_map.size()})
@@ -173,13 +159,13 @@ ArchiveInfo load_info(hid_t file, const std::string& path) {
 }  // namespace archive_io
 
 ArchiveInfo read_archive_info(const std::string& path) {
-  archive_io::Id file = archive_io::open_archive(path, H5F_ACC_RDONLY);
+  archive_io::Id file = archive_io::open_archive(path, hdf5::Access::kRead);
   return archive_io::load_info(file.get(), path);
 }
 
 IonexSeries read_archive_series(const std::string& path, const ArchiveWindow& w) {
   using namespace archive_io;
-  Id file = open_archive(path, H5F_ACC_RDONLY);
+  Id file = open_archive(path, hdf5::Access::kRead);
   const ArchiveInfo info = load_info(file.get(), path);
   const TimeS step = info.step;
 
@@ -224,13 +210,13 @@ IonexSeries read_archive_series(const std::string& path, const ArchiveWindow& w)
                                          static_cast<hsize_t>(w.row_begin), 0};
     const std::vector<hsize_t> count = {n, static_cast<hsize_t>(row_count),
                                         static_cast<hsize_t>(info.grid.nlon)};
-    read_box(open_dataset(file.get(), path, "/tec").get(), H5T_NATIVE_FLOAT, offset, count,
-             series.tec.data() + skip * cells);
+    hdf5::read_box(open_dataset(file.get(), "/tec").get(), offset, count,
+                   series.tec.data() + skip * cells);
     if (info.has_rms)
-      read_box(open_dataset(file.get(), path, "/rms").get(), H5T_NATIVE_FLOAT, offset, count,
-               series.rms.data() + skip * cells);
-    read_box(open_dataset(file.get(), path, "/map_source").get(), H5T_NATIVE_INT,
-             {static_cast<hsize_t>(lo)}, {n}, source.data() + skip);
+      hdf5::read_box(open_dataset(file.get(), "/rms").get(), offset, count,
+                     series.rms.data() + skip * cells);
+    hdf5::read_box(open_dataset(file.get(), "/map_source").get(), {static_cast<hsize_t>(lo)}, {n},
+                   source.data() + skip);
   }
 
   // Gaps as assemble_series counts them: slots no file gave a map, whole days without one.

@@ -1,14 +1,11 @@
 // Building and appending the global archive: daily IONEX files -> one HDF5 file of maps on a
 // fixed grid and cadence, one provenance row per UTC day. docs/archive.md is the user's view.
-#include <hdf5.h>
-#include <hdf5_hl.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <future>
 #include <limits>
 #include <map>
 #include <string>
@@ -122,34 +119,27 @@ const int kParseThreads =
 
 // ---- the file's objects -----------------------------------------------------------------------
 
-void write_fixed(hid_t file, const std::string& name, const std::vector<double>& values) {
-  const hsize_t n = values.size();
-  Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Id ds(H5Dcreate2(file, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                   H5P_DEFAULT),
-        H5Dclose);
-  if (!ds.ok() ||
-      H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
-    write_failed(file, "dataset '" + name + "'");
+// A 1-D float64 axis (/lat, /lon), contiguous.
+void write_axis(hid_t file, const std::string& name, const std::vector<double>& values) {
+  hdf5::Layout layout;
+  layout.dims = {values.size()};
+  hdf5::write_box(hdf5::create_dataset<double>(file, name, layout).get(), {}, {}, values.data());
 }
 
-void make_scale(hid_t file, const std::string& name, const std::string& dim) {
-  Id ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!ds.ok() || H5DSset_scale(ds.get(), dim.c_str()) < 0)
-    write_failed(file, "'" + name + "' as a dimension scale");
+// An extendible dataset (first dimension unlimited), chunked, shuffle + deflate when asked.
+hdf5::Layout extendible(std::vector<hsize_t> dims, std::vector<hsize_t> chunk, bool deflate) {
+  hdf5::Layout layout;
+  layout.dims = std::move(dims);
+  layout.chunk = std::move(chunk);
+  layout.extendible = true;
+  layout.deflate = deflate;
+  return layout;
 }
 
-void attach(hid_t file, const std::string& name, unsigned dim, const std::string& scale) {
-  Id ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
-  Id sc(H5Dopen2(file, scale.c_str(), H5P_DEFAULT), H5Dclose);
-  if (!ds.ok() || !sc.ok() || H5DSattach_scale(ds.get(), sc.get(), dim) < 0)
-    write_failed(file, "scale '" + scale + "' on '" + name + "'");
-}
-
-void set_attrs(hid_t file, const std::string& name,
-               const std::vector<std::pair<const char*, std::string>>& text) {
-  Id obj(H5Oopen(file, name.c_str(), H5P_DEFAULT), H5Oclose);
-  for (const auto& [key, value] : text) set_attr(obj.get(), key, value);
+void set_attrs(hid_t file, const std::string& name, const H5Attrs& attrs) {
+  Id obj = hdf5::open_object(file, name);
+  if (!obj.ok()) hdf5::write_failed(file, "attributes of '" + name + "' (no such object)");
+  for (const H5Attr& a : attrs) hdf5::write_attr(obj.get(), a);
 }
 
 // /tec or /rms: [time, lat, lon] float32, NaN where nothing was written. One chunk = one UTC
@@ -163,105 +153,111 @@ void create_map_dataset(hid_t file, const std::string& name, const ArchiveInfo& 
   rows = std::min<hsize_t>(rows, static_cast<hsize_t>(g.nlat));
   while (rows > 1 && mpd * rows * static_cast<hsize_t>(g.nlon) * 4 > kMaxChunkBytes) --rows;
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  Id ds = create_extendible(file, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT,
-                            {static_cast<hsize_t>(info.ntime), static_cast<hsize_t>(g.nlat),
-                             static_cast<hsize_t>(g.nlon)},
-                            {mpd, rows, static_cast<hsize_t>(g.nlon)}, &nan, true);
-  set_attr(ds.get(), "units", std::string("TECU"));
-  set_attr(ds.get(), "long_name", long_name);
-  set_float_attr(ds.get(), "_FillValue", nan);
-  ds.reset();
-  attach(file, name, 0, "/time");
-  attach(file, name, 1, "/lat");
-  attach(file, name, 2, "/lon");
+  const auto nlat = static_cast<hsize_t>(g.nlat), nlon = static_cast<hsize_t>(g.nlon);
+  hdf5::create_dataset<float>(
+      file, name,
+      extendible({static_cast<hsize_t>(info.ntime), nlat, nlon}, {mpd, rows, nlon}, true), &nan);
+  set_attrs(file, name, {{"units", "TECU"}, {"long_name", long_name}, {"_FillValue", nan}});
+  hdf5::attach_scale(file, name, 0, "/time");
+  hdf5::attach_scale(file, name, 1, "/lat");
+  hdf5::attach_scale(file, name, 2, "/lon");
 }
 
 void create_archive_objects(hid_t file, const ArchiveInfo& info, int64_t first_day) {
   const IonexGrid& g = info.grid;
-  set_attr(file, "Conventions", std::string("CF-1.8"));
-  set_attr(file, "title", std::string(kTitle));
-  set_attr(file, "tecscan_version", std::string(TECSCAN_VERSION));
-  set_attr(file, "archive_format", static_cast<long long>(kFormatVersion));
-  set_attr(file, "lat1", g.lat1);
-  set_attr(file, "lat2", g.lat2);
-  set_attr(file, "dlat", g.dlat);
-  set_attr(file, "nlat", static_cast<long long>(g.nlat));
-  set_attr(file, "lon1", g.lon1);
-  set_attr(file, "lon2", g.lon2);
-  set_attr(file, "dlon", g.dlon);
-  set_attr(file, "nlon", static_cast<long long>(g.nlon));
-  set_attr(file, "height_km", g.height_km);
-  set_attr(file, "step_s", static_cast<long long>(info.step));
-  set_attr(file, "phase_s", static_cast<long long>(info.phase));
-  set_attr(file, "maps_per_day", static_cast<long long>(info.maps_per_day));
-  set_attr(file, "first_day", static_cast<long long>(first_day));
-  set_attr(file, "first_day_utc", day_text(first_day));
+  for (const H5Attr& a : H5Attrs{{"Conventions", "CF-1.8"},
+                                 {"title", kTitle},
+                                 {"tecscan_version", TECSCAN_VERSION},
+                                 {"archive_format", kFormatVersion},
+                                 {"lat1", g.lat1},
+                                 {"lat2", g.lat2},
+                                 {"dlat", g.dlat},
+                                 {"nlat", g.nlat},
+                                 {"lon1", g.lon1},
+                                 {"lon2", g.lon2},
+                                 {"dlon", g.dlon},
+                                 {"nlon", g.nlon},
+                                 {"height_km", g.height_km},
+                                 {"step_s", static_cast<int64_t>(info.step)},
+                                 {"phase_s", static_cast<int64_t>(info.phase)},
+                                 {"maps_per_day", info.maps_per_day},
+                                 {"first_day", first_day},
+                                 {"first_day_utc", day_text(first_day)}})
+    hdf5::write_attr(file, a);
 
   const auto mpd = static_cast<hsize_t>(info.maps_per_day);
-  const long long no_epoch = -1;
-  create_extendible(file, "/time", H5T_STD_I64LE, H5T_NATIVE_LLONG, {0}, {mpd * 32}, nullptr, true);
+  const int64_t no_epoch = -1;
+  hdf5::create_dataset<int64_t>(file, "/time", extendible({0}, {mpd * 32}, true));
   set_attrs(file, "/time",
             {{"units", kTimeUnits},
              {"calendar", "standard"},
              {"standard_name", "time"},
              {"long_name", "epoch of the ionosphere map (UTC)"},
              {"axis", "T"}});
-  make_scale(file, "/time", "time");
+  hdf5::make_scale(file, "/time", "time");
   std::vector<double> lat(static_cast<size_t>(g.nlat)), lon(static_cast<size_t>(g.nlon));
   for (int i = 0; i < g.nlat; ++i) lat[static_cast<size_t>(i)] = g.lat(i);
   for (int j = 0; j < g.nlon; ++j) lon[static_cast<size_t>(j)] = g.lon(j);
-  write_fixed(file, "/lat", lat);
-  write_fixed(file, "/lon", lon);
+  write_axis(file, "/lat", lat);
+  write_axis(file, "/lon", lon);
   set_attrs(file, "/lat",
             {{"units", "degrees_north"}, {"standard_name", "latitude"}, {"axis", "Y"}});
   set_attrs(file, "/lon",
             {{"units", "degrees_east"}, {"standard_name", "longitude"}, {"axis", "X"}});
-  make_scale(file, "/lat", "lat");
-  make_scale(file, "/lon", "lon");
+  hdf5::make_scale(file, "/lat", "lat");
+  hdf5::make_scale(file, "/lon", "lon");
   create_map_dataset(file, "/tec", info, "vertical total electron content");
-  const int no_source = -1;
-  create_extendible(file, "/map_source", H5T_STD_I32LE, H5T_NATIVE_INT, {0}, {mpd * 32}, &no_source,
-                    true);
+  const int32_t no_source = -1;
+  hdf5::create_dataset<int32_t>(file, "/map_source", extendible({0}, {mpd * 32}, true), &no_source);
   set_attrs(
       file, "/map_source",
       {{"long_name", "provenance row (day index) of the file that gave this map, -1 = no map"}});
-  attach(file, "/map_source", 0, "/time");
+  hdf5::attach_scale(file, "/map_source", 0, "/time");
 
   // Provenance: parallel columns, one row per UTC day.
-  const Id text = string_type();
-  create_extendible(file, kColDay, H5T_STD_I64LE, H5T_NATIVE_LLONG, {0}, {kColumnChunk}, nullptr,
-                    false);
+  const hdf5::Layout column = extendible({0}, {kColumnChunk}, false);
+  hdf5::create_dataset<int64_t>(file, kColDay, column);
   set_attrs(file, kColDay, {{"units", "days since 1970-01-01"}, {"long_name", "UTC day"}});
-  make_scale(file, kColDay, "day");
+  hdf5::make_scale(file, kColDay, "day");
+  enum class Kind { kText, kInt32, kInt64, kEpoch };  // kEpoch: int64 filled with -1
   struct Column {
     const char* name;
-    hid_t type;
-    hid_t mem;
-    const void* fill;
+    Kind kind;
     const char* long_name;
     const char* units;
   };
   const Column columns[] = {
-      {kColStatus, text.get(), text.get(), nullptr, "present, partial (fewer maps) or missing", ""},
-      {kColPath, text.get(), text.get(), nullptr, "source IONEX file (absolute path)", ""},
-      {kColBytes, H5T_STD_I64LE, H5T_NATIVE_LLONG, nullptr, "size of the source file", "bytes"},
-      {kColSha256, text.get(), text.get(), nullptr, "SHA-256 of the source file (hex)", ""},
-      {kColProgram, text.get(), text.get(), nullptr, "IONEX program (PGM)", ""},
-      {kColAgency, text.get(), text.get(), nullptr, "IONEX agency (RUN BY)", ""},
-      {kColNumMaps, H5T_STD_I32LE, H5T_NATIVE_INT, nullptr, "maps of the file on its own UTC day",
-       ""},
-      {kColFirstMap, H5T_STD_I64LE, H5T_NATIVE_LLONG, &no_epoch, "first map epoch of the file",
-       kTimeUnits},
-      {kColLastMap, H5T_STD_I64LE, H5T_NATIVE_LLONG, &no_epoch,
+      {kColStatus, Kind::kText, "present, partial (fewer maps) or missing", ""},
+      {kColPath, Kind::kText, "source IONEX file (absolute path)", ""},
+      {kColBytes, Kind::kInt64, "size of the source file", "bytes"},
+      {kColSha256, Kind::kText, "SHA-256 of the source file (hex)", ""},
+      {kColProgram, Kind::kText, "IONEX program (PGM)", ""},
+      {kColAgency, Kind::kText, "IONEX agency (RUN BY)", ""},
+      {kColNumMaps, Kind::kInt32, "maps of the file on its own UTC day", ""},
+      {kColFirstMap, Kind::kEpoch, "first map epoch of the file", kTimeUnits},
+      {kColLastMap, Kind::kEpoch,
        "last map epoch of the file (a 24:00 map belongs to the next day)", kTimeUnits},
   };
   for (const Column& c : columns) {
-    Id ds = create_extendible(file, c.name, c.type, c.mem, {0}, {kColumnChunk}, c.fill, false);
-    set_attr(ds.get(), "long_name", std::string(c.long_name));
-    if (*c.units) set_attr(ds.get(), "units", std::string(c.units));
-    if (c.fill) set_attr(ds.get(), "_FillValue", no_epoch);
-    ds.reset();
-    attach(file, c.name, 0, kColDay);
+    switch (c.kind) {
+      case Kind::kText:
+        hdf5::create_string_dataset(file, c.name, column);
+        break;
+      case Kind::kInt32:
+        hdf5::create_dataset<int32_t>(file, c.name, column);
+        break;
+      case Kind::kInt64:
+        hdf5::create_dataset<int64_t>(file, c.name, column);
+        break;
+      case Kind::kEpoch:
+        hdf5::create_dataset<int64_t>(file, c.name, column, &no_epoch);
+        break;
+    }
+    H5Attrs attrs = {{"long_name", c.long_name}};
+    if (*c.units) attrs.emplace_back("units", c.units);
+    if (c.kind == Kind::kEpoch) attrs.emplace_back("_FillValue", no_epoch);
+    set_attrs(file, c.name, attrs);
+    hdf5::attach_scale(file, c.name, 0, kColDay);
   }
 }
 
@@ -269,27 +265,27 @@ void create_archive_objects(hid_t file, const ArchiveInfo& info, int64_t first_d
 
 class Writer {
  public:
-  Writer(hid_t file, const std::string& path, const ArchiveInfo& info)
+  Writer(hid_t file, const ArchiveInfo& info)
       : file_(file),
         info_(info),
         cells_(static_cast<size_t>(info.grid.nlat) * info.grid.nlon),
-        tec_(open_dataset(file, path, "/tec")),
-        source_(open_dataset(file, path, "/map_source")) {
-    if (info.has_rms) rms_ = open_dataset(file, path, "/rms");
+        tec_(open_dataset(file, "/tec")),
+        source_(open_dataset(file, "/map_source")) {
+    if (info.has_rms) rms_ = open_dataset(file, "/rms");
   }
 
   // Grows the time axis to ntime slots (fill values; /time gets the new epochs).
-  void grow(long ntime, const std::string& path) {
-    const long old = static_cast<long>(shape(tec_.get())[0]);
+  void grow(long ntime) {
+    const long old = static_cast<long>(hdf5::shape(tec_.get())[0]);
     if (ntime <= old) return;
     for (hid_t ds : {tec_.get(), rms_.get(), source_.get()})
-      if (ds >= 0) set_length(ds, static_cast<hsize_t>(ntime));
-    Id time = open_dataset(file_, path, "/time");
-    set_length(time.get(), static_cast<hsize_t>(ntime));
-    std::vector<long long> epochs;
+      if (ds >= 0) hdf5::set_length(ds, static_cast<hsize_t>(ntime));
+    Id time = open_dataset(file_, "/time");
+    hdf5::set_length(time.get(), static_cast<hsize_t>(ntime));
+    std::vector<int64_t> epochs;
     for (long t = old; t < ntime; ++t) epochs.push_back(info_.start + t * info_.step);
-    write_box(time.get(), H5T_NATIVE_LLONG, {static_cast<hsize_t>(old)},
-              {static_cast<hsize_t>(epochs.size())}, epochs.data());
+    hdf5::write_box(time.get(), {static_cast<hsize_t>(old)}, {static_cast<hsize_t>(epochs.size())},
+                    epochs.data());
   }
 
   // Writes the maps of `d` that fall on archive slots [begin, end) as provenance row `row`:
@@ -302,8 +298,8 @@ class Writer {
     for (long s : d.map_slots)
       if (base + s >= begin && base + s < end) mine.push_back(base + s);
     const auto n = static_cast<hsize_t>(end - begin);
-    std::vector<int> source(n);
-    read_box(source_.get(), H5T_NATIVE_INT, {static_cast<hsize_t>(begin)}, {n}, source.data());
+    std::vector<int32_t> source(n);
+    hdf5::read_box(source_.get(), {static_cast<hsize_t>(begin)}, {n}, source.data());
     const bool clears = std::count(source.begin(), source.end(), row) > 0;
     if (mine.empty() && !clears) return 0;
 
@@ -312,8 +308,8 @@ class Writer {
                                         static_cast<hsize_t>(info_.grid.nlon)};
     const float nan = std::numeric_limits<float>::quiet_NaN();
     std::vector<float> tec(n * cells_), rms(rms_.ok() ? n * cells_ : 0);
-    read_box(tec_.get(), H5T_NATIVE_FLOAT, offset, count, tec.data());
-    if (rms_.ok()) read_box(rms_.get(), H5T_NATIVE_FLOAT, offset, count, rms.data());
+    hdf5::read_box(tec_.get(), offset, count, tec.data());
+    if (rms_.ok()) hdf5::read_box(rms_.get(), offset, count, rms.data());
     for (size_t k = 0; k < n; ++k)
       if (source[k] == row) {
         source[k] = -1;
@@ -332,9 +328,9 @@ class Writer {
         std::copy_n(d.series.rms.begin() + static_cast<long>(s * cells_), cells_,
                     rms.begin() + static_cast<long>(k * cells_));
     }
-    write_box(tec_.get(), H5T_NATIVE_FLOAT, offset, count, tec.data());
-    if (rms_.ok()) write_box(rms_.get(), H5T_NATIVE_FLOAT, offset, count, rms.data());
-    write_box(source_.get(), H5T_NATIVE_INT, {static_cast<hsize_t>(begin)}, {n}, source.data());
+    hdf5::write_box(tec_.get(), offset, count, tec.data());
+    if (rms_.ok()) hdf5::write_box(rms_.get(), offset, count, rms.data());
+    hdf5::write_box(source_.get(), {static_cast<hsize_t>(begin)}, {n}, source.data());
     return static_cast<int>(mine.size());
   }
 
@@ -346,14 +342,14 @@ class Writer {
 };
 
 // Rewrites the provenance rows marked dirty (runs of consecutive rows, one write each).
-void write_provenance(hid_t file, const std::string& path, const std::vector<ArchiveDay>& days,
+void write_provenance(hid_t file, const std::vector<ArchiveDay>& days,
                       const std::vector<bool>& dirty) {
   Id ids[10];
   const char* names[10] = {kColDay,     kColStatus, kColPath,    kColBytes,    kColSha256,
                            kColProgram, kColAgency, kColNumMaps, kColFirstMap, kColLastMap};
   for (int c = 0; c < 10; ++c) {
-    ids[c] = open_dataset(file, path, names[c]);
-    set_length(ids[c].get(), days.size());
+    ids[c] = open_dataset(file, names[c]);
+    hdf5::set_length(ids[c].get(), days.size());
   }
   for (size_t r = 0; r < days.size();) {
     if (!dirty[r]) {
@@ -362,8 +358,8 @@ void write_provenance(hid_t file, const std::string& path, const std::vector<Arc
     }
     size_t end = r;
     while (end < days.size() && dirty[end]) ++end;
-    std::vector<long long> day, bytes, first, last;
-    std::vector<int> n_maps;
+    std::vector<int64_t> day, bytes, first, last;
+    std::vector<int32_t> n_maps;
     std::vector<std::string> status, source, sha, program, agency;
     for (size_t k = r; k < end; ++k) {
       const ArchiveDay& d = days[k];
@@ -373,16 +369,16 @@ void write_provenance(hid_t file, const std::string& path, const std::vector<Arc
       sha.push_back(d.sha256), program.push_back(d.program), agency.push_back(d.agency);
     }
     const std::vector<hsize_t> at = {r}, n = {end - r};
-    write_box(ids[0].get(), H5T_NATIVE_LLONG, at, n, day.data());
-    write_strings(ids[1].get(), r, status);
-    write_strings(ids[2].get(), r, source);
-    write_box(ids[3].get(), H5T_NATIVE_LLONG, at, n, bytes.data());
-    write_strings(ids[4].get(), r, sha);
-    write_strings(ids[5].get(), r, program);
-    write_strings(ids[6].get(), r, agency);
-    write_box(ids[7].get(), H5T_NATIVE_INT, at, n, n_maps.data());
-    write_box(ids[8].get(), H5T_NATIVE_LLONG, at, n, first.data());
-    write_box(ids[9].get(), H5T_NATIVE_LLONG, at, n, last.data());
+    hdf5::write_box(ids[0].get(), at, n, day.data());
+    hdf5::write_strings(ids[1].get(), r, status);
+    hdf5::write_strings(ids[2].get(), r, source);
+    hdf5::write_box(ids[3].get(), at, n, bytes.data());
+    hdf5::write_strings(ids[4].get(), r, sha);
+    hdf5::write_strings(ids[5].get(), r, program);
+    hdf5::write_strings(ids[6].get(), r, agency);
+    hdf5::write_box(ids[7].get(), at, n, n_maps.data());
+    hdf5::write_box(ids[8].get(), at, n, first.data());
+    hdf5::write_box(ids[9].get(), at, n, last.data());
     r = end;
   }
 }
@@ -431,7 +427,7 @@ void report_gaps(const ArchiveInfo& info) {
 ArchiveReport write_archive(const std::string& path, const std::vector<std::string>& ionex_files,
                             const ArchiveOptions& o) {
   if (ionex_files.empty()) throw InputError("tecscan archive: no IONEX file was given");
-  silence_hdf5_errors();
+  hdf5::silence_hdf5_errors();
   // Work on a copy (or a new file) and rename it onto path at the end: an interrupted run
   // leaves the archive as it was. The price is one copy of the archive's bytes per append.
   // Through a symbolic link, the link's target is updated.
@@ -560,9 +556,7 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
 
   Id file;
   if (report.created) {
-    file =
-        Id(H5Fcreate(out.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    if (!file.ok()) hdf5::write_failed(path, "the archive (creating '" + out.temp_path() + "')");
+    file = hdf5::create_file(out.temp_path(), path);
     create_archive_objects(file.get(), info, first_day);
   } else {
     fs::copy_file(path, out.temp_path(), fs::copy_options::overwrite_existing, ec);
@@ -570,7 +564,7 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
     if (ec)
       throw_write_failure(path, "the archive (copying it to '" + out.temp_path() + "')",
                           ec == std::errc::io_error ? 0 : ec.value(), ": " + ec.message());
-    file = open_archive(out.temp_path(), H5F_ACC_RDWR);
+    file = open_archive(out.temp_path(), hdf5::Access::kReadWrite);
   }
   const bool any_rms =
       std::any_of(to_write.begin(), to_write.end(), [](const DayFile* d) { return d->has_rms; });
@@ -580,8 +574,8 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
   }
 
   {
-    Writer writer(file.get(), path, info);
-    writer.grow(ntime, path);
+    Writer writer(file.get(), info);
+    writer.grow(ntime);
     Progress progress("archive: write", static_cast<long>(to_write.size()),
                       !(o.verbose && o.progress));
     const size_t batch = 16;
@@ -608,7 +602,7 @@ ArchiveReport write_archive(const std::string& path, const std::vector<std::stri
       }
     }
   }
-  write_provenance(file.get(), path, days, dirty);
+  write_provenance(file.get(), days, dirty);
   if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0 || file.close() < 0)
     hdf5::write_failed(path, "the archive");
   out.commit();

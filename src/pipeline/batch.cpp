@@ -1,12 +1,15 @@
 #include "tecscan/batch.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tecscan/error.hpp"
+#include "tecscan/time.hpp"
+#include "tecscan/validate.hpp"
 
 namespace tecscan {
 
@@ -101,5 +104,59 @@ RunCheck check_existing_run(const std::string& run_dir, const std::string& event
 
 RunLock::RunLock(const std::string& run_dir)
     : lock_((fs::path(run_dir) / ".lock").string(), "this run directory") {}
+
+namespace {
+// The files a scan writes into its run directory (docs/outputs.md).
+constexpr const char* kRunFiles[] = {"scan.h5", "anomalies.csv", "config.used.toml",
+                                     "sensitivity.csv", "summary.json"};
+}  // namespace
+
+void require_scan_run_dir(const std::string& run_dir, const std::vector<std::string>& inputs,
+                          const std::string& option) {
+  require_output_not_input(run_dir, inputs, option);
+  for (const char* name : kRunFiles)
+    require_output_not_input((fs::path(run_dir) / name).string(), inputs, option);
+  require_run_dir_kind(run_dir, RunDirKind::kScanRun, option);
+}
+
+BatchTaskResult run_batch_event(
+    const BatchTask& task,
+    const std::function<void(const Event& event, const std::string& run_dir)>& scan) {
+  auto report = [&](const std::string& line) {
+    if (task.report)
+      task.report(line);
+    else
+      std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  require_output_not_input(task.root, task.inputs, task.option);
+  require_run_dir_kind(task.root, RunDirKind::kBatchRoot, task.option);
+  BatchTaskResult r;
+  r.index = batch_event_index(task.event_index, task.events.size());
+  r.event = task.events[r.index];
+  r.run_dir = batch_run_dir(task.root, r.event);
+  require_scan_run_dir(r.run_dir, task.inputs, task.option);
+  fs::create_directories(r.run_dir);
+  RunLock lock(r.run_dir);  // held until the scan has written summary.json
+  char mag[32];
+  std::snprintf(mag, sizeof mag, "M%.1f", r.event.mag);
+  report("batch: event " + std::to_string(r.index) + " of " + std::to_string(task.events.size()) +
+         ": " + r.event.id + " " + format_iso(r.event.time) + " " + mag + " -> " + r.run_dir);
+  r.stale_temp_files = remove_stale_temp_files(r.run_dir);
+  if (r.stale_temp_files > 0)
+    report("batch: removed " + std::to_string(r.stale_temp_files) +
+           " temp files of an interrupted run");
+  r.previous = check_existing_run(r.run_dir, r.event.id, task.config);
+  if (r.previous.state == RunState::kComplete && !task.force) {
+    report("batch: " + r.previous.reason + ": skipped (--force recomputes it)");
+    r.skipped = true;
+    return r;
+  }
+  if (r.previous.state != RunState::kAbsent || task.force)
+    report("batch: recomputing: " + r.previous.reason);
+  else
+    report("batch: " + r.previous.reason + ": starting");
+  scan(r.event, r.run_dir);
+  return r;
+}
 
 }  // namespace tecscan

@@ -1,3 +1,6 @@
+// The configuration's one table of keys (config_keys): each key's section, name, member, and the
+// kind of value with its range or allowed names. Reading (file, --set, --epochs ...), writing
+// (config.used.toml) and operator== all follow from it.
 #include "tecscan/config.hpp"
 
 #include <toml++/toml.h>
@@ -8,7 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <map>
+#include <optional>
 #include <sstream>
 
 #include "tecscan/atomic_file.hpp"
@@ -17,353 +20,6 @@
 
 namespace tecscan {
 namespace {
-
-const char* const kDevices[] = {"auto", "cpu", "cuda"};
-
-// The range of every numeric key, shared by the config file, --set and the scan options that
-// set a key (--epochs, --threads, --seed): one table, one rule. Upper bounds keep a typo
-// (epochs = 1000000000) from ending in an allocation failure hours later.
-constexpr NumberRange kUnits{1, 10000, false, false, true};  // layer widths, filters
-constexpr NumberRange kShape{1, 1000, false, false, true};   // window, kernel, pool
-constexpr NumberRange kEpochs{1, 100000, false, false, true};
-constexpr NumberRange kBatch{1, 1000000, false, false, true};
-constexpr NumberRange kFolds{2, 100, false, false, true};
-constexpr NumberRange kPatience{0, 100000, false, false, true};
-constexpr NumberRange kDayCount{1, 3650, false, false, true};  // median-iqr history
-constexpr NumberRange kConsensus{1, 100, false, false, true};
-constexpr NumberRange kInjections{1, 100000, false, false, true};
-constexpr NumberRange kThreads{0, 4096, false, false, true};
-constexpr NumberRange kSeed{0, kInf, false, false, true};
-// Quiet thresholds may be infinite ("f107_max = inf": any F10.7 value passes); never NaN.
-constexpr NumberRange kAnyNumber{-kInf, kInf};
-constexpr NumberRange kPositive{0, kInf, true, true};
-constexpr NumberRange kNonNegative{0, kInf, false, true};
-constexpr NumberRange kOpenUnit{0, 1, true, true};
-constexpr NumberRange kDecayRate{0, 1, false, true};
-constexpr NumberRange kFalseAlarmRate{0, 0.5, false, true};
-constexpr NumberRange kWindowDays{0, 3650, true, false};
-constexpr NumberRange kHoldoutFraction{0, 0.5, true, false};
-constexpr NumberRange kAmplitude{0, 10, true, false};  // up to 1000 % of the local TEC
-
-template <typename T>
-std::string toml_float(T v);
-
-// Reads values out of a parsed TOML table into a ScanConfig. Every error names the source
-// (a file and line, or a command-line override) and the key.
-class Reader {
- public:
-  Reader(std::string source, bool with_lines) : source_(std::move(source)), lines_(with_lines) {}
-
-  [[noreturn]] void fail(const toml::node* node, const std::string& key,
-                         const std::string& what) const {
-    long line = lines_ && node ? static_cast<long>(node->source().begin.line) : 0;
-    throw InputError(source_, line, key + ": " + what);
-  }
-
-  void apply(const toml::table& root, ScanConfig& c) const {
-    using Section = std::map<std::string, Setter>;
-    ModelConfig& m = c.model;
-    TrainConfig& t = c.train;
-    DetectConfig& d = c.detect;
-    QuietThresholds& q = c.quiet;
-    SignificanceConfig& g = c.significance;
-    InjectConfig& inj = c.inject;
-    ScanSettings& s = c.scan;
-    const std::map<std::string, Section> sections = {
-        {"model",
-         {{"window", whole(m.window, kShape)},
-          {"mlp_hidden", whole(m.mlp_hidden, kUnits)},
-          {"cnn_filters", whole(m.cnn_filters, kUnits)},
-          {"cnn_kernel", whole(m.cnn_kernel, kShape)},
-          {"cnn_pool", whole(m.cnn_pool, kShape)},
-          {"rnn_units", whole(m.rnn_units, kUnits)},
-          {"gru_units", whole(m.gru_units, kUnits)},
-          {"gru_reset_after", boolean(m.gru_reset_after)},
-          {"lstm_units", whole(m.lstm_units, kUnits)},
-          {"lstm_dense", whole(m.lstm_dense, kUnits)},
-          {"lstm_activation", activation(m.lstm_activation)},
-          {"cnnlstm_subseq", whole(m.cnnlstm_subseq, kShape)},
-          {"cnnlstm_units", whole(m.cnnlstm_units, kUnits)},
-          {"cnnlstm_activation", activation(m.cnnlstm_activation)}}},
-        {"train",
-         {{"epochs", whole(t.epochs, kEpochs)},
-          {"batch", whole(t.batch, kBatch)},
-          {"train_fraction", real(t.train_fraction, kOpenUnit)},
-          {"learning_rate", real32(t.adam.lr, kPositive)},
-          {"beta1", real32(t.adam.beta1, kDecayRate)},
-          {"beta2", real32(t.adam.beta2, kDecayRate)},
-          {"epsilon", real32(t.adam.eps, kPositive)},
-          {"seed", seed(t.seed)},
-          {"validation", choice(c.validation.kfold, "kfold", "split")},
-          {"folds", whole(c.validation.folds, kFolds)},
-          {"patience", whole(t.patience, kPatience)},
-          {"validation_fraction", real(t.validation_fraction, kHoldoutFraction)}}},
-        {"detect",
-         {{"threshold", real(d.threshold, kPositive)},
-          {"false_alarm_rate",
-           real(d.false_alarm_rate, kFalseAlarmRate, " (0: the fixed threshold)")},
-          {"scope", scope(d.scope)},
-          {"stats_from", stats_from(d.stats_from)},
-          {"median_iqr_days", whole(d.median_iqr_days, kDayCount)},
-          {"median_iqr_min_history", whole(d.median_iqr_min_history, kDayCount)}}},
-        {"quiet",
-         {{"kp_max", real(q.kp_max, kAnyNumber)},
-          {"ap_max", real(q.ap_max, kAnyNumber)},
-          {"dst_min", real(q.dst_min, kAnyNumber)},
-          {"dst_max", real(q.dst_max, kAnyNumber)},
-          {"f107_max", real(q.f107_max, kAnyNumber)},
-          {"f107", choice(q.f107_observed, "observed", "adjusted")},
-          {"missing", choice(q.ignore_missing, "ignore", "not-quiet")}}},
-        {"significance",
-         {{"window_days", real(g.window_days, kWindowDays)},
-          {"control_step_days", real(g.control_step_days, kNonNegative, " (0: window_days)")},
-          {"consensus_min", whole(g.consensus_min, kConsensus)}}},
-        {"inject",
-         {{"amplitudes", amplitudes(inj.amplitudes)},
-          {"duration_hours", real(inj.duration_hours, kPositive)},
-          {"radius_km", real(inj.radius_km, kRadiusKmRange)},
-          {"sign", sign(inj.sign)},
-          {"per_amplitude", whole(inj.per_amplitude, kInjections)},
-          {"seed", seed(inj.seed)}}},
-        {"scan",
-         {{"models", models(s.models)},
-          {"device", device(s.device)},
-          {"threads", whole(s.threads, kThreads)}}},
-    };
-
-    for (auto&& [section_key, section_node] : root) {
-      const std::string name(section_key.str());
-      const char* sections_list =
-          "[model], [train], [detect], [quiet], [significance], [inject], [scan]";
-      const toml::table* table = section_node.as_table();
-      if (!table)
-        fail(&section_node, name, std::string("a key outside the sections ") + sections_list);
-      auto sec = sections.find(name);
-      if (sec == sections.end())
-        fail(&section_node, name, std::string("unknown section (expected ") + sections_list + ")");
-      for (auto&& [key, value] : *table) {
-        const std::string full = name + "." + std::string(key.str());
-        auto setter = sec->second.find(std::string(key.str()));
-        if (setter == sec->second.end()) {
-          std::string valid;
-          for (const auto& [k, unused] : sec->second) valid += (valid.empty() ? "" : ", ") + k;
-          fail(&value, full, "unknown key (valid keys of [" + name + "]: " + valid + ")");
-        }
-        setter->second(value, full);
-      }
-    }
-    check_consistency(root, c);
-  }
-
- private:
-  using Setter = std::function<void(const toml::node&, const std::string&)>;
-
-  // What a value is, for "expected X, got Y".
-  static std::string found(const toml::node& v) {
-    if (auto i = v.value_exact<int64_t>()) return std::to_string(*i);
-    if (auto x = v.value_exact<double>()) return toml_float(*x);
-    if (auto t = v.value_exact<std::string>()) return "\"" + *t + "\"";
-    if (v.is_boolean()) return "a boolean";
-    if (v.is_array()) return "a list";
-    if (v.is_table()) return "a table";
-    return "a date or time";
-  }
-  [[noreturn]] void fail_range(const toml::node& v, const std::string& key, const NumberRange& r,
-                               const std::string& note = "") const {
-    fail(&v, key, "expected " + r.describe() + note + ", got " + found(v));
-  }
-  Setter whole(int& dst, NumberRange r) const {
-    return [this, &dst, r](const toml::node& v, const std::string& k) {
-      auto x = v.value_exact<int64_t>();
-      if (!x || !r.contains(static_cast<double>(*x))) fail_range(v, k, r);
-      dst = static_cast<int>(*x);
-    };
-  }
-  Setter seed(uint64_t& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      auto x = v.value_exact<int64_t>();
-      if (!x || !kSeed.contains(static_cast<double>(*x))) fail_range(v, k, kSeed);
-      dst = static_cast<uint64_t>(*x);
-    };
-  }
-  // An integer is accepted where a float is expected ("threshold = 2").
-  double number(const toml::node& v, const std::string& key, const NumberRange& r,
-                const std::string& note = "") const {
-    std::optional<double> x;
-    if (v.is_floating_point()) x = v.value_exact<double>();
-    if (v.is_integer()) x = static_cast<double>(*v.value_exact<int64_t>());
-    if (!x || !r.contains(*x)) fail_range(v, key, r, note);
-    return *x;
-  }
-  Setter real(double& dst, NumberRange r, std::string note = "") const {
-    return [=, &dst](const toml::node& v, const std::string& k) { dst = number(v, k, r, note); };
-  }
-  Setter real32(float& dst, NumberRange r) const {
-    return [=, &dst](const toml::node& v, const std::string& k) {
-      dst = static_cast<float>(number(v, k, r));
-    };
-  }
-  Setter boolean(bool& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      auto x = v.value_exact<bool>();
-      if (!x) fail(&v, k, "expected true or false");
-      dst = *x;
-    };
-  }
-  std::string text(const toml::node& v, const std::string& key, const char* what) const {
-    auto x = v.value_exact<std::string>();
-    if (!x) fail(&v, key, std::string("expected ") + what);
-    return *x;
-  }
-  Setter activation(Activation& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      std::string name = text(v, k, "an activation name (\"relu\", \"tanh\", \"sigmoid\")");
-      try {
-        dst = parse_activation(name);
-      } catch (const InputError& e) {
-        fail(&v, k, e.what());
-      }
-    };
-  }
-  Setter scope(DtecScope& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      std::string name = text(v, k, "\"series\" or \"utc-hour\"");
-      if (name == "series") {
-        dst = DtecScope::kWholeSeries;
-      } else if (name == "utc-hour") {
-        dst = DtecScope::kPerUtcHour;
-      } else {
-        fail(&v, k, "expected \"series\" or \"utc-hour\", got \"" + name + "\"");
-      }
-    };
-  }
-  Setter stats_from(StatsFrom& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      const char* what = "\"pre-event\", \"controls\" or \"all\"";
-      std::string name = text(v, k, what);
-      for (StatsFrom s : {StatsFrom::kPreEvent, StatsFrom::kControls, StatsFrom::kAll})
-        if (name == stats_from_name(s)) {
-          dst = s;
-          return;
-        }
-      fail(&v, k, std::string("expected ") + what + ", got \"" + name + "\"");
-    };
-  }
-  Setter sign(std::string& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      const char* what = "\"positive\", \"negative\" or \"both\"";
-      std::string name = text(v, k, what);
-      if (name != "positive" && name != "negative" && name != "both")
-        fail(&v, k, std::string("expected ") + what + ", got \"" + name + "\"");
-      dst = name;
-    };
-  }
-  // Injection amplitudes: fractions of the local TEC, e.g. [0.05, 0.1, 0.2].
-  Setter amplitudes(std::vector<double>& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      const std::string note = " (a fraction of the local TEC) in a list, e.g. [0.1, 0.2]";
-      const toml::array* a = v.as_array();
-      if (!a || a->empty()) fail_range(v, k, kAmplitude, note);
-      std::vector<double> out;
-      for (const toml::node& item : *a) out.push_back(number(item, k, kAmplitude, note));
-      std::sort(out.begin(), out.end());
-      for (size_t i = 1; i < out.size(); ++i)
-        if (out[i] == out[i - 1])
-          fail(&v, k, "amplitude " + toml_float(out[i]) + " is listed twice");
-      dst = out;
-    };
-  }
-  // A string that must be one of two names; dst = (value == if_true).
-  Setter choice(bool& dst, const char* if_true, const char* if_false) const {
-    return [=, &dst](const toml::node& v, const std::string& k) {
-      std::string expected = std::string("\"") + if_true + "\" or \"" + if_false + "\"";
-      std::string name = text(v, k, expected.c_str());
-      if (name != if_true && name != if_false)
-        fail(&v, k, "expected " + expected + ", got \"" + name + "\"");
-      dst = name == if_true;
-    };
-  }
-  Setter device(std::string& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      std::string name = text(v, k, "\"auto\", \"cpu\" or \"cuda\"");
-      if (name == "gpu") name = "cuda";  // accepted alias
-      for (const char* d : kDevices)
-        if (name == d) {
-          dst = name;
-          return;
-        }
-      fail(&v, k, "expected \"auto\", \"cpu\" or \"cuda\", got \"" + name + "\"");
-    };
-  }
-  // A TOML array of names, or one string "mlp,cnn" (handy on the command line).
-  Setter models(std::vector<std::string>& dst) const {
-    return [this, &dst](const toml::node& v, const std::string& k) {
-      const char* what = "a list of model names, e.g. [\"mlp\", \"cnn\", \"median-iqr\"]";
-      std::vector<std::string> names;
-      if (const toml::array* a = v.as_array()) {
-        for (const toml::node& item : *a) names.push_back(text(item, k, what));
-      } else {
-        std::stringstream ss(text(v, k, what));
-        for (std::string name; std::getline(ss, name, ',');) {
-          name.erase(0, name.find_first_not_of(" \t"));
-          name.erase(name.find_last_not_of(" \t") + 1);
-          names.push_back(name);
-        }
-      }
-      if (names.empty()) fail(&v, k, std::string("expected ") + what + ", got an empty list");
-      for (size_t i = 0; i < names.size(); ++i) {
-        for (size_t j = 0; j < i; ++j)
-          if (names[j] == names[i]) fail(&v, k, "\"" + names[i] + "\" is listed twice");
-        if (names[i] == kMedianIqrName || names[i] == kArName) continue;
-        try {
-          parse_model(names[i]);
-        } catch (const InputError&) {
-          fail(&v, k,
-               "unknown model \"" + names[i] +
-                   "\" (valid: mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr, ar)");
-        }
-      }
-      dst = names;
-    };
-  }
-
-  // Rules that involve several keys; reported at the line of the later key when it is present.
-  void check_consistency(const toml::table& root, const ScanConfig& c) const {
-    auto node = [&](const char* section, const char* key) -> const toml::node* {
-      return root.at_path(std::string(section) + "." + key).node();
-    };
-    if (c.detect.median_iqr_min_history > c.detect.median_iqr_days) {
-      const toml::node* n = node("detect", "median_iqr_min_history");
-      fail(n ? n : node("detect", "median_iqr_days"), "detect.median_iqr_min_history",
-           "must be <= detect.median_iqr_days (" + std::to_string(c.detect.median_iqr_days) + ")");
-    }
-    if (!(c.quiet.dst_min < c.quiet.dst_max)) {
-      const toml::node* n = node("quiet", "dst_max");
-      fail(n ? n : node("quiet", "dst_min"), "quiet.dst_min", "must be < quiet.dst_max");
-    }
-    // Architectures that cannot be built (e.g. a CNN whose pooling leaves no step): say so now,
-    // not after an hour of training the models listed before it.
-    for (ModelKind k : neural_models(c)) {
-      try {
-        parameter_count(k, c.model);
-      } catch (const InputError& e) {
-        fail(node("model", "window"), "[model]", e.what());
-      }
-    }
-  }
-
-  std::string source_;
-  bool lines_;
-};
-
-toml::table parse_toml(const std::string& text, const std::string& name, bool with_lines) {
-  try {
-    return toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    long line = with_lines ? static_cast<long>(e.source().begin.line) : 0;
-    throw InputError(name, line, "invalid TOML: " + std::string(e.description()));
-  }
-}
 
 // Shortest text that reads back as exactly v: plain decimals ("20.0", "0.65") in the usual
 // range, an exponent ("1e-07") outside it. TOML needs a '.' or an exponent in a float.
@@ -394,6 +50,443 @@ std::string toml_string(const std::string& s) {
     out += ch;
   }
   return out + "\"";
+}
+
+// Reads TOML values; every error names the source (a file and line, or a command-line
+// override) and the key.
+class ValueReader {
+ public:
+  ValueReader(std::string source, bool with_lines)
+      : source_(std::move(source)), lines_(with_lines) {}
+
+  [[noreturn]] void fail(const toml::node* node, const std::string& key,
+                         const std::string& what) const {
+    long line = lines_ && node ? static_cast<long>(node->source().begin.line) : 0;
+    throw InputError(source_, line, key + ": " + what);
+  }
+  [[noreturn]] void fail_range(const toml::node& v, const std::string& key, const NumberRange& r,
+                               const std::string& note = "") const {
+    fail(&v, key, "expected " + r.describe() + note + ", got " + found(v));
+  }
+  int64_t integer(const toml::node& v, const std::string& key, const NumberRange& r) const {
+    auto x = v.value_exact<int64_t>();
+    if (!x || !r.contains(static_cast<double>(*x))) fail_range(v, key, r);
+    return *x;
+  }
+  // An integer is accepted where a float is expected ("threshold = 2").
+  double number(const toml::node& v, const std::string& key, const NumberRange& r,
+                const std::string& note = "") const {
+    std::optional<double> x;
+    if (v.is_floating_point()) x = v.value_exact<double>();
+    if (v.is_integer()) x = static_cast<double>(*v.value_exact<int64_t>());
+    if (!x || !r.contains(*x)) fail_range(v, key, r, note);
+    return *x;
+  }
+  std::string text(const toml::node& v, const std::string& key, const char* what) const {
+    auto x = v.value_exact<std::string>();
+    if (!x) fail(&v, key, std::string("expected ") + what);
+    return *x;
+  }
+
+ private:
+  // What a value is, for "expected X, got Y".
+  static std::string found(const toml::node& v) {
+    if (auto i = v.value_exact<int64_t>()) return std::to_string(*i);
+    if (auto x = v.value_exact<double>()) return toml_float(*x);
+    if (auto t = v.value_exact<std::string>()) return "\"" + *t + "\"";
+    if (v.is_boolean()) return "a boolean";
+    if (v.is_array()) return "a list";
+    if (v.is_table()) return "a table";
+    return "a date or time";
+  }
+
+  std::string source_;
+  bool lines_;
+};
+
+// ---- Kinds of value: read (with the checks) and write (TOML) ----------------------------------
+
+struct WholeNumber {
+  NumberRange range;
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, int& dst) const {
+    dst = static_cast<int>(r.integer(v, k, range));
+  }
+  std::string write(int x) const { return std::to_string(x); }
+};
+
+struct Seed {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, uint64_t& dst) const {
+    dst = static_cast<uint64_t>(r.integer(v, k, {0, kInf, false, false, true}));
+  }
+  std::string write(uint64_t x) const { return std::to_string(x); }
+};
+
+struct RealNumber {
+  NumberRange range;
+  const char* note = "";  // after the range in messages
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, double& dst) const {
+    dst = r.number(v, k, range, note);
+  }
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, float& dst) const {
+    dst = static_cast<float>(r.number(v, k, range, note));
+  }
+  std::string write(double x) const { return toml_float(x); }
+  std::string write(float x) const { return toml_float(x); }  // shortest text of the float
+};
+
+struct Boolean {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, bool& dst) const {
+    auto x = v.value_exact<bool>();
+    if (!x) r.fail(&v, k, "expected true or false");
+    dst = *x;
+  }
+  std::string write(bool x) const { return x ? "true" : "false"; }
+};
+
+// A string that must be one of two names; the member is (value == if_true).
+struct NamedChoice {
+  const char* if_true;
+  const char* if_false;
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, bool& dst) const {
+    const std::string expected = std::string("\"") + if_true + "\" or \"" + if_false + "\"";
+    const std::string name = r.text(v, k, expected.c_str());
+    if (name != if_true && name != if_false)
+      r.fail(&v, k, "expected " + expected + ", got \"" + name + "\"");
+    dst = name == if_true;
+  }
+  std::string write(bool x) const { return toml_string(x ? if_true : if_false); }
+};
+
+struct ActivationName {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k,
+            Activation& dst) const {
+    const std::string name = r.text(v, k, "an activation name (\"relu\", \"tanh\", \"sigmoid\")");
+    try {
+      dst = parse_activation(name);
+    } catch (const InputError& e) {
+      r.fail(&v, k, e.what());
+    }
+  }
+  std::string write(Activation a) const { return toml_string(activation_name(a)); }
+};
+
+struct ScopeName {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, DtecScope& dst) const {
+    const std::string name = r.text(v, k, "\"series\" or \"utc-hour\"");
+    if (name == "series") {
+      dst = DtecScope::kWholeSeries;
+    } else if (name == "utc-hour") {
+      dst = DtecScope::kPerUtcHour;
+    } else {
+      r.fail(&v, k, "expected \"series\" or \"utc-hour\", got \"" + name + "\"");
+    }
+  }
+  std::string write(DtecScope s) const { return toml_string(dtec_scope_name(s)); }
+};
+
+struct StatsFromName {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, StatsFrom& dst) const {
+    const char* what = "\"pre-event\", \"controls\" or \"all\"";
+    const std::string name = r.text(v, k, what);
+    for (StatsFrom s : {StatsFrom::kPreEvent, StatsFrom::kControls, StatsFrom::kAll})
+      if (name == stats_from_name(s)) {
+        dst = s;
+        return;
+      }
+    r.fail(&v, k, std::string("expected ") + what + ", got \"" + name + "\"");
+  }
+  std::string write(StatsFrom s) const { return toml_string(stats_from_name(s)); }
+};
+
+struct InjectionSign {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k,
+            std::string& dst) const {
+    const char* what = "\"positive\", \"negative\" or \"both\"";
+    const std::string name = r.text(v, k, what);
+    if (name != "positive" && name != "negative" && name != "both")
+      r.fail(&v, k, std::string("expected ") + what + ", got \"" + name + "\"");
+    dst = name;
+  }
+  std::string write(const std::string& s) const { return toml_string(s); }
+};
+
+// "gpu" is accepted as another name of "cuda", which is what is stored and written.
+struct DeviceName {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k,
+            std::string& dst) const {
+    std::string name = r.text(v, k, "\"auto\", \"cpu\" or \"cuda\"");
+    if (name == "gpu") name = "cuda";
+    for (const char* d : {"auto", "cpu", "cuda"})
+      if (name == d) {
+        dst = name;
+        return;
+      }
+    r.fail(&v, k, "expected \"auto\", \"cpu\" or \"cuda\", got \"" + name + "\"");
+  }
+  std::string write(const std::string& s) const { return toml_string(s); }
+};
+
+// Injection amplitudes: fractions of the local TEC, e.g. [0.05, 0.1, 0.2], kept sorted.
+struct Amplitudes {
+  NumberRange range;  // of each amplitude
+  void read(const ValueReader& r, const toml::node& v, const std::string& k,
+            std::vector<double>& dst) const {
+    const std::string note = " (a fraction of the local TEC) in a list, e.g. [0.1, 0.2]";
+    const toml::array* a = v.as_array();
+    if (!a || a->empty()) r.fail_range(v, k, range, note);
+    std::vector<double> out;
+    for (const toml::node& item : *a) out.push_back(r.number(item, k, range, note));
+    std::sort(out.begin(), out.end());
+    for (size_t i = 1; i < out.size(); ++i)
+      if (out[i] == out[i - 1])
+        r.fail(&v, k, "amplitude " + toml_float(out[i]) + " is listed twice");
+    dst = out;
+  }
+  std::string write(const std::vector<double>& amplitudes) const {
+    std::string s = "[";
+    for (size_t i = 0; i < amplitudes.size(); ++i) s += (i ? ", " : "") + toml_float(amplitudes[i]);
+    return s + "]";
+  }
+};
+
+// A TOML array of names, or one string "mlp,cnn" (handy on the command line).
+struct ModelNames {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k,
+            std::vector<std::string>& dst) const {
+    const char* what = "a list of model names, e.g. [\"mlp\", \"cnn\", \"median-iqr\"]";
+    std::vector<std::string> names;
+    if (const toml::array* a = v.as_array()) {
+      for (const toml::node& item : *a) names.push_back(r.text(item, k, what));
+    } else {
+      std::stringstream ss(r.text(v, k, what));
+      for (std::string name; std::getline(ss, name, ',');) {
+        name.erase(0, name.find_first_not_of(" \t"));
+        name.erase(name.find_last_not_of(" \t") + 1);
+        names.push_back(name);
+      }
+    }
+    if (names.empty()) r.fail(&v, k, std::string("expected ") + what + ", got an empty list");
+    for (size_t i = 0; i < names.size(); ++i) {
+      for (size_t j = 0; j < i; ++j)
+        if (names[j] == names[i]) r.fail(&v, k, "\"" + names[i] + "\" is listed twice");
+      if (names[i] == kMedianIqrName || names[i] == kArName) continue;
+      try {
+        parse_model(names[i]);
+      } catch (const InputError&) {
+        r.fail(&v, k,
+               "unknown model \"" + names[i] +
+                   "\" (valid: mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr, ar)");
+      }
+    }
+    dst = names;
+  }
+  std::string write(const std::vector<std::string>& names) const {
+    std::string s = "[";
+    for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + toml_string(names[i]);
+    return s + "]";
+  }
+};
+
+// ---- The table ----------------------------------------------------------------------------------
+
+struct ConfigKey {
+  const char* section;
+  const char* name;
+  std::function<void(const ValueReader&, const toml::node&, const std::string&, ScanConfig&)> read;
+  std::function<std::string(const ScanConfig&)> write;  // the value as TOML
+  std::function<bool(const ScanConfig&, const ScanConfig&)> equal;
+};
+
+// member(c) returns the key's member of a ScanConfig, const or not; Kind reads and writes it.
+template <typename Member, typename Kind>
+ConfigKey config_key(const char* section, const char* name, Member member, Kind kind) {
+  return {section, name,
+          [member, kind](const ValueReader& r, const toml::node& v, const std::string& k,
+                         ScanConfig& c) { kind.read(r, v, k, member(c)); },
+          [member, kind](const ScanConfig& c) { return kind.write(member(c)); },
+          [member](const ScanConfig& a, const ScanConfig& b) { return member(a) == member(b); }};
+}
+
+// Ranges shared by several keys. Upper bounds keep a typo (epochs = 1000000000) from ending in
+// an allocation failure hours later.
+constexpr NumberRange kUnits{1, 10000, false, false, true};    // layer widths, filters
+constexpr NumberRange kShape{1, 1000, false, false, true};     // window, kernel, pool
+constexpr NumberRange kDayCount{1, 3650, false, false, true};  // median-iqr history
+constexpr NumberRange kDecayRate{0, 1, false, true};
+constexpr NumberRange kPositive{0, kInf, true, true};
+// Quiet thresholds may be infinite ("f107_max = inf": any F10.7 value passes); never NaN.
+constexpr NumberRange kAnyNumber{-kInf, kInf};
+
+#define TECSCAN_MEMBER(path) \
+  [](auto& c) -> auto& {     \
+    return c.path;           \
+  }
+
+// Every key, in the order config.used.toml writes them; sections in the order they appear.
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = {
+      config_key("model", "window", TECSCAN_MEMBER(model.window), WholeNumber{kShape}),
+      config_key("model", "mlp_hidden", TECSCAN_MEMBER(model.mlp_hidden), WholeNumber{kUnits}),
+      config_key("model", "cnn_filters", TECSCAN_MEMBER(model.cnn_filters), WholeNumber{kUnits}),
+      config_key("model", "cnn_kernel", TECSCAN_MEMBER(model.cnn_kernel), WholeNumber{kShape}),
+      config_key("model", "cnn_pool", TECSCAN_MEMBER(model.cnn_pool), WholeNumber{kShape}),
+      config_key("model", "rnn_units", TECSCAN_MEMBER(model.rnn_units), WholeNumber{kUnits}),
+      config_key("model", "gru_units", TECSCAN_MEMBER(model.gru_units), WholeNumber{kUnits}),
+      config_key("model", "gru_reset_after", TECSCAN_MEMBER(model.gru_reset_after), Boolean{}),
+      config_key("model", "lstm_units", TECSCAN_MEMBER(model.lstm_units), WholeNumber{kUnits}),
+      config_key("model", "lstm_dense", TECSCAN_MEMBER(model.lstm_dense), WholeNumber{kUnits}),
+      config_key("model", "lstm_activation", TECSCAN_MEMBER(model.lstm_activation),
+                 ActivationName{}),
+      config_key("model", "cnnlstm_subseq", TECSCAN_MEMBER(model.cnnlstm_subseq),
+                 WholeNumber{kShape}),
+      config_key("model", "cnnlstm_units", TECSCAN_MEMBER(model.cnnlstm_units),
+                 WholeNumber{kUnits}),
+      config_key("model", "cnnlstm_activation", TECSCAN_MEMBER(model.cnnlstm_activation),
+                 ActivationName{}),
+
+      config_key("train", "epochs", TECSCAN_MEMBER(train.epochs),
+                 WholeNumber{{1, 100000, false, false, true}}),
+      config_key("train", "batch", TECSCAN_MEMBER(train.batch),
+                 WholeNumber{{1, 1000000, false, false, true}}),
+      // (0, 1): a split leaves both parts; the library also takes 1 (k-fold, train.hpp).
+      config_key("train", "train_fraction", TECSCAN_MEMBER(train.train_fraction),
+                 RealNumber{{0, 1, true, true}}),
+      config_key("train", "learning_rate", TECSCAN_MEMBER(train.adam.lr), RealNumber{kPositive}),
+      config_key("train", "beta1", TECSCAN_MEMBER(train.adam.beta1), RealNumber{kDecayRate}),
+      config_key("train", "beta2", TECSCAN_MEMBER(train.adam.beta2), RealNumber{kDecayRate}),
+      config_key("train", "epsilon", TECSCAN_MEMBER(train.adam.eps), RealNumber{kPositive}),
+      config_key("train", "seed", TECSCAN_MEMBER(train.seed), Seed{}),
+      config_key("train", "validation", TECSCAN_MEMBER(validation.kfold),
+                 NamedChoice{"kfold", "split"}),
+      config_key("train", "folds", TECSCAN_MEMBER(validation.folds),
+                 WholeNumber{{2, 100, false, false, true}}),
+      config_key("train", "patience", TECSCAN_MEMBER(train.patience),
+                 WholeNumber{{0, 100000, false, false, true}}),
+      config_key("train", "validation_fraction", TECSCAN_MEMBER(train.validation_fraction),
+                 RealNumber{{0, 0.5, true, false}}),
+
+      config_key("detect", "threshold", TECSCAN_MEMBER(detect.threshold), RealNumber{kPositive}),
+      config_key("detect", "false_alarm_rate", TECSCAN_MEMBER(detect.false_alarm_rate),
+                 RealNumber{{0, 0.5, false, true}, " (0: the fixed threshold)"}),
+      config_key("detect", "scope", TECSCAN_MEMBER(detect.scope), ScopeName{}),
+      config_key("detect", "stats_from", TECSCAN_MEMBER(detect.stats_from), StatsFromName{}),
+      config_key("detect", "median_iqr_days", TECSCAN_MEMBER(detect.median_iqr_days),
+                 WholeNumber{kDayCount}),
+      config_key("detect", "median_iqr_min_history", TECSCAN_MEMBER(detect.median_iqr_min_history),
+                 WholeNumber{kDayCount}),
+
+      config_key("quiet", "kp_max", TECSCAN_MEMBER(quiet.kp_max), RealNumber{kAnyNumber}),
+      config_key("quiet", "ap_max", TECSCAN_MEMBER(quiet.ap_max), RealNumber{kAnyNumber}),
+      config_key("quiet", "dst_min", TECSCAN_MEMBER(quiet.dst_min), RealNumber{kAnyNumber}),
+      config_key("quiet", "dst_max", TECSCAN_MEMBER(quiet.dst_max), RealNumber{kAnyNumber}),
+      config_key("quiet", "f107_max", TECSCAN_MEMBER(quiet.f107_max), RealNumber{kAnyNumber}),
+      config_key("quiet", "f107", TECSCAN_MEMBER(quiet.f107_observed),
+                 NamedChoice{"observed", "adjusted"}),
+      config_key("quiet", "missing", TECSCAN_MEMBER(quiet.ignore_missing),
+                 NamedChoice{"ignore", "not-quiet"}),
+
+      config_key("significance", "window_days", TECSCAN_MEMBER(significance.window_days),
+                 RealNumber{{0, 3650, true, false}}),
+      config_key("significance", "control_step_days",
+                 TECSCAN_MEMBER(significance.control_step_days),
+                 RealNumber{{0, kInf, false, true}, " (0: window_days)"}),
+      config_key("significance", "consensus_min", TECSCAN_MEMBER(significance.consensus_min),
+                 WholeNumber{{1, 100, false, false, true}}),
+
+      // Amplitudes up to 1000 % of the local TEC.
+      config_key("inject", "amplitudes", TECSCAN_MEMBER(inject.amplitudes),
+                 Amplitudes{{0, 10, true, false}}),
+      config_key("inject", "duration_hours", TECSCAN_MEMBER(inject.duration_hours),
+                 RealNumber{kPositive}),
+      config_key("inject", "radius_km", TECSCAN_MEMBER(inject.radius_km),
+                 RealNumber{kRadiusKmRange}),
+      config_key("inject", "sign", TECSCAN_MEMBER(inject.sign), InjectionSign{}),
+      config_key("inject", "per_amplitude", TECSCAN_MEMBER(inject.per_amplitude),
+                 WholeNumber{{1, 100000, false, false, true}}),
+      config_key("inject", "seed", TECSCAN_MEMBER(inject.seed), Seed{}),
+
+      config_key("scan", "models", TECSCAN_MEMBER(scan.models), ModelNames{}),
+      config_key("scan", "device", TECSCAN_MEMBER(scan.device), DeviceName{}),
+      config_key("scan", "threads", TECSCAN_MEMBER(scan.threads),
+                 WholeNumber{{0, 4096, false, false, true}}),
+  };
+  return keys;
+}
+
+#undef TECSCAN_MEMBER
+
+// The sections in table order: "model", "train", ...
+std::vector<std::string> config_sections() {
+  std::vector<std::string> sections;
+  for (const ConfigKey& key : config_keys())
+    if (sections.empty() || sections.back() != key.section) sections.push_back(key.section);
+  return sections;
+}
+
+// Rules that involve several keys; reported at the line of the later key when it is present.
+void check_consistency(const ValueReader& r, const toml::table& root, const ScanConfig& c) {
+  auto node = [&](const char* section, const char* key) -> const toml::node* {
+    return root.at_path(std::string(section) + "." + key).node();
+  };
+  if (c.detect.median_iqr_min_history > c.detect.median_iqr_days) {
+    const toml::node* n = node("detect", "median_iqr_min_history");
+    r.fail(n ? n : node("detect", "median_iqr_days"), "detect.median_iqr_min_history",
+           "must be <= detect.median_iqr_days (" + std::to_string(c.detect.median_iqr_days) + ")");
+  }
+  if (!(c.quiet.dst_min < c.quiet.dst_max)) {
+    const toml::node* n = node("quiet", "dst_max");
+    r.fail(n ? n : node("quiet", "dst_min"), "quiet.dst_min", "must be < quiet.dst_max");
+  }
+  // Architectures that cannot be built (e.g. a CNN whose pooling leaves no step): say so now,
+  // not after an hour of training the models listed before it.
+  for (ModelKind k : neural_models(c)) {
+    try {
+      parameter_count(k, c.model);
+    } catch (const InputError& e) {
+      r.fail(node("model", "window"), "[model]", e.what());
+    }
+  }
+}
+
+// Every key of a parsed TOML table into c, through the table; then the rules across keys.
+void apply_table(const ValueReader& r, const toml::table& root, ScanConfig& c) {
+  const std::vector<std::string> sections = config_sections();
+  std::string sections_list;
+  for (const std::string& s : sections)
+    sections_list += (sections_list.empty() ? "[" : ", [") + s + "]";
+  for (auto&& [section_key, section_node] : root) {
+    const std::string section(section_key.str());
+    const toml::table* table = section_node.as_table();
+    if (!table) r.fail(&section_node, section, "a key outside the sections " + sections_list);
+    if (std::find(sections.begin(), sections.end(), section) == sections.end())
+      r.fail(&section_node, section, "unknown section (expected " + sections_list + ")");
+    for (auto&& [key_name, value] : *table) {
+      const std::string name(key_name.str()), full = section + "." + name;
+      const auto key =
+          std::find_if(config_keys().begin(), config_keys().end(),
+                       [&](const ConfigKey& k) { return k.section == section && k.name == name; });
+      if (key == config_keys().end()) {
+        std::vector<std::string> names;  // listed alphabetically
+        for (const ConfigKey& k : config_keys())
+          if (k.section == section) names.push_back(k.name);
+        std::sort(names.begin(), names.end());
+        std::string valid;
+        for (const std::string& n : names) valid += (valid.empty() ? "" : ", ") + n;
+        r.fail(&value, full, "unknown key (valid keys of [" + section + "]: " + valid + ")");
+      }
+      key->read(r, value, full, c);
+    }
+  }
+  check_consistency(r, root, c);
+}
+
+toml::table parse_toml(const std::string& text, const std::string& name, bool with_lines) {
+  try {
+    return toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    long line = with_lines ? static_cast<long>(e.source().begin.line) : 0;
+    throw InputError(name, line, "invalid TOML: " + std::string(e.description()));
+  }
 }
 
 }  // namespace
@@ -433,7 +526,7 @@ ScanConfig parse_config(const std::string& toml_text, const std::string& name,
                         const ScanConfig& base) {
   toml::table root = parse_toml(toml_text, name, true);
   ScanConfig c = base;
-  Reader(name, true).apply(root, c);
+  apply_table(ValueReader(name, true), root, c);
   return c;
 }
 
@@ -458,7 +551,7 @@ void apply_setting(ScanConfig& config, const std::string& key, std::string value
     root = parse_toml(key + " = " + toml_string(value), source, false);
   }
   ScanConfig c = config;
-  Reader(source, false).apply(root, c);
+  apply_table(ValueReader(source, false), root, c);
   config = c;
 }
 
@@ -474,76 +567,18 @@ void apply_overrides(ScanConfig& config, const std::vector<std::string>& overrid
 }
 
 std::string config_to_toml(const ScanConfig& c) {
-  const ModelConfig& m = c.model;
-  const TrainConfig& t = c.train;
   std::ostringstream o;
   o << "# tecscan " << TECSCAN_VERSION << ": the effective configuration of this run.\n"
     << "# Repeat the run into a new directory (its inputs are listed in summary.json):\n"
-    << "#   tecscan scan --config config.used.toml --cube CUBE.h5 --out NEW_RUN_DIR\n\n";
-  o << "[model]\n"
-    << "window = " << m.window << "\n"
-    << "mlp_hidden = " << m.mlp_hidden << "\n"
-    << "cnn_filters = " << m.cnn_filters << "\n"
-    << "cnn_kernel = " << m.cnn_kernel << "\n"
-    << "cnn_pool = " << m.cnn_pool << "\n"
-    << "rnn_units = " << m.rnn_units << "\n"
-    << "gru_units = " << m.gru_units << "\n"
-    << "gru_reset_after = " << (m.gru_reset_after ? "true" : "false") << "\n"
-    << "lstm_units = " << m.lstm_units << "\n"
-    << "lstm_dense = " << m.lstm_dense << "\n"
-    << "lstm_activation = " << toml_string(activation_name(m.lstm_activation)) << "\n"
-    << "cnnlstm_subseq = " << m.cnnlstm_subseq << "\n"
-    << "cnnlstm_units = " << m.cnnlstm_units << "\n"
-    << "cnnlstm_activation = " << toml_string(activation_name(m.cnnlstm_activation)) << "\n\n";
-  o << "[train]\n"
-    << "epochs = " << t.epochs << "\n"
-    << "batch = " << t.batch << "\n"
-    << "train_fraction = " << toml_float(t.train_fraction) << "\n"
-    << "learning_rate = " << toml_float(t.adam.lr) << "\n"
-    << "beta1 = " << toml_float(t.adam.beta1) << "\n"
-    << "beta2 = " << toml_float(t.adam.beta2) << "\n"
-    << "epsilon = " << toml_float(t.adam.eps) << "\n"
-    << "seed = " << t.seed << "\n"
-    << "validation = " << toml_string(c.validation.kfold ? "kfold" : "split") << "\n"
-    << "folds = " << c.validation.folds << "\n"
-    << "patience = " << t.patience << "\n"
-    << "validation_fraction = " << toml_float(t.validation_fraction) << "\n\n";
-  o << "[detect]\n"
-    << "threshold = " << toml_float(c.detect.threshold) << "\n"
-    << "false_alarm_rate = " << toml_float(c.detect.false_alarm_rate) << "\n"
-    << "scope = " << toml_string(dtec_scope_name(c.detect.scope)) << "\n"
-    << "stats_from = " << toml_string(stats_from_name(c.detect.stats_from)) << "\n"
-    << "median_iqr_days = " << c.detect.median_iqr_days << "\n"
-    << "median_iqr_min_history = " << c.detect.median_iqr_min_history << "\n\n";
-  o << "[quiet]\n"
-    << "kp_max = " << toml_float(c.quiet.kp_max) << "\n"
-    << "ap_max = " << toml_float(c.quiet.ap_max) << "\n"
-    << "dst_min = " << toml_float(c.quiet.dst_min) << "\n"
-    << "dst_max = " << toml_float(c.quiet.dst_max) << "\n"
-    << "f107_max = " << toml_float(c.quiet.f107_max) << "\n"
-    << "f107 = " << toml_string(c.quiet.f107_observed ? "observed" : "adjusted") << "\n"
-    << "missing = " << toml_string(c.quiet.ignore_missing ? "ignore" : "not-quiet") << "\n\n";
-  const SignificanceConfig& g = c.significance;
-  o << "[significance]\n"
-    << "window_days = " << toml_float(g.window_days) << "\n"
-    << "control_step_days = " << toml_float(g.control_step_days) << "\n"
-    << "consensus_min = " << g.consensus_min << "\n\n";
-  const InjectConfig& inj = c.inject;
-  o << "[inject]\namplitudes = [";
-  for (size_t i = 0; i < inj.amplitudes.size(); ++i)
-    o << (i ? ", " : "") << toml_float(inj.amplitudes[i]);
-  o << "]\n"
-    << "duration_hours = " << toml_float(inj.duration_hours) << "\n"
-    << "radius_km = " << toml_float(inj.radius_km) << "\n"
-    << "sign = " << toml_string(inj.sign) << "\n"
-    << "per_amplitude = " << inj.per_amplitude << "\n"
-    << "seed = " << inj.seed << "\n\n";
-  o << "[scan]\nmodels = [";
-  for (size_t i = 0; i < c.scan.models.size(); ++i)
-    o << (i ? ", " : "") << toml_string(c.scan.models[i]);
-  o << "]\n"
-    << "device = " << toml_string(c.scan.device) << "\n"
-    << "threads = " << c.scan.threads << "\n";
+    << "#   tecscan scan --config config.used.toml --cube CUBE.h5 --out NEW_RUN_DIR\n";
+  const char* section = "";
+  for (const ConfigKey& key : config_keys()) {
+    if (std::string(key.section) != section) {
+      section = key.section;
+      o << "\n[" << section << "]\n";
+    }
+    o << key.name << " = " << key.write(c) << "\n";
+  }
   return o.str();
 }
 
@@ -568,37 +603,16 @@ bool wants_median_iqr(const ScanConfig& config) {
   return false;
 }
 
+std::vector<std::string> config_key_names() {
+  std::vector<std::string> names;
+  for (const ConfigKey& key : config_keys())
+    names.push_back(std::string(key.section) + "." + key.name);
+  return names;
+}
+
 bool operator==(const ScanConfig& a, const ScanConfig& b) {
-  const ModelConfig &m = a.model, &n = b.model;
-  const TrainConfig &t = a.train, &u = b.train;
-  return m.window == n.window && m.mlp_hidden == n.mlp_hidden && m.cnn_filters == n.cnn_filters &&
-         m.cnn_kernel == n.cnn_kernel && m.cnn_pool == n.cnn_pool && m.rnn_units == n.rnn_units &&
-         m.gru_units == n.gru_units && m.gru_reset_after == n.gru_reset_after &&
-         m.lstm_units == n.lstm_units && m.lstm_dense == n.lstm_dense &&
-         m.lstm_activation == n.lstm_activation && m.cnnlstm_subseq == n.cnnlstm_subseq &&
-         m.cnnlstm_units == n.cnnlstm_units && m.cnnlstm_activation == n.cnnlstm_activation &&
-         t.epochs == u.epochs && t.batch == u.batch && t.train_fraction == u.train_fraction &&
-         t.adam.lr == u.adam.lr && t.adam.beta1 == u.adam.beta1 && t.adam.beta2 == u.adam.beta2 &&
-         t.adam.eps == u.adam.eps && t.seed == u.seed && t.patience == u.patience &&
-         t.validation_fraction == u.validation_fraction &&
-         a.validation.kfold == b.validation.kfold && a.validation.folds == b.validation.folds &&
-         a.detect.threshold == b.detect.threshold &&
-         a.detect.false_alarm_rate == b.detect.false_alarm_rate &&
-         a.detect.stats_from == b.detect.stats_from &&
-         a.significance.window_days == b.significance.window_days &&
-         a.significance.control_step_days == b.significance.control_step_days &&
-         a.significance.consensus_min == b.significance.consensus_min &&
-         a.inject.amplitudes == b.inject.amplitudes &&
-         a.inject.duration_hours == b.inject.duration_hours &&
-         a.inject.radius_km == b.inject.radius_km && a.inject.sign == b.inject.sign &&
-         a.inject.per_amplitude == b.inject.per_amplitude && a.inject.seed == b.inject.seed &&
-         a.detect.scope == b.detect.scope && a.detect.median_iqr_days == b.detect.median_iqr_days &&
-         a.detect.median_iqr_min_history == b.detect.median_iqr_min_history &&
-         a.quiet.kp_max == b.quiet.kp_max && a.quiet.ap_max == b.quiet.ap_max &&
-         a.quiet.dst_min == b.quiet.dst_min && a.quiet.dst_max == b.quiet.dst_max &&
-         a.quiet.f107_max == b.quiet.f107_max && a.quiet.f107_observed == b.quiet.f107_observed &&
-         a.quiet.ignore_missing == b.quiet.ignore_missing && a.scan.models == b.scan.models &&
-         a.scan.device == b.scan.device && a.scan.threads == b.scan.threads;
+  return std::all_of(config_keys().begin(), config_keys().end(),
+                     [&](const ConfigKey& key) { return key.equal(a, b); });
 }
 
 }  // namespace tecscan

@@ -1,17 +1,15 @@
 #include "tecscan/ingest.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <future>
-#include <thread>
 
 #include "tecscan/archive.hpp"
 #include "tecscan/catalog.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/indices.hpp"
 #include "tecscan/ionex.hpp"
+#include "tecscan/parallel.hpp"
 #include "tecscan/region.hpp"
 
 namespace tecscan {
@@ -26,18 +24,14 @@ Event resolve_event(const IngestOptions& o) {
   return find_event(read_comcat(o.catalog), o.event_id, o.catalog);
 }
 
-// Parses the files on a few threads: 55 daily .Z files are mostly decompression work.
+// Parses the files on the hardware threads (at most 8): 55 daily .Z files are mostly
+// decompression work.
 static std::vector<IonexFile> read_all_ionex(const std::vector<std::string>& paths) {
+  constexpr unsigned kMaxParseThreads = 8;
   std::vector<IonexFile> files(paths.size());
-  unsigned nthreads = std::max(1u, std::min<unsigned>(8, std::thread::hardware_concurrency()));
-  std::vector<std::future<void>> jobs;
-  std::atomic<size_t> next{0};
-  for (unsigned w = 0; w < nthreads; ++w)
-    jobs.push_back(std::async(std::launch::async, [&] {
-      for (size_t i; (i = next.fetch_add(1)) < paths.size();) files[i] = read_ionex(paths[i]);
-    }));
-  for (auto& j : jobs) j.get();  // rethrows the first parse error
-  return files;
+  parallel_for(
+      paths.size(), 0, [&](size_t i) { files[i] = read_ionex(paths[i]); }, kMaxParseThreads);
+  return files;  // the first parse error was rethrown
 }
 
 namespace {

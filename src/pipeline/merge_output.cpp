@@ -373,6 +373,11 @@ std::string events_csv(const MergeResult& r) {
 
 // ---- summary.json ------------------------------------------------------------------------------
 
+// The files a merge writes, summary.json (the completeness mark) last.
+const std::vector<std::string> kMergeOutputs = {
+    "merge.h5",    "significance.csv", "sea_rates.csv", "rate_difference.csv",
+    "molchan.csv", "events.csv",       "summary.json"};
+
 std::string summary_json(const MergeResult& r, const MergeInputs& in) {
   Json j;
   j["tecscan_version"] = TECSCAN_VERSION;
@@ -454,18 +459,33 @@ std::string summary_json(const MergeResult& r, const MergeInputs& in) {
   }
   j["results_note"] = kNotCalibrated;
   j["results"] = results;
-  j["outputs"] = {"merge.h5",    "significance.csv", "sea_rates.csv", "rate_difference.csv",
-                  "molchan.csv", "events.csv",       "summary.json"};
+  j["outputs"] = kMergeOutputs;
   return j.dump(2) + "\n";
 }
 
 }  // namespace
 
+void require_merge_output_dir(const std::string& out_dir, const std::string& option) {
+  namespace fs = std::filesystem;
+  // Never into a scan run or a batch root: the merge's summary.json would replace the run's.
+  require_run_dir_kind(out_dir, RunDirKind::kMerge, option);
+  std::error_code ec;
+  // A directory of the user's own files may receive a merge, but never at the cost of one of
+  // them: a file there with a merge output's name (events.csv, summary.json) is not replaced.
+  if (run_dir_kind(out_dir) == RunDirKind::kOther)
+    for (const std::string& name : kMergeOutputs)
+      if (fs::exists(fs::path(out_dir) / name, ec))
+        throw InputError(out_dir, 0,
+                         "holds a file named " + name +
+                             " that is not part of a merge; writing the merge there would "
+                             "replace it, choose another " +
+                             option + " directory");
+}
+
 void write_merge_outputs(const std::string& out_dir, const MergeResult& result,
                          const MergeInputs& inputs) {
   namespace fs = std::filesystem;
-  // Never into a scan run or a batch root: the merge's summary.json would replace the run's.
-  require_run_dir_kind(out_dir, RunDirKind::kMerge, "merge output");
+  require_merge_output_dir(out_dir, "merge output");
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec || !fs::is_directory(out_dir))

@@ -13,6 +13,7 @@
 #include "tecscan/median_iqr.hpp"
 #include "tecscan/progress.hpp"
 #include "tecscan/stats.hpp"
+#include "tecscan/windowing.hpp"
 
 namespace tecscan {
 namespace {
@@ -245,7 +246,7 @@ DetectorResult run_network(ModelKind kind, const Cube& cube, const ScanConfig& c
   d.predicted.assign(nn * nt, std::numeric_limits<float>::quiet_NaN());
   d.stop_epoch.assign(nn, 0);
   RmseSums in_sample(nn), out_of_sample(nn);
-  const int n_split = static_cast<int>(std::floor(config.train.train_fraction * nt));
+  const int n_split = train_split(config.train.train_fraction, static_cast<int>(nt));
   std::vector<double> loss_sum;
   std::vector<int> loss_count;
   {
@@ -328,7 +329,7 @@ DetectorResult run_ar(const Cube& cube, const ScanConfig& config, const FoldPlan
     d.ar_folds.push_back(std::move(fit));
     progress.advance();
   }
-  const int split = plan.kfold ? 0 : static_cast<int>(std::floor(config.train.train_fraction * nt));
+  const int split = plan.kfold ? 0 : train_split(config.train.train_fraction, static_cast<int>(nt));
   for (size_t n = 0; n < nn; ++n)
     for (int t = 0; t < static_cast<int>(nt); ++t)
       (t < split ? in_sample : out_of_sample).add(n, d.predicted[n * nt + t], cube.node_tec(n)[t]);

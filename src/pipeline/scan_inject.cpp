@@ -16,6 +16,7 @@
 #include "tecscan/parallel.hpp"
 #include "tecscan/progress.hpp"
 #include "tecscan/scan.hpp"
+#include "tecscan/windowing.hpp"
 
 namespace tecscan {
 namespace {
@@ -126,7 +127,7 @@ std::vector<SensitivityRow> injection_recovery(const Cube& cube, const ScanConfi
 
   // Injections go where the detectors are judged: quiet epochs outside the precursor window
   // (and, with the paper's split, in the test part).
-  const int n_split = static_cast<int>(std::floor(config.train.train_fraction * nt));
+  const int n_split = train_split(config.train.train_fraction, static_cast<int>(nt));
   // Every detector must be able to judge the epoch (a DTEC at half the nodes or more: not in
   // median-iqr's first days, not in a gap), so their recalls compare like with like.
   std::vector<uint8_t> eligible(nt, 0);

@@ -5,6 +5,7 @@ misbehaves on command.
 
 usage: server.py --root DIR --cert PEM --key PEM --port-file FILE --log FILE
                  [--rules RULES.json] [--login USER:PASSWORD] [--catalog COMCAT.csv]
+                 [--sha512sums]
 
 The server listens on 127.0.0.1 (an ephemeral port, written to --port-file once it listens).
 "127.0.0.1" is the data host; "localhost" (the same socket) plays the Earthdata login host, so
@@ -16,6 +17,10 @@ get it, after which the file is served normally:
   {"/a/b.gz": {"action": "cut", "count": 1}}  full Content-Length, half the bytes, then close
   {"/a/b.gz": {"action": "html"}}             200 with an HTML page in place of the file
   {"/a/b.gz": {"action": "404"}}              404 although the file exists
+  {"/a/SHA512SUMS": {"action": "wrong-sha512"}}  (with --sha512sums) every digest in the list
+                                               is wrong by one hex digit
+--sha512sums: DIR/SHA512SUMS of every directory is served as CDDIS publishes it, one
+"<sha512 hex>  <file name>" line per file of the directory (sha512sum's format).
 --login: data paths need the session cookie; without it the data host redirects to the login
 host, which wants HTTP Basic credentials (none: a 200 HTML login page, like Earthdata; wrong:
 401) and then redirects back through /login_callback, which sets the cookie.
@@ -25,10 +30,12 @@ Each request is logged as one JSON line: host, path, query, range, cookie, statu
 """
 import argparse
 import base64
+import hashlib
 import http.server
 import json
 import os
 import ssl
+import sys
 import threading
 import urllib.parse
 
@@ -51,6 +58,7 @@ class State:
             with open(args.catalog) as f:
                 lines = f.read().splitlines()
             self.catalog_header, self.catalog_rows = lines[0], [l for l in lines[1:] if l]
+        self.sha512sums = args.sha512sums
         self.log = open(args.log, "a", buffering=1)
         self.lock = threading.Lock()
 
@@ -129,12 +137,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.port(), urllib.parse.quote(back, safe=""))
         self.reply(302, headers=[("Location", callback)])
 
+    def sha512sums(self, directory, wrong):
+        """The checksum list of a served directory; wrong: every digest altered."""
+        lines = []
+        for name in sorted(os.listdir(directory)):
+            local = os.path.join(directory, name)
+            if not os.path.isfile(local):
+                continue
+            with open(local, "rb") as f:
+                digest = hashlib.sha512(f.read()).hexdigest()
+            if wrong:
+                digest = ("0" if digest[0] != "0" else "1") + digest[1:]
+            lines.append("%s  %s\n" % (digest, name))
+        return "".join(lines).encode()
+
     def serve_file(self, path):
         state = self.server.state
         local = os.path.normpath(os.path.join(state.root, path.lstrip("/")))
         action = state.take_rule(path)
         if action == "503":
             return self.reply(503, b"Service Unavailable\n")
+        directory = os.path.dirname(local)
+        if (state.sha512sums and path.endswith("/SHA512SUMS") and action != "404"
+                and directory.startswith(state.root) and os.path.isdir(directory)
+                and not os.path.isfile(local)):
+            return self.reply(200, self.sha512sums(directory, action == "wrong-sha512"))
         if action == "404" or not local.startswith(state.root) or not os.path.isfile(local):
             return self.reply(404, b"Not Found\n")
         if action == "html":
@@ -188,6 +215,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, body.encode(), "text/csv")
 
 
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that hangs up mid-file (a full disk, an abort) is not a server error."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--root", required=True)
@@ -198,8 +233,9 @@ def main():
     p.add_argument("--rules")
     p.add_argument("--login")
     p.add_argument("--catalog")
+    p.add_argument("--sha512sums", action="store_true")
     args = p.parse_args()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.state = State(args)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -22,10 +22,11 @@ namespace tecscan::testing {
 class TestArchiveServer {
  public:
   // root: the served tree; rules: server.py's JSON rules; login "USER:PASSWORD" makes the data
-  // host ask for Earthdata-style login; catalog: a ComCat CSV for the FDSN event endpoint.
+  // host ask for Earthdata-style login; catalog: a ComCat CSV for the FDSN event endpoint;
+  // sha512sums: every directory has a SHA512SUMS list, as on CDDIS.
   TestArchiveServer(const std::filesystem::path& work, const std::filesystem::path& root,
                     const std::string& rules = "{}", const std::string& login = "",
-                    const std::string& catalog = "")
+                    const std::string& catalog = "", bool sha512sums = false)
       : work_(work) {
     namespace fs = std::filesystem;
     cert_ = (work / "cert.pem").string();
@@ -59,6 +60,7 @@ class TestArchiveServer {
                                      rules_path};
     if (!login.empty()) args.insert(args.end(), {"--login", login});
     if (!catalog.empty()) args.insert(args.end(), {"--catalog", catalog});
+    if (sha512sums) args.push_back("--sha512sums");
     pid_ = fork();
     if (pid_ == 0) {
       std::vector<char*> argv;

@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "support/cpu_step_losses.hpp"
 #include "tecscan/adam.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/cuda_backend.hpp"
@@ -142,9 +141,10 @@ TEST(GpuFeedForward, ForwardMatchesCpuModelOnEveryNode) {
     }
 }
 
-// The loss of every minibatch before its update, for 100 Adam steps, on every node: the same
-// initial weights, shuffles and batches as the CPU, so the losses agree within 1e-3 relative.
-TEST(GpuFeedForward, LossOver100AdamStepsMatchesCpuOnEveryNode) {
+// At least 130 Adam steps on every node against train_node itself: the trained parameters of
+// every node, parameter by parameter, and every epoch's loss; the naive kernels must compute the
+// very same minibatch losses and parameters as the fast ones.
+TEST(GpuFeedForward, HundredAdamStepsMatchTrainNodeOnEveryNode) {
   SKIP_WITHOUT_GPU();
   const int nnode = 24, ntime = 660;  // ~390-425 training targets: 13-14 steps per epoch
   const Cube cube = synthetic_cube(nnode, ntime);
@@ -160,52 +160,48 @@ TEST(GpuFeedForward, LossOver100AdamStepsMatchesCpuOnEveryNode) {
     EXPECT_TRUE(fast.used_fast_kernel);
     EXPECT_FALSE(naive.used_fast_kernel);
     ASSERT_GE(fast.max_steps, 100);
-    double worst = 0, worst_at100 = 0, worst_naive = 0;
-    int worst_node = -1, worst_step = -1, trained_nodes = 0;
+    std::vector<float> cpu_params, cpu_loss;
+    int trained_nodes = 0;
     for (int n = 0; n < nnode; ++n) {
-      std::vector<float> cpu = test::cpu_step_losses(kind, mc, tc, cube.node_tec(n), ntime, n, 100);
-      const float* gpu = fast.step_loss.data() + int64_t(n) * fast.max_steps;
-      const float* gpu_naive = naive.step_loss.data() + int64_t(n) * naive.max_steps;
-      if (cpu.empty()) {  // nodes 0 and 1 cannot train: no step may have run
-        EXPECT_TRUE(std::isnan(gpu[0])) << "node " << n;
-        continue;
-      }
-      ++trained_nodes;
-      ASSERT_EQ(cpu.size(), 100u) << "node " << n;
-      for (int s = 0; s < 100; ++s) {
-        const double rel = std::fabs(gpu[s] - cpu[s]) / std::fabs(cpu[s]);
-        const double rel_naive = std::fabs(gpu_naive[s] - cpu[s]) / std::fabs(cpu[s]);
-        EXPECT_FALSE(std::isnan(gpu[s])) << "node " << n << " step " << s + 1;
-        if (!(rel <= worst)) worst = rel, worst_node = n, worst_step = s + 1;
-        worst_naive = std::max(worst_naive, rel_naive);
-        if (s == 99) worst_at100 = std::max(worst_at100, rel);
-      }
+      const TrainResult r = train_node(kind, mc, tc, cube.node_tec(n), ntime, n);
+      cpu_params.insert(cpu_params.end(), r.params.begin(), r.params.end());
+      cpu_loss.insert(cpu_loss.end(), r.epoch_loss.begin(), r.epoch_loss.end());
+      trained_nodes += r.stop_epoch > 0;
+      if (r.stop_epoch == 0)  // nodes 0 and 1 cannot train: no step may have run
+        EXPECT_TRUE(std::isnan(fast.step_loss[int64_t(n) * fast.max_steps])) << "node " << n;
     }
-    std::printf(
-        "[%s] minibatch loss vs CPU over 100 steps, %d nodes: max rel %.3g (node %d, "
-        "step %d); at step 100: %.3g; naive kernels: %.3g\n",
-        model_name(kind), trained_nodes, worst, worst_node, worst_step, worst_at100, worst_naive);
     EXPECT_EQ(trained_nodes, nnode - 2);
-    // The criterion: the loss after 100 Adam steps within 1e-3 relative, every node.
-    EXPECT_LT(worst_at100, 1e-3);
-    // Single minibatch losses on the way may differ more: float32 in another summation order
-    // drifts, and a batch whose loss is small or crosses a ReLU kink magnifies the drift
-    // (seen on the H200: 1.3e-2 at one CNN node's step 91 while its step 100 agreed to 3e-4).
-    EXPECT_LT(worst, 2e-2);
-    EXPECT_LT(worst_naive, 2e-2);
-    Diff params = compare(fast.params, naive.params, 1e-2);
-    report((std::string(model_name(kind)) + " params fast vs naive").c_str(), params,
+    const std::string name = model_name(kind);
+    const Diff params = compare(fast.params, cpu_params, 1e-2);
+    const Diff loss = compare(fast.run.epoch_loss, cpu_loss, 1e-6);
+    const Diff steps = compare(naive.step_loss, fast.step_loss, 0);
+    const Diff naive_params = compare(naive.params, fast.params, 0);
+    report((name + " params after 10 epochs vs train_node").c_str(), params,
            fast.params.size() / nnode);
+    report((name + " epoch loss vs train_node").c_str(), loss, tc.epochs);
+    report((name + " step losses naive vs fast").c_str(), steps, fast.max_steps);
+    report((name + " params naive vs fast").c_str(), naive_params, fast.params.size() / nnode);
+    EXPECT_EQ(params.nan_mismatch + loss.nan_mismatch + steps.nan_mismatch, 0u);
+    // Epoch losses: the H200 log (bench/results/h200/gpu_tests.log, TrainMatchesCpuTrainer, 10
+    // epochs of the same series) measured <= 4.3e-7; about ten times that. Parameters: float
+    // rounding in another summation order, amplified where Adam's m / sqrt(v) divides near-zero
+    // gradients; not yet measured on a GPU (the host emulation measures 1.1e-6 after 24 steps),
+    // so this bound is the step-100 loss bound the test had; tighten it to ten times the
+    // printed value after the next H200 run.
+    EXPECT_LT(loss.max_rel, 5e-6);
     EXPECT_LT(params.max_rel, 1e-3);
+    // The naive kernels are the fast ones' oracle on the device: the H200 measured identical
+    // parameters (max rel err 0) and identical worst step losses.
+    EXPECT_LT(steps.max_rel, 1e-6);
+    EXPECT_LT(naive_params.max_rel, 1e-6);
   }
 }
 
-// A whole train() against the CPU trainer on a synthetic cube: predictions within 2e-3 of
-// (|cpu| + 1 TECU), epoch losses and RMSEs within 2e-3 relative. Why not tighter: the GPU sums
-// in a different order than Eigen's blocked GEMMs (and fuses multiply-adds differently), and
-// Adam's m / sqrt(v) amplifies those last-bit differences in near-zero gradients. The host
-// emulation of these kernels (tests/thrust/test_ff_host.cpp) measures ~1e-7 after 3 epochs and
-// < 1e-6 after 40; the margin is for the device's own rounding. Here 10 epochs.
+// A whole train() against the CPU trainer (train_node on every node) on a synthetic cube,
+// 10 epochs. The GPU sums in another order than Eigen's blocked GEMMs and Adam's m / sqrt(v)
+// amplifies last-bit differences in near-zero gradients; the H200 log
+// (bench/results/h200/gpu_tests.log) measured, relative to |cpu| + 1 TECU for predictions:
+// MLP <= 3.5e-7, CNN <= 2.0e-5 (test RMSE). Tolerances are about ten times that, per model.
 TEST(GpuFeedForward, TrainMatchesCpuTrainer) {
   SKIP_WITHOUT_GPU();
   const int nnode = 40, ntime = 660;
@@ -238,10 +234,12 @@ TEST(GpuFeedForward, TrainMatchesCpuTrainer) {
     report((name + " train RMSE").c_str(), train, 1);
     report((name + " test RMSE").c_str(), test, 1);
     EXPECT_EQ(pred.nan_mismatch + loss.nan_mismatch + train.nan_mismatch + test.nan_mismatch, 0u);
-    EXPECT_LT(pred.max_rel, 2e-3);
-    EXPECT_LT(loss.max_rel, 2e-3);
-    EXPECT_LT(train.max_rel, 2e-3);
-    EXPECT_LT(test.max_rel, 2e-3);
+    const double tol = kind == ModelKind::kMlp ? 5e-6 : 2e-4;
+    std::printf("[%s] tolerance %.3g\n", name.c_str(), tol);
+    EXPECT_LT(pred.max_rel, tol);
+    EXPECT_LT(loss.max_rel, tol);
+    EXPECT_LT(train.max_rel, tol);
+    EXPECT_LT(test.max_rel, tol);
     // The special nodes: constant -> nothing; untrainable -> nothing (as train_node).
     EXPECT_TRUE(std::isnan(g.train_rmse[0]) && std::isnan(g.test_rmse[1]));
     EXPECT_TRUE(std::isnan(g.epoch_loss[tc.epochs * 1]));

@@ -10,7 +10,12 @@ tecscan trains in) and float64 (so the C++ double models can be checked to ~1e-1
 Weights are stored flat, in Keras' get_weights() order, which is tecscan's parameter layout
 (include/tecscan/model.hpp). Floats are written with repr(float(x)), which round-trips exactly.
 
-Usage (see README.md):  /work/venv-ref/bin/python tests/reference/make_fixtures.py
+It also writes fixtures/init_stats.json: statistics of Keras' own default-initialised weights
+(no set_weights) for tecscan's default sizes and for every fixture configuration, over several
+seeds, which tests/test_keras_init.cpp compares with tecscan's init_parameters().
+
+Usage (see README.md):  /work/venv-ref/bin/python tests/reference/make_fixtures.py [init_stats]
+(with `init_stats`, only fixtures/init_stats.json is written)
 """
 import json
 import os
@@ -53,6 +58,15 @@ CASES = {
     "cnn_lstm_tanh": ("cnn-lstm", dict(window=4, cnnlstm_subseq=3, cnn_filters=3, cnn_kernel=2,
                                        cnn_pool=2, cnnlstm_units=4, cnnlstm_activation="tanh")),
 }
+
+
+# tecscan's ModelConfig defaults (include/tecscan/model.hpp, configs/default.toml [model]).
+DEFAULT_CONFIG = dict(window=4, mlp_hidden=100, cnn_filters=100, cnn_kernel=2, cnn_pool=2,
+                      rnn_units=100, gru_units=100, gru_reset_after=True, lstm_units=200,
+                      lstm_dense=100, lstm_activation="sigmoid", cnnlstm_subseq=2,
+                      cnnlstm_units=100, cnnlstm_activation="relu")
+DEFAULT_KINDS = ["mlp", "cnn", "rnn", "gru", "lstm", "cnn-lstm"]
+INIT_SEEDS = list(range(8))
 
 
 def input_length(kind, cfg):
@@ -143,10 +157,83 @@ def flist(a):
     return [float(v) for v in np.asarray(a, dtype=np.float64).ravel()]
 
 
+def initializer_name(model, weight):
+    """Keras' initializer of one weight, e.g. "GlorotUniform", "Orthogonal", "Zeros"."""
+    for layer in model.layers:
+        inner = getattr(layer, "layer", layer)  # TimeDistributed wraps the Conv1D
+        cell = getattr(inner, "cell", inner)  # the recurrent layers keep their weights in a cell
+        for attr, init_attr in (("kernel", "kernel_initializer"),
+                                ("recurrent_kernel", "recurrent_initializer"),
+                                ("bias", "bias_initializer")):
+            if getattr(cell, attr, None) is weight:
+                init = getattr(cell, init_attr)
+                name = type(init).__name__
+                if attr == "bias" and getattr(cell, "unit_forget_bias", False):
+                    name += "+unit_forget_bias"
+                return name
+    raise ValueError(weight.name)
+
+
+def init_stats_case(name, kind, cfg):
+    """Per-tensor statistics of Keras' default initialisation, one entry per seed."""
+    tensors = None
+    for seed in INIT_SEEDS:
+        tf.keras.backend.set_floatx("float32")
+        tf.keras.backend.clear_session()
+        tf.keras.utils.set_random_seed(seed)
+        model = build(kind, cfg)
+        if tensors is None:
+            tensors = [dict(name=w.name, shape=list(w.shape), initializer=initializer_name(model, w),
+                            min=[], max=[], mean=[], std=[], values=[])
+                       for w in model.weights]
+        for t, w in zip(tensors, model.get_weights()):
+            a = w.astype(np.float64)
+            t["min"].append(float(a.min()))
+            t["max"].append(float(a.max()))
+            t["mean"].append(float(a.mean()))
+            t["std"].append(float(a.std()))
+            t["values"].append(a.ravel())
+            if a.ndim == 2 and t["initializer"] == "Orthogonal":
+                # Orthonormal rows (W W^T = I) or columns (W^T W = I): which one Keras makes.
+                rows = np.abs(a @ a.T - np.eye(a.shape[0])).max()
+                cols = np.abs(a.T @ a - np.eye(a.shape[1])).max()
+                t.setdefault("rows_orthonormal_err", []).append(float(rows))
+                t.setdefault("cols_orthonormal_err", []).append(float(cols))
+                sv = np.linalg.svd(a, compute_uv=False)
+                t.setdefault("singular_min", []).append(float(sv.min()))
+                t.setdefault("singular_max", []).append(float(sv.max()))
+    for t in tensors:
+        values = t.pop("values")
+        # A tensor every seed initialises alike (zeros, the LSTM forget bias) is kept whole.
+        if all(np.array_equal(v, values[0]) for v in values[1:]):
+            t["constant"] = flist(values[0])
+    return dict(name=name, kind=kind, config=cfg, tensors=tensors)
+
+
+def write_init_stats(versions):
+    cases = [init_stats_case("default_" + kind.replace("-", "_"), kind, dict(DEFAULT_CONFIG))
+             for kind in DEFAULT_KINDS]
+    for name, (kind, overrides) in CASES.items():
+        cfg = dict(DEFAULT_CONFIG)
+        cfg.update(overrides)
+        cases.append(init_stats_case(name, kind, cfg))
+    doc = dict(versions=versions, seeds=INIT_SEEDS,
+               what="Keras default initialisers (no set_weights), float32, one entry per seed",
+               cases=cases)
+    path = os.path.join(OUT_DIR, "init_stats.json")
+    with open(path, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"{path}: {len(cases)} cases x {len(INIT_SEEDS)} seeds", file=sys.stderr)
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     versions = dict(tensorflow=tf.__version__, keras=KERAS_VERSION, numpy=np.__version__,
                     python=platform.python_version())
+    write_init_stats(versions)
+    if sys.argv[1:] == ["init_stats"]:
+        return
     for name, (kind, overrides) in CASES.items():
         cfg = dict(window=4, cnnlstm_subseq=2)
         cfg.update(overrides)
