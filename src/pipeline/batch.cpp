@@ -117,6 +117,17 @@ void require_scan_run_dir(const std::string& run_dir, const std::vector<std::str
   for (const char* name : kRunFiles)
     require_output_not_input((fs::path(run_dir) / name).string(), inputs, option);
   require_run_dir_kind(run_dir, RunDirKind::kScanRun, option);
+  // A directory of the user's own files may receive a run, but never at the cost of one of
+  // them. A run of tecscan writes scan.h5 first, so a directory of another kind holding
+  // anomalies.csv or summary.json holds someone else's files.
+  if (run_dir_kind(run_dir) == RunDirKind::kOther)
+    for (const char* name : kRunFiles) {
+      std::error_code ec;
+      if (fs::exists(fs::path(run_dir) / name, ec))
+        throw InputError(option + " " + run_dir + ": holds a file named " + name +
+                         " that is not part of a scan run; the scan would replace it, choose "
+                         "another directory");
+    }
 }
 
 BatchTaskResult run_batch_event(
