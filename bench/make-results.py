@@ -18,6 +18,18 @@ stamp, an HTML comment holding one "key: value" per line:
 
 machine, date, commit and command are required (a fragment without them is refused: every
 figure must say where it came from); order (default 50) sorts the fragments, then the tag.
+
+A fragment may hold a headline block (bench/peers/compare.py --headline-md writes one):
+
+  <!-- headline -->
+  tecscan is N x faster than the strongest peer ...
+  | model | ... |
+  <!-- /headline -->
+
+Every fragment's headline blocks are copied to the top of the output, after the header and
+before "## Machines in this file", under "## Headline: tecscan vs the strongest peer", each
+after a line naming the fragment's machine, tag and date; the block also stays in place in
+the fragment's own section. Fragments without one are fine.
 Python standard library only.
 """
 import argparse
@@ -27,6 +39,8 @@ import sys
 
 REQUIRED = ("machine", "date", "commit", "command")
 STAMP = re.compile(r"\A\s*<!--\s*fragment\s*\n(.*?)\n\s*-->\s*\n", re.S)
+HEADLINE = re.compile(r"^[ \t]*<!--\s*headline\s*-->[ \t]*\n(.*?)^[ \t]*<!--\s*/headline\s*-->",
+                      re.S | re.M)
 
 
 def read_fragment(path):
@@ -68,8 +82,16 @@ def assemble(results_dir, header_path):
     if not fragments:
         raise ValueError(f"{results_dir}: no <machine>/fragment.md")
     fragments.sort(key=lambda f: (f[0]["order"], f[0]["tag"]))
-    parts = [header, "## Machines in this file", "",
-             "| fragment | machine | date | commit | command |", "|---|---|---|---|---|"]
+    parts = [header]
+    headlines = [(stamp, block.strip()) for stamp, body in fragments
+                 for block in HEADLINE.findall(body) if block.strip()]
+    if headlines:
+        parts += ["## Headline: tecscan vs the strongest peer", ""]
+        for stamp, block in headlines:
+            parts += [f"**{stamp['machine']}** (`results/{stamp['tag']}/`, {stamp['date']}; "
+                      "details in its section below):", "", block, ""]
+    parts += ["## Machines in this file", "",
+              "| fragment | machine | date | commit | command |", "|---|---|---|---|---|"]
     for stamp, _ in fragments:
         parts.append(f"| `results/{stamp['tag']}/` | {cell(stamp['machine'])} | "
                      f"{cell(stamp['date'])} | {cell(stamp['commit'])} | "

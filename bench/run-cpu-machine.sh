@@ -9,7 +9,8 @@
 # BUILD_DIR is configured and built first when needed (targets tecscan, bench_cpu_models,
 # bench_ingest; make -j$JOBS, default 2; SKIP_BUILD=1 uses the binaries as they are and says so in
 # the stamp). Environment, with defaults:
-#   EPOCHS=10 NODES=4 R=3 KERAS_R=1 THREADS=$(nproc)   the peer comparison (bench/peers/README.md)
+#   EPOCHS=10 NODES=8 R=3 KERAS_R=2 THREADS=$(nproc)   the peer comparison (bench/peers/README.md)
+#   REQUIRE_QUIET=0   1: refuse to time a peer step on a busy machine (bench/peers/run_cpu.sh)
 #   MODELS_NODES=16 MODELS_EPOCHS=3                    bench_cpu_models' synthetic cube
 #   SCALING_NODES="50 100 175 1000"                    bench_cpu_models N 1 for each N
 #   SCALING_EPOCHS="2 5 20"                            tecscan scan --epochs E (+ EPOCHS, R runs)
@@ -26,9 +27,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(realpath -m "${1:-$ROOT/build-bench}")
 EPOCHS=${EPOCHS:-10}
-NODES=${NODES:-4}
+NODES=${NODES:-8}
 R=${R:-3}
-KERAS_R=${KERAS_R:-1}
+KERAS_R=${KERAS_R:-2}
+REQUIRE_QUIET=${REQUIRE_QUIET:-0}
 THREADS=${THREADS:-$(nproc)}
 MODELS_NODES=${MODELS_NODES:-16}
 MODELS_EPOCHS=${MODELS_EPOCHS:-3}
@@ -121,16 +123,21 @@ if [[ $FRAGMENT_ONLY != 1 ]]; then
   PEAK=${PEAK:-0}
 
   # ---- peers: Keras and PyTorch at equal threads ------------------------------------------------
-  note "peers: EPOCHS=$EPOCHS NODES=$NODES R=$R KERAS_R=$KERAS_R THREADS=$THREADS"
+  note "peers: EPOCHS=$EPOCHS NODES=$NODES R=$R KERAS_R=$KERAS_R THREADS=$THREADS (about 15 min)"
   PEERS_WORK=$WORK/peers
   rm -rf "$PEERS_WORK"
   label="Eigen GEMM peak, $THREADS threads"
   WORK=$PEERS_WORK RESULTS=$DIR/peers.md BUILD_DIR=$BUILD EPOCHS=$EPOCHS NODES=$NODES R=$R \
     KERAS_R=$KERAS_R THREADS=$THREADS PEAK_GFLOPS=$PEAK PEAK_LABEL=$label \
+    REQUIRE_QUIET=$REQUIRE_QUIET \
     timed peers bash "$ROOT/bench/peers/run_cpu.sh" >"$DIR/peers.log" 2>&1 ||
     note "peers FAILED (peers.log)"
   cp "$PEERS_WORK/load.log" "$DIR/peers-load.log" 2>/dev/null || true
   cp "$PEERS_WORK/summary.md" "$DIR/peers-summary.md" 2>/dev/null || true
+  cp "$PEERS_WORK/headline.md" "$DIR/peers-headline.md" 2>/dev/null || true
+  for f in "$PEERS_WORK"/*.log "$PEERS_WORK"/*.h5.json "$PEERS_WORK"/*.wall; do
+    [[ -e $f ]] && cp "$f" "$DIR/peers-$(basename "$f")"
+  done
 
   # ---- where the time goes: ingest (R runs) + the scans' own timings -----------------------------
   note "ingest of the El Salvador cube, $R runs"
@@ -152,7 +159,7 @@ if [[ $FRAGMENT_ONLY != 1 ]]; then
   for e in $SCALING_EPOCHS; do
     note "scaling: tecscan scan --epochs $e --threads $THREADS"
     s=$(timed "scaling-epochs-$e" wall_s "$DIR/scaling_epochs_output.log" "$TECSCAN" scan \
-      --cube "$PEERS_WORK/cube.h5" --config "$ROOT/configs/demo.toml" --epochs "$e" \
+      --cube "$PEERS_WORK/cube.h5" --config "$ROOT/bench/peers/equal-work.toml" --epochs "$e" \
       --device cpu --threads "$THREADS" --quiet --out "$WORK/epochs-$e") || s=nan
     echo "epochs=$e wall_s=$s summary=$WORK/epochs-$e/summary.json" >>"$DIR/scaling_epochs.log"
     cp "$WORK/epochs-$e/summary.json" "$DIR/scaling_epochs_$e.json" 2>/dev/null || true
@@ -210,8 +217,10 @@ loads = []  # every 1-minute load average sampled before and after the timed ste
 for log in ("load.log", "peers-load.log"):
     for line in read(log).splitlines():
         parts = line.split()
-        if len(parts) >= 3:
+        if len(parts) >= 3 and parts[1] in ("before", "after"):
             loads.append(float(parts[2]))
+contended = [line.split()[0] for line in read("peers-load.log").splitlines()
+             if " CONTENDED:" in line]
 for up in (up_before, up_after):
     m = re.search(r"load average: ([\d.]+)", up)
     if m:
@@ -230,16 +239,35 @@ if max_load > threads:
              " the benchmarks use**: other processes shared the CPUs, so these times are slower"
              " and noisier than on an idle machine (the medians of repeated runs damp this"
              " but do not remove it).")
+if contended:
+    L.append(f"- **Warning: {len(contended)} timed peer step(s) started on a busy machine**"
+             f" (other processes used CPU while the benchmark waited: {', '.join(contended)};"
+             f" `{tag}/peers-load.log`).")
 L.append("")
+headline = read("peers-headline.md").strip()
+if headline:  # compare.py writes it between <!-- headline --> and <!-- /headline -->
+    lines = headline.splitlines()
+    intro = (f"CPU ({machine}), El Salvador 2001, {epochs} epochs, {threads} threads for every"
+             " implementation; steady state (compilation and warm-up excluded on every side) and"
+             " first run (included on every side):")
+    L += lines[:1] + [intro, ""] + lines[1:] + [""]
 
 # Peers
 peers = read("peers.md")
-L += ["### Against Keras and PyTorch (`bench/peers/`), equal threads and per thread", "",
-      f"The El Salvador 2001 cube (83 nodes x 660 epochs), {epochs} training epochs, every"
-      f" implementation on {threads} threads; tecscan and PyTorch: median of {runs} runs (range"
-      f" in parentheses), Keras: {keras_runs} run(s); Keras and PyTorch per node timed on {nodes}"
-      " nodes and **extrapolated** linearly to all 83 (\"ext.\"). \"per thread\": samples x"
-      " epochs per second divided by the threads. Full tables: `" + tag + "/peers.md`.", ""]
+L += ["### Against Keras, PyTorch and JAX (`bench/peers/`), equal threads and per thread", "",
+      f"The El Salvador 2001 cube (83 nodes x 660 epochs), {epochs} training epochs, {threads}"
+      " threads in all for every implementation. Per-node peers (Keras as the paper's scripts,"
+      " Keras with one compiled model reused, with and without XLA, PyTorch per node) run"
+      f" node-parallel: {threads} single-threaded processes, the nodes split between them, timed"
+      f" on {nodes} nodes and **extrapolated** linearly to all 83 (\"ext.\"; the one-time"
+      " compilation is added once, not scaled). Batched peers (PyTorch batched, JAX vmap+jit)"
+      f" run on all nodes, both node-parallel (`{threads}px1t`) and threaded (`1px{threads}t`)."
+      f" Steady state: the median of repetitions 2.. of each model in the same processes"
+      f" ({runs} repetitions, Keras {keras_runs}); first run: the cold first repetition"
+      " (tracing/compilation included) plus process start-up for all six. tecscan compiles"
+      f" nothing: its {runs} runs are separate processes (first = run 1, steady = the median of"
+      " the others). \"per thread\": samples x epochs per second divided by the threads in"
+      " use. Full tables: `" + tag + "/peers.md`.", ""]
 if peers:
     body = []
     for line in peers.splitlines():
@@ -305,9 +333,10 @@ if reps:
                    statistics.median(s["timing_s"]["total"] for s in reps),
                    statistics.median(train_s(s) for s in reps), f"median of {len(reps)} runs"))
 points.sort()
-L += ["### Scaling with training epochs (`tecscan scan`, El Salvador, six networks +"
-      " median-iqr)", "",
-      f"`tecscan scan --device cpu --threads {threads} --epochs E` on the 83-node cube"
+L += ["### Scaling with training epochs (`tecscan scan`, El Salvador, six networks)", "",
+      f"`tecscan scan --config bench/peers/equal-work.toml --device cpu --threads {threads}"
+      " --epochs E` on the 83-node cube (the peers' method: one training per node and network"
+      " on the paper's 65 % split; the default 5-fold method trains about 6x as much)"
       f" (`{tag}/scaling_epochs*.json`; the {epochs}-epoch point is the peer comparison's tecscan"
       " runs).", "",
       "| epochs | wall s (process) | scan total s | of which training s | runs |",
@@ -371,8 +400,8 @@ EOF
   printf '\n== cpu-machine summary: %s, commit %s, %s s ==\n' "$TAG" "$COMMIT" \
     "$(($(date +%s) - START))"
   grep -m1 -i '^- \*\*warning' "$DIR/fragment.md" || true
-  echo "tecscan vs peers, $EPOCHS epochs, $THREADS threads (wall s, median of $R runs):"
-  cat "$DIR/peers-summary.md" 2>/dev/null || echo "(no peer summary: see $DIR/peers.log)"
+  echo "tecscan vs the strongest peer, $EPOCHS epochs, $THREADS threads for every implementation:"
+  cat "$DIR/peers-headline.md" 2>/dev/null || echo "(no peer headline: see $DIR/peers.log)"
   grep -A3 '^| \*\*total' "$DIR/fragment.md" | head -1 | sed 's/^/event /' || true
   echo "fragment: $DIR/fragment.md; RESULTS: $RESULTS_MD"
 } | tee -a "$DIR/run.log"

@@ -114,7 +114,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
     awk '{print $3 * 1000}')
 
   # ---- 2. tecscan vs PyTorch per node and batched ------------------------------------------------
-  limit=$(cap 240)
+  limit=$(cap 360)
   if ((limit >= 60)); then
     note "peers: run_gpu.sh, $PEER_EPOCHS epochs, per node on $PEER_NODES nodes (limit ${limit}s)"
     rm -rf "$WORK/peers-gpu"

@@ -3,8 +3,11 @@ tecscan's make_windows (docs/models.md), and write predictions and timings.
 
 Only numpy and h5py: Keras and PyTorch peers both import this.
 """
+import argparse
 import json
 import math
+import os
+import statistics
 import time
 
 import h5py
@@ -80,17 +83,30 @@ def pick_nodes(nnode, count):
     return sorted({int(round(i * (nnode - 1) / max(count - 1, 1))) for i in range(count)})
 
 
+def shards(nodes, workers):
+    """The nodes split over `workers` processes, round robin (balanced when nothing is
+    missing); empty shards are dropped."""
+    return [part for part in (nodes[i::workers] for i in range(workers)) if part]
+
+
 class Results:
     """Predictions [node, time] per model, the nodes computed and the timings; written as
     HDF5: /predicted/<m> float32 [node, time] (NaN = not computed), /nodes int32 (the nodes
-    computed), attrs on /predicted/<m>: seconds (measured on the subset), seconds_all_nodes
-    (extrapolated linearly when a subset ran), train_samples (subset), train_samples_all."""
+    computed). Attributes of the file: peer, epochs, workers, threads_per_worker, startup_s
+    (processes started, libraries imported and initialised, cube read: once per run). Attributes
+    of /predicted/<m>: repeat_s (wall s of every repetition on the nodes run, the first one cold),
+    train_samples (nodes run), train_samples_all, steady_s_all / first_s_all (all nodes: see
+    `steady_and_first`), seconds_all_nodes (= steady_s_all; what older tables read),
+    extrapolated."""
 
-    def __init__(self, tec, nodes, peer, epochs):
+    def __init__(self, tec, nodes, peer, epochs, workers=1, threads_per_worker=0):
         self.tec = tec
         self.nodes = list(nodes)
         self.peer = peer
         self.epochs = epochs
+        self.workers = workers
+        self.threads_per_worker = threads_per_worker
+        self.startup_s = float("nan")
         self.predicted = {}
         self.timing = {}
 
@@ -98,40 +114,66 @@ class Results:
         length = input_length(model)
         return int(sum(NodeWindows(row, length).y_train.size for row in self.tec))
 
-    def add(self, model, predicted, seconds, train_samples):
+    @staticmethod
+    def steady_and_first(repeat_s, scale):
+        """(steady_s_all, first_s_all) from the repetitions' wall times on the nodes run.
+
+        Repetition 1 runs the model for the first time in its processes (tracing, compilation,
+        first-use allocations: cold); 2.. run the same work again (steady state). The steady time
+        scales linearly with the training samples; the one-time cost (cold - steady) does not, so
+        first_s_all = steady_s_all + (cold - steady). With one repetition both are the cold time
+        scaled linearly (an over-estimate of the steady state)."""
+        cold = repeat_s[0]
+        if len(repeat_s) == 1:
+            return cold * scale, cold * scale
+        steady = statistics.median(repeat_s[1:])
+        return steady * scale, steady * scale + max(cold - steady, 0.0)
+
+    def add(self, model, predicted, repeat_s, train_samples):
         self.predicted[model] = predicted
         samples_all = self.samples_all_nodes(model)
         scale = samples_all / train_samples if train_samples else float("nan")
+        steady, first = self.steady_and_first(repeat_s, scale)
         self.timing[model] = {
-            "seconds": seconds,
+            "repeat_s": [float(s) for s in repeat_s],
             "nodes": len(self.nodes),
             "nodes_all": int(self.tec.shape[0]),
             "train_samples": int(train_samples),
             "train_samples_all": samples_all,
+            "steady_s_all": steady,
+            "first_s_all": first,
+            "seconds_all_nodes": steady,
             # Cost grows with the training samples (equal per node when no data is missing).
-            "seconds_all_nodes": seconds * scale,
             "extrapolated": len(self.nodes) < self.tec.shape[0],
             "epochs": self.epochs,
         }
         t = self.timing[model]
-        print(f"[{self.peer}] {model}: {seconds:.2f} s for {t['nodes']} nodes"
-              + (f", extrapolated linearly to {t['nodes_all']} nodes: "
-                 f"{t['seconds_all_nodes']:.1f} s" if t["extrapolated"] else ""), flush=True)
+        where = (f"{t['nodes']} nodes, extrapolated linearly to {t['nodes_all']}"
+                 if t["extrapolated"] else f"all {t['nodes']} nodes")
+        print(f"[{self.peer}] {model}: steady {steady:.2f} s, first run {first:.2f} s ({where};"
+              f" repetitions on the nodes run: {', '.join(f'{s:.2f}' for s in repeat_s)} s)",
+              flush=True)
 
     def write(self, path):
-        with h5py.File(path, "w") as f:
+        """Atomically (temp + rename): a time-boxed run keeps what it finished."""
+        tmp = path + ".tmp"
+        with h5py.File(tmp, "w") as f:
             f.attrs["peer"] = self.peer
             f.attrs["epochs"] = self.epochs
+            f.attrs["workers"] = self.workers
+            f.attrs["threads_per_worker"] = self.threads_per_worker
+            f.attrs["startup_s"] = self.startup_s
             f.create_dataset("nodes", data=np.asarray(self.nodes, np.int32))
             g = f.create_group("predicted")
             for model, pred in self.predicted.items():
                 d = g.create_dataset(model, data=pred.astype(np.float32))
                 for k, v in self.timing[model].items():
                     d.attrs[k] = v
+        os.replace(tmp, path)
         with open(path + ".json", "w") as f:
-            json.dump({"peer": self.peer, "timing": self.timing}, f, indent=1)
-        for model, pred in self.predicted.items():
-            np.save(f"{path}.{model}.npy", pred.astype(np.float32))
+            json.dump({"peer": self.peer, "workers": self.workers,
+                       "threads_per_worker": self.threads_per_worker,
+                       "startup_s": self.startup_s, "timing": self.timing}, f, indent=1)
 
 
 class Stopwatch:
@@ -145,12 +187,157 @@ class Stopwatch:
 
 def parse_common(parser):
     parser.add_argument("--cube", required=True, help="tecscan cube .h5 (/tec [node,time])")
-    parser.add_argument("--out", required=True, help="predictions .h5 (+ .json, .npy)")
+    parser.add_argument("--out", required=True, help="predictions .h5 (+ .json)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--nodes", type=int, default=0,
                         help="run this many nodes (spread over the grid) and extrapolate "
                         "linearly to all; 0 = all nodes")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0 = library default)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads of each worker process (0 = the library's default)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes; the nodes are split between them (round robin) "
+                        "and trained concurrently: node-parallel, as tecscan spreads nodes over "
+                        "its threads. 1 = in this process")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="repetitions of every model in the same processes: the first is "
+                        "the cold run (tracing/compilation included), the median of the others "
+                        "the steady state")
     return parser
+
+
+# ---- the runner: every peer is a module with add_arguments(parser) and setup(args) ------------
+#
+# setup(args) runs once in each process that trains (imports the framework, sets its threads
+# from args.threads, initialises its runtime with a tiny operation so that start-up is not
+# charged to the first model) and returns an object with
+#   .name                                  e.g. "torch-pernode-cpu" (the row of the tables)
+#   .train(model, tec, nodes, epochs, predicted) -> training samples
+# which trains `model` on `nodes` from fresh initial weights and writes the de-normalised
+# predictions into the rows `predicted[n]` ([node, time], NaN elsewhere).
+
+def _setup(module_name, args, worker):
+    """Import the peer module and run its setup, in this process; the worker's seed is
+    args.seed + worker (the processes must not all draw the same initial weights)."""
+    import importlib
+    args = argparse.Namespace(**vars(args))
+    args.seed += worker
+    return importlib.import_module(module_name).setup(args)
+
+
+def _worker(conn, module_name, args, worker, nodes):
+    """A worker process: set up, report ready, then train each model it is told to."""
+    try:
+        tec, _ = read_cube(args.cube)
+        trainer = _setup(module_name, args, worker)
+        conn.send(("ready", trainer.name))
+        while True:
+            message = conn.recv()
+            if message is None:
+                return
+            predicted = np.full(tec.shape, np.nan, np.float32)
+            samples = trainer.train(message, tec, nodes, args.epochs, predicted)
+            conn.send(("done", samples, predicted[nodes]))
+    except BaseException as e:  # report it: the parent would otherwise wait forever
+        import traceback
+        conn.send(("error", f"worker {worker}: {e!r}\n{traceback.format_exc()}"))
+
+
+class _Pool:
+    """`workers` spawned processes, each owning one shard of the nodes for the whole run."""
+
+    def __init__(self, module_name, args, parts):
+        import multiprocessing as mp
+        ctx = mp.get_context("spawn")  # fork after importing TensorFlow/torch is unsafe
+        self.parts = parts
+        self.pipes, self.procs = [], []
+        for i, part in enumerate(parts):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_worker, args=(child, module_name, args, i, part),
+                               daemon=True)
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+        self.name = {self._receive(p, "ready")[1] for p in self.pipes}.pop()
+
+    @staticmethod
+    def _receive(pipe, kind):
+        message = pipe.recv()
+        if message[0] == "error":
+            raise RuntimeError(message[1])
+        if message[0] != kind:
+            raise RuntimeError(f"expected {kind!r} from a worker, got {message[0]!r}")
+        return message
+
+    def train(self, model, predicted):
+        for pipe in self.pipes:
+            pipe.send(model)
+        samples = 0
+        for pipe, part in zip(self.pipes, self.parts):
+            _, count, rows = self._receive(pipe, "done")
+            predicted[part] = rows
+            samples += count
+        return samples
+
+    def close(self):
+        for pipe in self.pipes:
+            pipe.send(None)
+        for proc in self.procs:
+            proc.join(timeout=30)
+
+
+def process_age_s():
+    """Seconds since this process started (Linux /proc): the start-up of a peer run counts
+    from there, so that interpreter start and imports are in it however the script is laid out."""
+    with open("/proc/self/stat") as f:
+        start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as f:
+        uptime = float(f.read().split()[0])
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_peer(module_name, description):
+    """The command line of a peer script: parse, start the workers (or set up in-process),
+    run every model --repeats times, write --out after each model."""
+    module = __import__(module_name)
+    parser = parse_common(argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter))
+    module.add_arguments(parser)
+    args = parser.parse_args()
+    if args.workers < 1 or args.repeats < 1:
+        parser.error("--workers and --repeats must be >= 1")
+    tec, _ = read_cube(args.cube)
+    nodes = pick_nodes(tec.shape[0], args.nodes)
+    # Start-up counts from the start of this process (interpreter and imports included).
+    if args.workers == 1:
+        trainer = _setup(module_name, args, 0)
+        name = trainer.name
+
+        def train(model, predicted):
+            return trainer.train(model, tec, nodes, args.epochs, predicted)
+        close = None
+    else:
+        pool = _Pool(module_name, args, shards(nodes, args.workers))
+        name, train, close = pool.name, pool.train, pool.close
+    startup_s = process_age_s()
+    form = (f"{args.workers} processes x {args.threads or 'default'} thread(s), nodes split"
+            if args.workers > 1 else f"1 process x {args.threads or 'default'} thread(s)")
+    print(f"[{name}] {form}; start-up {startup_s:.2f} s; {len(nodes)} of {tec.shape[0]} "
+          f"nodes; {args.epochs} epochs; {args.repeats} repetitions per model", flush=True)
+    results = Results(tec, nodes, name, args.epochs, args.workers, args.threads)
+    results.startup_s = startup_s
+    try:
+        for model in args.models.split(","):
+            kept, repeat_s, samples = None, [], 0
+            for _ in range(args.repeats):
+                predicted = np.full(tec.shape, np.nan, np.float32)
+                with Stopwatch() as watch:
+                    samples = train(model, predicted)
+                repeat_s.append(watch.seconds)
+                kept = predicted if kept is None else kept  # the answers of the first run
+            results.add(model, kept, repeat_s, samples)
+            results.write(args.out)  # after every model: a time-boxed run keeps what it finished
+    finally:
+        if close:
+            close()

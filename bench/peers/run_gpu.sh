@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tecscan --device cuda vs PyTorch on the GPU, El Salvador 2001 cube (83 nodes x 660 epochs).
+# tecscan --device cuda vs PyTorch and JAX on the GPU, El Salvador 2001 cube (83 nodes x 660 epochs).
 #
 #   bash bench/peers/run_gpu.sh [TECSCAN_BIN_DIR]     # default: build (holds ./tecscan)
 #
@@ -9,7 +9,7 @@
 # run-to-run spread, the yardstick for the peers' agreement. PEAK_GFLOPS (and PEAK_LABEL): the
 # GPU's measured FP32 peak, for the "% of peak" column. Logs and files in ${OUT:-/tmp}/peers-gpu;
 # the tables are printed last and saved as results-gpu.md there (the summary table alone as
-# summary.md). Every step is time-boxed: the whole run stays < 4 min.
+# summary.md). Every step is time-boxed: the whole run stays < 6 min.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -44,25 +44,35 @@ step 20 ingest.log "$BIN/tecscan" ingest \
   --days-before 60 --days-after 7 --out "$WORK/cube.h5" || exit 2
 
 note "tecscan scan --device $DEVICE --epochs $EPOCHS (seed 42, then $SEED2)"
-step 50 scan.log "$BIN/tecscan" scan --cube "$WORK/cube.h5" --config "$ROOT/configs/demo.toml" \
+step 50 scan.log "$BIN/tecscan" scan --cube "$WORK/cube.h5" --config "$HERE/equal-work.toml" \
   --epochs "$EPOCHS" --device "$DEVICE" --seed 42 --out "$WORK/scan" || exit 3
 tail -12 "$WORK/scan.log"
 PEERS=()
 step 40 scan-seed$SEED2.log "$BIN/tecscan" scan --cube "$WORK/cube.h5" \
-  --config "$ROOT/configs/demo.toml" --epochs "$EPOCHS" --device "$DEVICE" --seed "$SEED2" \
+  --config "$HERE/equal-work.toml" --epochs "$EPOCHS" --device "$DEVICE" --seed "$SEED2" \
   --out "$WORK/scan-seed$SEED2" && PEERS+=(--peer "$WORK/scan-seed$SEED2/scan.h5")
 
 note "torch batched on $DEVICE: all nodes"
-step 50 torch-batched.log env -u LD_LIBRARY_PATH "$PY" "$HERE/torch_peer.py" --cube "$WORK/cube.h5" \
-  --epochs "$EPOCHS" --mode batched --device "$DEVICE" --out "$WORK/torch-batched.h5"
+step 80 torch-batched.log env -u LD_LIBRARY_PATH "$PY" "$HERE/torch_peer.py" --cube "$WORK/cube.h5" \
+  --epochs "$EPOCHS" --mode batched --device "$DEVICE" --repeats 2 --out "$WORK/torch-batched.h5"
 [[ -f $WORK/torch-batched.h5 ]] && PEERS+=(--peer "$WORK/torch-batched.h5")
 cat "$WORK/torch-batched.log"
 note "torch per node on $DEVICE: $NODES nodes"
 step 60 torch-pernode.log env -u LD_LIBRARY_PATH "$PY" "$HERE/torch_peer.py" --cube "$WORK/cube.h5" \
-  --epochs "$EPOCHS" --nodes "$NODES" --mode pernode --device "$DEVICE" \
+  --epochs "$EPOCHS" --nodes "$NODES" --mode pernode --device "$DEVICE" --repeats 2 \
   --out "$WORK/torch-pernode.h5"
 [[ -f $WORK/torch-pernode.h5 ]] && PEERS+=(--peer "$WORK/torch-pernode.h5")
 cat "$WORK/torch-pernode.log"
+
+if "$PY" -c "import jax, optax" 2>/dev/null; then
+  note "JAX vmap+jit on $DEVICE: all nodes"
+  step 80 jax-vmap.log env -u LD_LIBRARY_PATH "$PY" "$HERE/jax_peer.py" --cube "$WORK/cube.h5" \
+    --epochs "$EPOCHS" --device "${DEVICE/cuda/gpu}" --repeats 2 --out "$WORK/jax-vmap.h5"
+  [[ -f $WORK/jax-vmap.h5 ]] && PEERS+=(--peer "$WORK/jax-vmap.h5")
+  cat "$WORK/jax-vmap.log"
+else
+  note "no jax/optax in $PY: the JAX peer is skipped"
+fi
 
 note "compare"
 {
@@ -70,11 +80,13 @@ note "compare"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nvidia-smi --query-gpu=name --format=csv,noheader |
     head -1), $EPOCHS epochs, torch per node on $NODES nodes extrapolated linearly" \
-    "(\"ext.\"), torch batched and tecscan on all nodes."
+    "(\"ext.\"), torch batched, JAX and tecscan on all nodes. Peers: every model twice in the" \
+    "same process, the first cold (steady = the second)."
   echo
 } >"$RESULTS"
 step 15 compare.log env -u LD_LIBRARY_PATH "$PY" "$HERE/compare.py" --scan "$WORK/scan/scan.h5" "${PEERS[@]}" \
   --peak-gflops "${PEAK_GFLOPS:-0}" --peak-label "${PEAK_LABEL:-measured FP32 peak}" \
-  --md "$RESULTS" --summary-md "$WORK/summary.md" --title "El Salvador 2001 (usp000a7m5), GPU"
+  --md "$RESULTS" --summary-md "$WORK/summary.md" --headline-md "$WORK/headline.md" \
+  --title "El Salvador 2001 (usp000a7m5), GPU"
 note "done in $(($(date +%s) - START)) s; files in $WORK"
 cat "$RESULTS"

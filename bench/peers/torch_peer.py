@@ -11,9 +11,13 @@
 Both: Keras-default initialisation (Glorot uniform, orthogonal recurrent, zero bias, LSTM
 forget bias 1), Adam lr 1e-3 eps 1e-7, MSE, batch 32, shuffled each epoch.
 
+Timing (common.run_peer): every model runs --repeats times in the same processes; the first
+run is cold (first use of that model's code), the median of the others is the steady state.
+--workers P splits the nodes over P processes of --threads threads each (node-parallel).
+
   python torch_peer.py --cube cube.h5 --out torch.h5 --mode batched --device cuda --epochs 20
+  python torch_peer.py --cube cube.h5 --out t.h5 --mode pernode --workers 2 --threads 1 --nodes 8
 """
-import argparse
 import os
 import sys
 
@@ -325,35 +329,39 @@ def run_batched(model, tec, nodes, epochs, device, predicted):
     return int(counts.sum())
 
 
-def main():
-    parser = common.parse_common(argparse.ArgumentParser(description=__doc__))
+def add_arguments(parser):
     parser.add_argument("--mode", choices=["pernode", "batched"], default="pernode")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    args = parser.parse_args()
+
+
+class Trainer:
+    def __init__(self, args):
+        self.device = torch.device(args.device)
+        self.run = run_pernode if args.mode == "pernode" else run_batched
+        self.name = f"torch-{args.mode}-{self.device.type}"
+
+    def train(self, model, tec, nodes, epochs, predicted):
+        return self.run(model, tec, nodes, epochs, self.device, predicted)
+
+
+def setup(args):
+    """Threads, seed and device of this process; a tiny operation initialises the runtime
+    (OpenMP pool, CUDA context) so that start-up is not charged to the first model."""
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+        try:
+            torch.set_num_interop_threads(args.threads)
+        except RuntimeError:  # only settable before the first parallel work: already set
+            pass
     torch.manual_seed(args.seed)
-    device = torch.device(args.device)
+    trainer = Trainer(args)
+    device = trainer.device
+    (torch.ones(64, 64, device=device) @ torch.ones(64, 64, device=device)).sum().item()
     print(f"torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else
              f", {torch.get_num_threads()} threads"), flush=True)
-
-    tec, _ = common.read_cube(args.cube)
-    nodes = common.pick_nodes(tec.shape[0], args.nodes)
-    run = run_pernode if args.mode == "pernode" else run_batched
-    results = common.Results(tec, nodes, f"torch-{args.mode}-{device.type}", args.epochs)
-    models = args.models.split(",")
-    # Untimed warm-up of every model first (CUDA context, cuBLAS handles, kernel loading,
-    # oneDNN primitives): 1 node, 1 epoch.
-    for model in models:
-        run(model, tec, nodes[:1], 1, device, np.full(tec.shape, np.nan, np.float32))
-    for model in models:
-        predicted = np.full(tec.shape, np.nan, np.float32)
-        with common.Stopwatch() as watch:
-            samples = run(model, tec, nodes, args.epochs, device, predicted)
-        results.add(model, predicted, watch.seconds, samples)
-        results.write(args.out)  # after every model: a time-boxed run keeps what it finished
+    return trainer
 
 
 if __name__ == "__main__":
-    main()
+    common.run_peer("torch_peer", __doc__)
