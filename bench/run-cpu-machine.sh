@@ -221,6 +221,8 @@ for log in ("load.log", "peers-load.log"):
             loads.append(float(parts[2]))
 contended = [line.split()[0] for line in read("peers-load.log").splitlines()
              if " CONTENDED:" in line]
+others = [float(m.group(1)) for m in re.finditer(r"others used ([\d.]+) cores",
+                                                 read("peers-load.log"))]
 for up in (up_before, up_after):
     m = re.search(r"load average: ([\d.]+)", up)
     if m:
@@ -234,11 +236,18 @@ L = ["<!-- fragment", f"machine: the CPU build machine, {machine}", f"tag: {tag}
      f"- **Load average** (1, 5, 15 min) before: `{up_before.split('load average:')[-1].strip()}`,"
      f" after: `{up_after.split('load average:')[-1].strip()}`; highest 1-minute value sampled"
      f" around the timed steps: {fmt(max_load)} (`{tag}/load.log`, `{tag}/peers-load.log`)."]
+if others:
+    L.append(f"- **Quiet check** before each of the {len(others)} timed peer steps (CPU used by"
+             " other processes over 2 s while the benchmark waited, from /proc/stat): at most"
+             f" {max(others):.2f} cores.")
 if max_load > threads:
-    L.append(f"- **Warning: the load average ({fmt(max_load)}) exceeded the {threads} threads"
-             " the benchmarks use**: other processes shared the CPUs, so these times are slower"
-             " and noisier than on an idle machine (the medians of repeated runs damp this"
-             " but do not remove it).")
+    L.append(f"- **Warning: the 1-minute load average ({fmt(max_load)}) exceeded the {threads}"
+             " threads the benchmarks use.** The load average counts every runnable thread,"
+             " the benchmarked processes' own runtime threads and this script included, so it"
+             " does not say who used the CPUs; where the quiet checks above found the machine"
+             " idle before each step, the excess came while a benchmark ran. Other work would"
+             " make these times slower and noisier (the medians of repeated runs damp this but"
+             " do not remove it).")
 if contended:
     L.append(f"- **Warning: {len(contended)} timed peer step(s) started on a busy machine**"
              f" (other processes used CPU while the benchmark waited: {', '.join(contended)};"
@@ -247,7 +256,7 @@ L.append("")
 headline = read("peers-headline.md").strip()
 if headline:  # compare.py writes it between <!-- headline --> and <!-- /headline -->
     lines = headline.splitlines()
-    intro = (f"CPU ({machine}), El Salvador 2001, {epochs} epochs, {threads} threads for every"
+    intro = (f"El Salvador 2001 on the CPU, {epochs} epochs, {threads} threads for every"
              " implementation; steady state (compilation and warm-up excluded on every side) and"
              " first run (included on every side):")
     L += lines[:1] + [intro, ""] + lines[1:] + [""]

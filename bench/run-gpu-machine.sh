@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # All of a GPU machine's figures in bench/RESULTS.md, regenerated in one time-boxed run:
 # bench/gpu-check.sh (every GPU test, bench_gpu_ff, bench_gpu_rnn, the whole El Salvador event
-# on the GPU and on all CPU cores), tecscan vs PyTorch per node and batched (bench/peers/
-# run_gpu.sh), scaling with nodes (50 here; 100, 175 and 1000 from gpu-check) and with training
+# on the GPU and on all CPU cores), the paper-size event end to end (bench/paper_event/run.sh ->
+# paper_event.json), tecscan vs PyTorch per node and batched and JAX (bench/peers/run_gpu.sh),
+# scaling with nodes (50 here; 100, 175 and 1000 from gpu-check) and with training
 # epochs, and the CPU backend on all cores (bench_cpu_models).
 #
 #   COMMIT=<sha> RESULTS_ROOT=$OUT bash bench/run-gpu-machine.sh BUILD [LIB]
@@ -14,7 +15,7 @@
 # libcudnn.so.9. Nothing is built or installed and no network is needed; python3 must have
 # torch, h5py and numpy (the PyTorch rows are skipped otherwise).
 # Environment, with defaults:
-#   BUDGET_S=450       the whole run (about 5 min on an H200); later steps shrink or are skipped
+#   BUDGET_S=450       the whole run (about 6 min on an H200); later steps shrink or are skipped
 #   COMMIT             the commit the binaries were built from (default: git rev-parse, if any)
 #   RESULTS_ROOT=bench/results   the figures go to RESULTS_ROOT/<tag>/ (tag from nvidia-smi:
 #                      h200, h100, ...): fragment.md + raw logs. Copy that folder to
@@ -113,7 +114,18 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   PEAK=$(grep -o -E 'SGEMM peak [0-9.]+ TFLOP/s' "$DIR/bench_gpu_ff.log" 2>/dev/null | head -1 |
     awk '{print $3 * 1000}')
 
-  # ---- 2. tecscan vs PyTorch per node and batched ------------------------------------------------
+  # ---- 1b. the paper-size event, end to end (bench/paper_event/) ---------------------------------
+  limit=$(cap 120)
+  if ((limit >= 40)); then
+    note "paper-size event: 103 nodes x 2928 hourly epochs, 100 epochs (limit ${limit}s)"
+    WORK=$WORK/paper-event DEVICE=cuda COMMIT=$COMMIT timeout "$limit" \
+      bash "$ROOT/bench/paper_event/run.sh" "$BUILD/tecscan" "$DIR/paper_event.json" \
+      >"$DIR/paper_event.log" 2>&1 || note "paper-size event FAILED or timed out (paper_event.log)"
+  else
+    note "paper-size event skipped: ${limit}s left"
+  fi
+
+  # ---- 2. tecscan vs PyTorch per node and batched, and JAX ---------------------------------------
   limit=$(cap 360)
   if ((limit >= 60)); then
     note "peers: run_gpu.sh, $PEER_EPOCHS epochs, per node on $PEER_NODES nodes (limit ${limit}s)"
@@ -123,7 +135,8 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
       >"$DIR/peers-stdout.log" 2>&1 || note "peers FAILED or timed out (peers-stdout.log)"
     cp "$WORK/peers-gpu/results-gpu.md" "$DIR/peers.md" 2>/dev/null
     cp "$WORK/peers-gpu/summary.md" "$DIR/peers-summary.md" 2>/dev/null
-    for f in run.log torch-batched.log torch-pernode.log scan.log; do
+    cp "$WORK/peers-gpu/headline.md" "$DIR/peers-headline.md" 2>/dev/null
+    for f in run.log torch-batched.log torch-pernode.log jax-vmap.log scan.log; do
       cp "$WORK/peers-gpu/$f" "$DIR/peers-$f" 2>/dev/null
     done
   else
@@ -328,9 +341,27 @@ if points:
               f" other {good[-1][1] - train - red - t.get('write outputs', 0):.2f} (process wall"
               f" {good[-1][1]:.2f}).", ""]
 
+# the paper-size event
+paper = read("paper_event.json")
+if paper:
+    p = json.loads(paper)
+    L += ["### The paper-size event, end to end (`bench/paper_event/run.sh`)", "",
+          f"{p['nodes']} nodes x {p['steps']} hourly epochs (synthetic cube of the paper's shape),"
+          f" `configs/paper.toml`, {p['epochs']} epochs, six networks + median-iqr, {p['device']},"
+          f" {p['precision']}: **{p['wall_s']:.2f} s wall** (measured, one process; not"
+          f" extrapolated). Training + prediction per model: "
+          + ", ".join(f"{m} {v:.2f} s" for m, v in p["train_s"].items())
+          + f"; DTEC stages {p['dtec_s']:.2f} s; writing {p['write_s']:.2f} s; start-up and cube"
+          f" read {p['ingest_s']:.2f} s (`{tag}/paper_event.json`).", ""]
+
 # peers
 peers = read("peers.md")
-L += ["### Against PyTorch per node and batched (`bench/peers/run_gpu.sh`)", "",
+headline = read("peers-headline.md").strip()
+if headline:  # compare.py writes it between <!-- headline --> and <!-- /headline -->
+    lines = headline.splitlines()
+    L += lines[:1] + [f"GPU ({tag}), El Salvador 2001, {peer_epochs} epochs:", ""] + lines[1:]
+    L.append("")
+L += ["### Against PyTorch per node and batched and JAX (`bench/peers/run_gpu.sh`)", "",
       f"The El Salvador 2001 cube, {peer_epochs} training epochs; PyTorch per node timed on"
       f" {peer_nodes} nodes and **extrapolated** linearly to all (\"ext.\"). Full tables:"
       f" `{tag}/peers.md`.", ""]

@@ -83,6 +83,20 @@ def pick_nodes(nnode, count):
     return sorted({int(round(i * (nnode - 1) / max(count - 1, 1))) for i in range(count)})
 
 
+def train_per_node(model, tec, nodes, predicted, fit_predict):
+    """The loop of every per-node peer: each node's windows, `fit_predict(win)` (a model trained
+    from fresh weights on win.x_train/y_train, its normalised predictions of win.x_all),
+    de-normalised into predicted[n]. Returns the training samples of the nodes trained."""
+    samples = 0
+    for n in nodes:
+        win = NodeWindows(tec[n], input_length(model))
+        if win.y_train.size == 0:
+            continue
+        win.denormalise_into(predicted[n], fit_predict(win))
+        samples += win.y_train.size
+    return samples
+
+
 def shards(nodes, workers):
     """The nodes split over `workers` processes, round robin (balanced when nothing is
     missing); empty shards are dropped."""

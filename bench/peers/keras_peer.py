@@ -124,18 +124,12 @@ class Trainer:
         return net
 
     def train(self, model, tec, nodes, epochs, predicted):
-        samples = 0
-        for n in nodes:
-            win = common.NodeWindows(tec[n], common.input_length(model))
-            if win.y_train.size == 0:
-                continue
+        def fit_predict(win):
             net = self.net(model)
             net.fit(shape_inputs(model, win.x_train), win.y_train, batch_size=common.BATCH,
                     epochs=epochs, shuffle=True, verbose=0)
-            pred = net.predict(shape_inputs(model, win.x_all), batch_size=1024, verbose=0)
-            win.denormalise_into(predicted[n], pred)
-            samples += win.y_train.size
-        return samples
+            return net.predict(shape_inputs(model, win.x_all), batch_size=1024, verbose=0)
+        return common.train_per_node(model, tec, nodes, predicted, fit_predict)
 
 
 def add_arguments(parser):

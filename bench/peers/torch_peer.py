@@ -186,13 +186,8 @@ def train_one_node(model, win, epochs, device):
 
 
 def run_pernode(model, tec, nodes, epochs, device, predicted):
-    samples = 0
-    for n in nodes:
-        win = common.NodeWindows(tec[n], common.input_length(model))
-        if win.y_train.size == 0:
-            continue
-        win.denormalise_into(predicted[n], train_one_node(model, win, epochs, device))
-        samples += win.y_train.size
+    samples = common.train_per_node(model, tec, nodes, predicted,
+                                    lambda win: train_one_node(model, win, epochs, device))
     sync(device)
     return samples
 
