@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,35 @@ TEST(Batch, EventIndexFromFlagOrSlurm) {
     EXPECT_NE(std::string(e.what()).find("SLURM_ARRAY_TASK_ID"), std::string::npos) << e.what();
   }
   EXPECT_THROW(batch_event_index(0, 0), InputError);
+}
+
+TEST(Batch, TaskEventsGroupTheSelection) {
+  SlurmTaskEnv env(nullptr);
+  auto events = [](long task, size_t n, size_t k) {
+    const BatchEventRange r = batch_task_events(task, n, k);
+    return std::to_string(r.first) + ".." + std::to_string(r.last) + " task " +
+           std::to_string(r.task) + " of " + std::to_string(r.ntasks);
+  };
+  EXPECT_EQ(events(0, 5, 2), "0..2 task 0 of 3");
+  EXPECT_EQ(events(1, 5, 2), "2..4 task 1 of 3");
+  EXPECT_EQ(events(2, 5, 2), "4..5 task 2 of 3");  // the last task is short
+  EXPECT_EQ(events(3, 5, 1), "3..4 task 3 of 5");  // one event per task: the event index
+  EXPECT_EQ(events(0, 3, 100000), "0..3 task 0 of 1");
+  {
+    SlurmTaskEnv task("1");
+    EXPECT_EQ(events(-1, 6, 3), "3..6 task 1 of 2");
+  }
+  // A task beyond the last group: the message sizes the array in tasks, not events.
+  const std::string beyond = input_error([] { batch_task_events(3, 5, 2); });
+  EXPECT_NE(beyond.find("--event-index = 3"), std::string::npos) << beyond;
+  EXPECT_NE(beyond.find("make 3 tasks of --events-per-task 2"), std::string::npos) << beyond;
+  EXPECT_NE(beyond.find("--array=0-2"), std::string::npos) << beyond;
+  // No overflow of task * K for an absurd index.
+  EXPECT_NE(input_error([] { batch_task_events(std::numeric_limits<long>::max(), 5, 100000); }),
+            "");
+  EXPECT_NE(input_error([] { batch_task_events(0, 5, 0); }).find("--events-per-task"),
+            std::string::npos);
+  EXPECT_NE(input_error([] { batch_task_events(0, 0, 2); }).find("empty"), std::string::npos);
 }
 
 TEST(Batch, RunDirectoryNamesAreSafe) {
@@ -192,20 +222,27 @@ class BatchTaskRun : public ::testing::Test {
   }
 
   // What the command line's scan does for one event, minus building the cube from files.
+  void scan(const BatchTask& t, const Event& ev, const std::string& run_dir) {
+    ++scans_;
+    // The lock is held while the scan writes.
+    EXPECT_THROW(RunLock other(run_dir), InputError);
+    const auto cube = std::find_if(cubes_.begin(), cubes_.end(),
+                                   [&](const Cube& c) { return c.event.id == ev.id; });
+    ASSERT_NE(cube, cubes_.end()) << ev.id;
+    auto trainer = make_cpu_trainer(1);
+    ScanOptions opt;
+    opt.quiet_progress = true;
+    run_scan(*cube, t.config, *trainer, run_dir, opt);
+  }
   BatchTaskResult run(const BatchTask& t) {
     lines_.clear();
-    return run_batch_event(t, [&](const Event& ev, const std::string& run_dir) {
-      ++scans_;
-      // The lock is held while the scan writes.
-      EXPECT_THROW(RunLock other(run_dir), InputError);
-      const auto cube = std::find_if(cubes_.begin(), cubes_.end(),
-                                     [&](const Cube& c) { return c.event.id == ev.id; });
-      ASSERT_NE(cube, cubes_.end()) << ev.id;
-      auto trainer = make_cpu_trainer(1);
-      ScanOptions opt;
-      opt.quiet_progress = true;
-      run_scan(*cube, t.config, *trainer, run_dir, opt);
-    });
+    return run_batch_event(
+        t, [&](const Event& ev, const std::string& run_dir) { scan(t, ev, run_dir); });
+  }
+  BatchTaskOutcome run_task(const BatchTask& t) {
+    lines_.clear();
+    return run_batch_task(
+        t, [&](const Event& ev, const std::string& run_dir) { scan(t, ev, run_dir); });
   }
 
   fs::path run_dir() const { return root_ / "runs" / "null-2"; }
@@ -320,6 +357,111 @@ TEST_F(BatchTaskRun, RootIndexAndRunDirectoryAreChecked) {
   write_text(run_dir() / "merge.h5", "h5");
   EXPECT_NE(input_error([&] { run(task()); }).find(": holds a merge"), std::string::npos);
   EXPECT_EQ(scans_, 0);
+}
+
+// ---- run_batch_task: several events per task -----------------------------------------------
+
+TEST_F(BatchTaskRun, SeveralEventsPerTaskRunEachAsItsOwnTask) {
+  BatchTask group = task();
+  group.event_index = 0;
+  group.events_per_task = 2;
+  const BatchTaskOutcome outcome = run_task(group);
+  EXPECT_EQ(scans_, 2);
+  ASSERT_EQ(outcome.done.size(), 2u);
+  EXPECT_TRUE(outcome.failed.empty());
+  EXPECT_EQ(outcome.done[0].event.id, "null-1");
+  EXPECT_EQ(outcome.done[1].event.id, "null-2");
+  EXPECT_TRUE(has_line(lines_,
+                       "batch: task 0 of 1 (--events-per-task 2): events 0..1 of the 2 "
+                       "selected"))
+      << joined(lines_);
+  EXPECT_TRUE(has_line(lines_, "batch: event 1 of 2 in this task (index 0 of 2 selected): null-1 "))
+      << joined(lines_);
+  EXPECT_TRUE(has_line(lines_, "batch: event 2 of 2 in this task (index 1 of 2 selected): null-2 "))
+      << joined(lines_);
+  EXPECT_TRUE(has_line(lines_, "batch: task 0 done: 2 computed, 0 skipped, 0 failed"))
+      << joined(lines_);
+
+  // Each event's results are those of a task of its own.
+  BatchTask alone = task();
+  alone.root = (root_ / "alone").string();
+  for (long index : {0, 1}) {
+    alone.event_index = index;
+    run(alone);
+  }
+  EXPECT_EQ(scans_, 4);
+  for (const char* id : {"null-1", "null-2"})
+    EXPECT_EQ(read_text(root_ / "runs" / id / "anomalies.csv"),
+              read_text(root_ / "alone" / id / "anomalies.csv"))
+        << id;
+
+  // The same task again: both complete, both skipped.
+  const BatchTaskOutcome again = run_task(group);
+  EXPECT_EQ(scans_, 4);
+  ASSERT_EQ(again.done.size(), 2u);
+  EXPECT_TRUE(again.done[0].skipped && again.done[1].skipped);
+  EXPECT_TRUE(has_line(lines_, "batch: task 0 done: 0 computed, 2 skipped, 0 failed"))
+      << joined(lines_);
+}
+
+TEST_F(BatchTaskRun, AFailingEventDoesNotCostTheTasksOthers) {
+  // The first event's run directory is a merge's output: refused, the second still runs.
+  const fs::path first = root_ / "runs" / "null-1";
+  fs::create_directories(first);
+  write_text(first / "merge.h5", "h5");
+  BatchTask group = task();
+  group.event_index = 0;
+  group.events_per_task = 2;
+  BatchTaskOutcome outcome = run_task(group);
+  EXPECT_EQ(scans_, 1);
+  ASSERT_EQ(outcome.failed.size(), 1u);
+  EXPECT_EQ(outcome.failed[0].index, 0u);
+  EXPECT_EQ(outcome.failed[0].event_id, "null-1");
+  EXPECT_NE(outcome.failed[0].reason.find(": holds a merge"), std::string::npos)
+      << outcome.failed[0].reason;
+  ASSERT_EQ(outcome.done.size(), 1u);
+  EXPECT_EQ(outcome.done[0].event.id, "null-2");
+  EXPECT_TRUE(fs::exists(run_dir() / "summary.json"));
+  EXPECT_TRUE(has_line(lines_, "batch: null-1 failed: ")) << joined(lines_);
+  EXPECT_TRUE(has_line(lines_, "batch: task 0 done: 1 computed, 0 skipped, 1 failed"))
+      << joined(lines_);
+
+  // The second event locked by another process: refused too, the first is not affected.
+  fs::remove(first / "merge.h5");
+  group.force = true;
+  {
+    RunLock held(run_dir().string());
+    outcome = run_task(group);
+  }
+  EXPECT_EQ(scans_, 2);
+  ASSERT_EQ(outcome.failed.size(), 1u);
+  EXPECT_EQ(outcome.failed[0].event_id, "null-2");
+  EXPECT_NE(outcome.failed[0].reason.find("another tecscan process"), std::string::npos)
+      << outcome.failed[0].reason;
+  EXPECT_TRUE(fs::exists(first / "summary.json"));
+
+  // One event per task: the event's error is the task's, as with run_batch_event.
+  BatchTask single = task();
+  single.root = (root_ / "single").string();
+  single.event_index = 0;
+  fs::create_directories(root_ / "single" / "null-1");
+  write_text(root_ / "single" / "null-1" / "merge.h5", "h5");
+  EXPECT_NE(input_error([&] { run_task(single); }).find(": holds a merge"), std::string::npos);
+  EXPECT_EQ(scans_, 2);
+}
+
+TEST_F(BatchTaskRun, AnotherFailureStopsTheTaskAndNamesTheEventsLeft) {
+  BatchTask group = task();
+  group.event_index = 0;
+  group.events_per_task = 2;
+  lines_.clear();
+  EXPECT_THROW(
+      run_batch_task(
+          group, [](const Event&, const std::string&) { throw std::runtime_error("device lost"); }),
+      std::runtime_error);
+  EXPECT_TRUE(has_line(lines_, "batch: the task stops at null-1; not run: null-2"))
+      << joined(lines_);
+  EXPECT_FALSE(fs::exists(run_dir()));
 }
 
 }  // namespace

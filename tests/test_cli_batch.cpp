@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -123,6 +124,103 @@ TEST(CliBatch, KilledRunRerunsToTheUninterruptedResultAndCompleteRunsAreSkipped)
   }
   EXPECT_EQ(a.read_uint8("/anomaly/mlp"), b.read_uint8("/anomaly/mlp"));
   EXPECT_EQ(a.read_uint8("/consensus"), b.read_uint8("/consensus"));
+}
+
+namespace {
+
+// Reads the arrays of two scan.h5 files and expects them equal bit for bit.
+void expect_same_scan_arrays(const fs::path& x_dir, const fs::path& y_dir) {
+  SCOPED_TRACE(x_dir.string() + " vs " + y_dir.string());
+  auto a = tecscan::H5File::open_read((x_dir / "scan.h5").string());
+  auto b = tecscan::H5File::open_read((y_dir / "scan.h5").string());
+  for (const char* name : {"/observed", "/predicted/mlp", "/dtec/mlp", "/dtec/median-iqr"}) {
+    std::vector<float> x = a.read_float(name), y = b.read_float(name);
+    ASSERT_EQ(x.size(), y.size()) << name;
+    EXPECT_EQ(0, std::memcmp(x.data(), y.data(), x.size() * sizeof(float))) << name;
+  }
+  EXPECT_EQ(a.read_uint8("/anomaly/mlp"), b.read_uint8("/anomaly/mlp"));
+  EXPECT_EQ(a.read_uint8("/anomaly/median-iqr"), b.read_uint8("/anomaly/median-iqr"));
+  EXPECT_EQ(a.read_uint8("/consensus"), b.read_uint8("/consensus"));
+}
+
+// Cheap settings: these tests are about which events a task runs, not about the method.
+const std::string kQuickMethod =
+    "--config configs/demo.toml --models mlp,median-iqr --epochs 1 --threads 1 -q";
+
+}  // namespace
+
+TEST(CliBatch, SeveralEventsPerTaskGiveEachEventsOwnResult) {
+  fs::path root = fresh_temp_dir("batch_group");
+  const std::string task = "scan " + kSelection + " " + kInputs + " " + kQuickMethod;
+  // Task 1 of --events-per-task 2: events 2 and 3 of the five.
+  CliResult group = run_tecscan(task + " --events-per-task 2 --out " + (root / "group").string(),
+                                "SLURM_ARRAY_TASK_ID=1");
+  ASSERT_EQ(group.status, 0) << group.output;
+  EXPECT_NE(group.output.find("event 1 of 2 in this task (index 2 of 5 selected): usp000a7cv"),
+            std::string::npos)
+      << group.output;
+  EXPECT_NE(group.output.find("event 2 of 2 in this task (index 3 of 5 selected): usp000a7f2"),
+            std::string::npos)
+      << group.output;
+  // Each of them alone, as tasks of one event.
+  for (const char* index : {"2", "3"}) {
+    CliResult alone = run_tecscan(task + " --events-per-task 1 --event-index " + index + " --out " +
+                                  (root / "alone").string());
+    ASSERT_EQ(alone.status, 0) << alone.output;
+  }
+  for (const char* id : {"usp000a7cv", "usp000a7f2"}) {
+    const fs::path g = root / "group" / id, a = root / "alone" / id;
+    ASSERT_TRUE(fs::exists(g / "summary.json")) << id;
+    EXPECT_EQ(read_text(g / "anomalies.csv"), read_text(a / "anomalies.csv")) << id;
+    EXPECT_EQ(read_text(g / "config.used.toml"), read_text(a / "config.used.toml")) << id;
+    expect_same_scan_arrays(g, a);
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(root / "group"), fs::directory_iterator()), 2);
+
+  // The task beyond the last: the message sizes the array in tasks.
+  CliResult beyond =
+      run_tecscan(task + " --events-per-task 2 --event-index 3 --out " + (root / "group").string());
+  EXPECT_EQ(beyond.status, 2) << beyond.output;
+  EXPECT_NE(beyond.output.find("make 3 tasks of --events-per-task 2"), std::string::npos)
+      << beyond.output;
+  EXPECT_NE(beyond.output.find("--array=0-2"), std::string::npos) << beyond.output;
+  // Out of range, and outside batch mode.
+  CliResult zero = run_tecscan(task + " --events-per-task 0 --out " + (root / "group").string());
+  EXPECT_EQ(zero.status, 2) << zero.output;
+  EXPECT_NE(zero.output.find("[1, 100000]"), std::string::npos) << zero.output;
+  CliResult single = run_tecscan("scan " + kInputs +
+                                 " --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv "
+                                 "--event-id usp000a7m5 --events-per-task 2 --out " +
+                                 (root / "single").string());
+  EXPECT_EQ(single.status, 2) << single.output;
+  EXPECT_NE(single.output.find("batch mode"), std::string::npos) << single.output;
+}
+
+TEST(CliBatch, AnEventFailingLeavesTheTasksOtherEventsToRun) {
+  fs::path root = fresh_temp_dir("batch_group_fail");
+  // The first event of task 1 cannot go where it should: its run directory holds a merge.
+  fs::create_directories(root / "runs" / "usp000a7cv");
+  std::ofstream(root / "runs" / "usp000a7cv" / "merge.h5") << "h5";
+  const std::string task = "scan " + kSelection + " " + kInputs + " " + kQuickMethod +
+                           " --events-per-task 2 --event-index 1 --out " + (root / "runs").string();
+  CliResult r = run_tecscan(task);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("batch: usp000a7cv failed: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("task 1 done: 1 computed, 0 skipped, 1 failed"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("error: 1 of the 2 events of task 1 failed; usp000a7cv: "),
+            std::string::npos)
+      << r.output;
+  EXPECT_TRUE(fs::exists(root / "runs" / "usp000a7f2" / "summary.json")) << r.output;
+  EXPECT_FALSE(fs::exists(root / "runs" / "usp000a7cv" / "summary.json"));
+
+  // Fixed, the same task runs the failed event and skips the complete one.
+  fs::remove(root / "runs" / "usp000a7cv" / "merge.h5");
+  CliResult rerun = run_tecscan(task);
+  EXPECT_EQ(rerun.status, 0) << rerun.output;
+  EXPECT_NE(rerun.output.find("task 1 done: 1 computed, 1 skipped, 0 failed"), std::string::npos)
+      << rerun.output;
+  EXPECT_TRUE(fs::exists(root / "runs" / "usp000a7cv" / "summary.json"));
 }
 
 // The end-to-end path without a scheduler (the Slurm test in tests/slurm/ runs the same

@@ -30,6 +30,7 @@
 # summary and headline tables to $WORK/summary.md and $WORK/headline.md. Nothing is written
 # into the repository unless RESULTS points there.
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1  # nothing written into the repository tree (no __pycache__)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}

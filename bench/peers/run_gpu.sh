@@ -11,6 +11,7 @@
 # the tables are printed last and saved as results-gpu.md there (the summary table alone as
 # summary.md). Every step is time-boxed: the whole run stays < 6 min.
 set -uo pipefail
+export PYTHONDONTWRITEBYTECODE=1  # nothing written into the repository tree (no __pycache__)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BIN=${1:-$ROOT/build}

@@ -18,6 +18,18 @@ namespace tecscan {
 // index is outside [0, nselected) (the message gives the selection size and the array to use).
 size_t batch_event_index(long explicit_index, size_t nselected);
 
+// The events [first, last) of the selection that one task runs when each task runs
+// `events_per_task` of them: task T (`explicit_index` when >= 0, else $SLURM_ARRAY_TASK_ID, as
+// batch_event_index) runs T*K .. min(T*K+K, nselected)-1. Throws InputError as batch_event_index
+// does, when `events_per_task` is 0, or when T is at or beyond the number of tasks the selection
+// makes, ceil(nselected / K) (the message gives that number and the array to use).
+struct BatchEventRange {
+  size_t first = 0, last = 0;
+  size_t task = 0;    // T
+  size_t ntasks = 0;  // ceil(nselected / K): the array is --array=0-<ntasks-1>
+};
+BatchEventRange batch_task_events(long explicit_index, size_t nselected, size_t events_per_task);
+
 // "<root>/<event id>" with every character outside [A-Za-z0-9._-] replaced by '_'.
 std::string batch_run_dir(const std::string& root, const Event& event);
 
@@ -64,6 +76,9 @@ struct BatchTask {
   bool force = false;         // recompute even a complete run of the same event and method
   std::vector<std::string> inputs;  // files and directories the outputs must not replace
   std::string option = "--out";     // names `root` in error messages
+  // run_batch_task: consecutive events per task; event_index then numbers the task (its group
+  // of events), not the event. run_batch_event runs one event and ignores it.
+  size_t events_per_task = 1;
   // Receives each line of the protocol as it happens ("batch: event 4 of 5: ...", "batch: ...:
   // skipped ...", "batch: recomputing: ..."); unset: the lines go to stderr.
   std::function<void(const std::string&)> report;
@@ -85,6 +100,31 @@ struct BatchTaskResult {
 // scan(event, run_dir) with the lock held. scan builds the event's cube and runs the scan into
 // run_dir (run_scan writes summary.json last, which marks the run complete).
 BatchTaskResult run_batch_event(
+    const BatchTask& task,
+    const std::function<void(const Event& event, const std::string& run_dir)>& scan);
+
+// An event of a task that did not complete: an InputError of its own (its run directory is
+// refused or locked, its data do not cover it, ...).
+struct BatchEventFailure {
+  size_t index = 0;  // into BatchTask::events
+  std::string event_id;
+  std::string reason;  // the InputError's message
+};
+struct BatchTaskOutcome {
+  BatchEventRange range;                  // the events this task ran
+  std::vector<BatchTaskResult> done;      // computed or skipped, in selection order
+  std::vector<BatchEventFailure> failed;  // in selection order
+};
+
+// The batch protocol for a task of task.events_per_task events (batch_task_events): checks the
+// root once, then runs each event of its group in order exactly as run_batch_event does (own
+// run directory, lock, skip or recompute), so every event's result equals a one-event task's.
+// An InputError of one event is reported, recorded in `failed` and the task goes on with its
+// next event: one bad event does not cost the others. Errors of the task as a whole (root,
+// index) and any other exception (out of memory, a device failure, which the next events
+// would meet too) are thrown, after reporting the events left unrun. With events_per_task 1 the
+// event's InputError is thrown too: a one-event task behaves as run_batch_event.
+BatchTaskOutcome run_batch_task(
     const BatchTask& task,
     const std::function<void(const Event& event, const std::string& run_dir)>& scan);
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Scans a catalogue selection as a Slurm job array (one task per event), then merges the runs.
+# Scans a catalogue selection as a Slurm job array (one task per event, or per K events with
+# --events-per-task K), then merges the runs.
 #
 #   scripts/slurm/submit.sh --catalog F --archive A.h5 --indices FILE... [options]
 #
@@ -9,8 +10,12 @@
 # Outputs:    --runs DIR       batch root, one run dir per event     (default runs/batch)
 #             --merge-out DIR  `tecscan merge` output               (default <runs>-merge)
 #             --logs DIR       Slurm logs tecscan_<job>_<task>.out   (default logs)
-# Slurm:      --parallel K     at most K tasks at once (--array=...%K, default 4)
-#             --array SPEC     run only these indices, e.g. 3,7-9 (default 0-<N-1>)
+# Slurm:      --events-per-task K  each task runs K consecutive events of the selection, one
+#                        after the other (default 1): ceil(N/K) tasks; task T runs events
+#                        T*K .. T*K+K-1, each into its own run dir as a one-event task would
+#             --parallel J     at most J tasks at once (--array=...%J, default 4)
+#             --array SPEC     run only these task indices, e.g. 3,7-9 (default 0-<ceil(N/K)-1>;
+#                        with K = 1 a task index is the event index `tecscan catalog` prints)
 #             --gres SPEC      per task (default gpu:1; "none" asks for no GPU)
 #             --cpus N  --time T  --partition P  --account A  --sbatch-args "..."
 #             --merge-after ok|any   merge after all tasks succeeded (default) or ended
@@ -41,7 +46,7 @@ usage() {
 catalog="" min_mag="" start="" end="" archive="" config="" models="" epochs="" device=auto
 scan_args="" merge_args="" runs=runs/batch merge_out="" logs=logs parallel=4 array=""
 gres=gpu:1 cpus="" time_limit="" partition="" account="" sbatch_args="" merge_after=ok
-wait=0 dry_run=0
+wait=0 dry_run=0 events_per_task=1
 indices=()
 need() { if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi; }
 while [ $# -gt 0 ]; do
@@ -65,6 +70,7 @@ while [ $# -gt 0 ]; do
     --merge-out) need "$@"; merge_out=$2; shift 2 ;;
     --logs) need "$@"; logs=$2; shift 2 ;;
     --parallel) need "$@"; parallel=$2; shift 2 ;;
+    --events-per-task) need "$@"; events_per_task=$2; shift 2 ;;
     --array) need "$@"; array=$2; shift 2 ;;
     --gres) need "$@"; gres=$2; shift 2 ;;
     --cpus) need "$@"; cpus=$2; shift 2 ;;
@@ -95,6 +101,10 @@ for i in "${!indices[@]}"; do
   indices[i]=$(abs "${indices[$i]}")
 done
 [[ $parallel =~ ^[1-9][0-9]*$ ]] || die "--parallel must be a positive integer, got '$parallel'"
+# tecscan's own range (docs/errors.md), checked here so a typo fails before anything is queued.
+if ! [[ $events_per_task =~ ^[1-9][0-9]{0,5}$ ]] || ((events_per_task > 100000)); then
+  die "--events-per-task must be an integer in [1, 100000], got '$events_per_task'"
+fi
 case "$merge_after" in ok | any) ;; *) die "--merge-after must be ok or any" ;; esac
 case "$device" in auto | cpu | cuda) ;; *) die "--device must be auto, cpu or cuda" ;; esac
 
@@ -126,7 +136,8 @@ count=$("$tecscan" catalog "${select_args[@]}" --count) ||
   die "'$tecscan catalog ${select_args[*]} --count' failed (message above)"
 [[ $count =~ ^[0-9]+$ ]] || die "tecscan catalog --count printed '$count', not a number"
 ((count > 0)) || die "the selection is empty: no event of $catalog passes the filters (check with: tecscan catalog ${select_args[*]})"
-[ -n "$array" ] || array="0-$((count - 1))"
+tasks=$(((count + events_per_task - 1) / events_per_task)) # ceil(N/K): task T runs T*K..T*K+K-1
+[ -n "$array" ] || array="0-$((tasks - 1))"
 
 # --- the jobs ---------------------------------------------------------------------------------
 ARCHIVE=$(abs "$archive")
@@ -135,6 +146,7 @@ CONFIG=""
 export TECSCAN=$tecscan CATALOG=${select_args[1]} MIN_MAG=$min_mag START=$start END=$end
 export ARCHIVE INDICES="${indices[*]}" CONFIG MODELS=$models EPOCHS=$epochs
 export DEVICE=$device RUNS=$runs MERGE_OUT=$merge_out SCAN_ARGS=$scan_args MERGE_ARGS=$merge_args
+export EVENTS_PER_TASK=$events_per_task
 
 common=(--parsable --export=ALL)
 [ -z "$partition" ] || common+=(--partition="$partition")
@@ -151,11 +163,12 @@ merge_cmd=(sbatch "${common[@]}" --dependency="after$merge_after:ARRAY_JOB_ID"
   --kill-on-invalid-dep=yes --output="$logs/tecscan-merge_%j.out")
 merge_cmd+=("${user_args[@]}" "$here/tecscan-merge.sbatch")
 
-echo "submit: $count events selected from $catalog; tasks $array, at most $parallel at once"
+echo "submit: $count events selected from $catalog; $tasks task(s) of $events_per_task event(s);" \
+  "tasks $array, at most $parallel at once"
 if ((dry_run)); then
   echo "submit: dry run; the jobs would get:"
   for v in TECSCAN CATALOG MIN_MAG START END ARCHIVE INDICES CONFIG MODELS EPOCHS DEVICE RUNS \
-    MERGE_OUT SCAN_ARGS MERGE_ARGS; do
+    EVENTS_PER_TASK MERGE_OUT SCAN_ARGS MERGE_ARGS; do
     printf '  %s=%q\n' "$v" "${!v}"
   done
   printf '%q ' "${array_cmd[@]}"
@@ -168,8 +181,8 @@ fi
 command -v sbatch >/dev/null ||
   die "sbatch is not on PATH: run this on a Slurm login node (or use --dry-run to see the commands)"
 max_array=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *\([0-9]*\).*/\1/p')
-if [ -n "$max_array" ] && ((count > max_array)); then
-  die "$count events exceed this cluster's MaxArraySize=$max_array: split the selection with --start/--end"
+if [ -n "$max_array" ] && ((tasks > max_array)); then
+  die "$tasks tasks exceed this cluster's MaxArraySize=$max_array: raise --events-per-task or split the selection with --start/--end"
 fi
 mkdir -p "$logs" "$runs" # Slurm does not create the log directory; a missing one loses the log
 

@@ -36,11 +36,15 @@ struct ScanArgs {
   // Batch mode: --catalog without --event-id / --event.
   SelectionArgs selection;
   long event_index = -1;
+  long events_per_task = 1;
+  CLI::Option* events_per_task_given = nullptr;
   bool force = false;
 };
 
 // --event-index and --gpu-node-chunk: counts.
 constexpr NumberRange kCountRange{0, kInf, false, false, true};
+// --events-per-task: as every count's, the upper bound only catches a typo (docs/errors.md).
+constexpr NumberRange kEventsPerTaskRange{1, 100000, false, false, true};
 
 void print_scan_tables(const ScanSummary& s, const std::string& out_dir) {
   std::printf("%-11s %-22s %9s %9s %10s %10s %8s\n", "detector", "device", "anomalies", "storm",
@@ -110,6 +114,19 @@ void scan_event(const ScanArgs& a, const ScanConfig& cfg, const IngestOptions& i
   for (const std::string& note : backend.notes) std::fprintf(stderr, "%s\n", note.c_str());
   opts.dtec = backend.dtec;
   print_scan_tables(run_scan(cube, cfg, *backend.trainer, out_dir, opts), out_dir);
+  // A task log of several events (stdout a file, so block-buffered) then shows each event's
+  // tables beside its progress lines on stderr, not all of them at the end.
+  std::fflush(stdout);
+}
+
+// The exit-2 message of a task whose events failed (each was reported when it failed): every
+// failed event with its reason, so the task log's last line says what to fix.
+std::string failure_summary(const BatchTaskOutcome& outcome) {
+  const size_t count = outcome.range.last - outcome.range.first;
+  std::string s = std::to_string(outcome.failed.size()) + " of the " + std::to_string(count) +
+                  " events of task " + std::to_string(outcome.range.task) + " failed";
+  for (const BatchEventFailure& f : outcome.failed) s += "; " + f.event_id + ": " + f.reason;
+  return s + " (the task's other events are complete; a rerun skips them and retries these)";
 }
 }  // namespace
 
@@ -140,10 +157,14 @@ Command add_scan(CLI::App& app) {
       "  tecscan scan --ionex data/ionex/jpl-2000-2001 --indices data/indices/SW-All.txt \\\n"
       "      --event 2001-01-13T17:33:32Z,13.049,-88.660,7.7 --set detect.scope=utc-hour "
       "--out runs/hourly\n"
-      "Batch mode (one catalogue event per job array task): --catalog without --event-id runs "
+      "Batch mode (catalogue events per job array task): --catalog without --event-id runs "
       "the N-th event of the selection (numbered as 'tecscan catalog' lists it; N from "
       "--event-index or SLURM_ARRAY_TASK_ID) into <out>/<event id>/; a complete run of the same "
-      "event and method is skipped, an interrupted one is redone from the start:\n"
+      "event and method is skipped, an interrupted one is redone from the start. With "
+      "--events-per-task K, task N runs events N*K .. N*K+K-1 one after the other, each "
+      "exactly as a task of its own (the array then has ceil(events / K) tasks); an event "
+      "that fails with an input error is reported, the task goes on with its other events "
+      "and exits 2 at the end:\n"
       "  tecscan scan --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --min-mag 7 \\\n"
       "      --archive gim.h5 --indices data/indices/SW-All.txt --event-index 0 --out runs/m7");
   cmd->add_option("--cube", a->cube,
@@ -153,9 +174,17 @@ Command add_scan(CLI::App& app) {
   add_ingest_options(*cmd, a->ingest);
   add_selection_options(*cmd, a->selection, "Batch", "batch mode: ");
   cmd->add_option("--event-index", a->event_index,
-                  "batch mode: 0-based index into the selection (default: $SLURM_ARRAY_TASK_ID)")
+                  "batch mode: 0-based index into the selection, or of the task with "
+                  "--events-per-task (default: $SLURM_ARRAY_TASK_ID)")
       ->check(in_range(kCountRange))
       ->group("Batch");
+  a->events_per_task_given =
+      cmd->add_option("--events-per-task", a->events_per_task,
+                      "batch mode: K, the events one task runs, one after the other; "
+                      "--event-index (or SLURM_ARRAY_TASK_ID) then numbers the task: task N "
+                      "runs events N*K .. N*K+K-1 of the selection (default 1)")
+          ->check(in_range(kEventsPerTaskRange))
+          ->group("Batch");
   cmd->add_flag("--force", a->force,
                 "batch mode: recompute even when the run directory holds a complete run")
       ->group("Batch");
@@ -243,19 +272,23 @@ Command add_scan(CLI::App& app) {
               task.root = a->out;
               task.events = select_events(read_comcat(ingest.catalog), a->selection.filter());
               task.event_index = a->event_index;
+              task.events_per_task = static_cast<size_t>(a->events_per_task);
               task.config = cfg;
               task.force = a->force;
               task.inputs = inputs;
-              run_batch_event(task, [&](const Event& ev, const std::string& run_dir) {
-                ingest.event_id = ev.id;
-                scan_event(*a, cfg, ingest, run_dir);
-              });
+              const BatchTaskOutcome outcome =
+                  run_batch_task(task, [&](const Event& ev, const std::string& run_dir) {
+                    ingest.event_id = ev.id;
+                    scan_event(*a, cfg, ingest, run_dir);
+                  });
+              if (!outcome.failed.empty()) throw InputError(failure_summary(outcome));
               return 0;
             }
-            if (a->event_index >= 0 || a->force || a->selection.any())
+            if (a->event_index >= 0 || a->events_per_task_given->count() > 0 || a->force ||
+                a->selection.any())
               throw InputError(
-                  "--event-index, --force, --min-mag, --start and --end are for batch mode: "
-                  "give --catalog without --event-id or --event");
+                  "--event-index, --events-per-task, --force, --min-mag, --start and --end are "
+                  "for batch mode: give --catalog without --event-id or --event");
             require_scan_run_dir(a->out, inputs);
             scan_event(*a, cfg, ingest, a->out);
             return 0;

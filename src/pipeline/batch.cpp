@@ -1,5 +1,6 @@
 #include "tecscan/batch.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -15,35 +16,59 @@ namespace tecscan {
 
 namespace fs = std::filesystem;
 
+namespace {
+// The task index: `explicit_index` when >= 0, else $SLURM_ARRAY_TASK_ID; `origin` names which.
+long task_index(long explicit_index, std::string& origin) {
+  origin = "--event-index";
+  if (explicit_index >= 0) return explicit_index;
+  const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
+  if (!task || !*task)
+    throw InputError(
+        "batch mode (--catalog without --event-id): give --event-index N (0-based: 'tecscan "
+        "catalog --catalog FILE' with the same "
+        "--min-mag/--start/--end numbers the events) or run inside a Slurm job array "
+        "(SLURM_ARRAY_TASK_ID)");
+  char* end = nullptr;
+  errno = 0;
+  const long index = std::strtol(task, &end, 10);
+  if (errno || end == task || *end || index < 0)
+    throw InputError(std::string("SLURM_ARRAY_TASK_ID='") + task +
+                     "': expected a non-negative integer array index");
+  origin = "SLURM_ARRAY_TASK_ID";
+  return index;
+}
+}  // namespace
+
 size_t batch_event_index(long explicit_index, size_t nselected) {
-  long index = explicit_index;
-  std::string origin = "--event-index";
-  if (index < 0) {
-    const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
-    if (!task || !*task)
-      throw InputError(
-          "batch mode (--catalog without --event-id): give --event-index N (0-based: 'tecscan "
-          "catalog --catalog FILE' with the same "
-          "--min-mag/--start/--end numbers the events) or run inside a Slurm job array "
-          "(SLURM_ARRAY_TASK_ID)");
-    char* end = nullptr;
-    errno = 0;
-    index = std::strtol(task, &end, 10);
-    if (errno || end == task || *end || index < 0)
-      throw InputError(std::string("SLURM_ARRAY_TASK_ID='") + task +
-                       "': expected a non-negative integer array index");
-    origin = "SLURM_ARRAY_TASK_ID";
-  }
+  return batch_task_events(explicit_index, nselected, 1).first;
+}
+
+BatchEventRange batch_task_events(long explicit_index, size_t nselected, size_t events_per_task) {
+  if (events_per_task == 0) throw InputError("--events-per-task: expected an integer >= 1, got 0");
+  std::string origin;
+  const long index = task_index(explicit_index, origin);
   if (nselected == 0)
     throw InputError(
         "the catalogue selection is empty: no event passes the filters "
         "(try the same --min-mag, --start, --end with 'tecscan catalog --catalog FILE')");
-  if (static_cast<size_t>(index) >= nselected)
-    throw InputError(origin + " = " + std::to_string(index) + ", but the selection has " +
-                     std::to_string(nselected) + " events (indices 0.." +
-                     std::to_string(nselected - 1) + "); size the array --array=0-" +
-                     std::to_string(nselected - 1));
-  return static_cast<size_t>(index);
+  BatchEventRange r;
+  r.ntasks = nselected / events_per_task + (nselected % events_per_task != 0);
+  const std::string last = std::to_string(r.ntasks - 1);
+  if (static_cast<size_t>(index) >= r.ntasks) {
+    if (events_per_task == 1)
+      throw InputError(origin + " = " + std::to_string(index) + ", but the selection has " +
+                       std::to_string(nselected) + " events (indices 0.." + last +
+                       "); size the array --array=0-" + last);
+    throw InputError(origin + " = " + std::to_string(index) + ", but the selection's " +
+                     std::to_string(nselected) + " events make " + std::to_string(r.ntasks) +
+                     " tasks of --events-per-task " + std::to_string(events_per_task) +
+                     " (task indices 0.." + last + "); size the array --array=0-" + last);
+  }
+  r.task = static_cast<size_t>(index);
+  // task < ntasks, so first < nselected (no overflow); the last task may be short.
+  r.first = r.task * events_per_task;
+  r.last = r.first + std::min(events_per_task, nselected - r.first);
+  return r;
 }
 
 std::string batch_run_dir(const std::string& root, const Event& event) {
@@ -130,19 +155,29 @@ void require_scan_run_dir(const std::string& run_dir, const std::vector<std::str
     }
 }
 
-BatchTaskResult run_batch_event(
-    const BatchTask& task,
-    const std::function<void(const Event& event, const std::string& run_dir)>& scan) {
-  auto report = [&](const std::string& line) {
-    if (task.report)
-      task.report(line);
-    else
-      std::fprintf(stderr, "%s\n", line.c_str());
-  };
+namespace {
+using ScanFn = std::function<void(const Event& event, const std::string& run_dir)>;
+
+void report_line(const BatchTask& task, const std::string& line) {
+  if (task.report)
+    task.report(line);
+  else
+    std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+// The root holds one run directory per event and is none of the inputs.
+void check_batch_root(const BatchTask& task) {
   require_output_not_input(task.root, task.inputs, task.option);
   require_run_dir_kind(task.root, RunDirKind::kBatchRoot, task.option);
+}
+
+// One event of the selection into its own run directory; `where` places it for the progress
+// line ("event 4 of 5").
+BatchTaskResult run_selected_event(const BatchTask& task, size_t index, const std::string& where,
+                                   const ScanFn& scan) {
+  auto report = [&](const std::string& line) { report_line(task, line); };
   BatchTaskResult r;
-  r.index = batch_event_index(task.event_index, task.events.size());
+  r.index = index;
   r.event = task.events[r.index];
   r.run_dir = batch_run_dir(task.root, r.event);
   require_scan_run_dir(r.run_dir, task.inputs, task.option);
@@ -150,8 +185,8 @@ BatchTaskResult run_batch_event(
   RunLock lock(r.run_dir);  // held until the scan has written summary.json
   char mag[32];
   std::snprintf(mag, sizeof mag, "M%.1f", r.event.mag);
-  report("batch: event " + std::to_string(r.index) + " of " + std::to_string(task.events.size()) +
-         ": " + r.event.id + " " + format_iso(r.event.time) + " " + mag + " -> " + r.run_dir);
+  report("batch: " + where + ": " + r.event.id + " " + format_iso(r.event.time) + " " + mag +
+         " -> " + r.run_dir);
   r.stale_temp_files = remove_stale_temp_files(r.run_dir);
   if (r.stale_temp_files > 0)
     report("batch: removed " + std::to_string(r.stale_temp_files) +
@@ -168,6 +203,60 @@ BatchTaskResult run_batch_event(
     report("batch: " + r.previous.reason + ": starting");
   scan(r.event, r.run_dir);
   return r;
+}
+}  // namespace
+
+BatchTaskResult run_batch_event(const BatchTask& task, const ScanFn& scan) {
+  check_batch_root(task);
+  const size_t index = batch_event_index(task.event_index, task.events.size());
+  return run_selected_event(
+      task, index, "event " + std::to_string(index) + " of " + std::to_string(task.events.size()),
+      scan);
+}
+
+BatchTaskOutcome run_batch_task(const BatchTask& task, const ScanFn& scan) {
+  check_batch_root(task);
+  BatchTaskOutcome out;
+  out.range = batch_task_events(task.event_index, task.events.size(), task.events_per_task);
+  const size_t first = out.range.first, count = out.range.last - first;
+  const std::string nselected = std::to_string(task.events.size());
+  // One event per task: exactly the one-event protocol, its progress line and its errors.
+  if (task.events_per_task == 1) {
+    out.done.push_back(run_selected_event(
+        task, first, "event " + std::to_string(first) + " of " + nselected, scan));
+    return out;
+  }
+  report_line(task, "batch: task " + std::to_string(out.range.task) + " of " +
+                        std::to_string(out.range.ntasks) + " (--events-per-task " +
+                        std::to_string(task.events_per_task) + "): events " +
+                        std::to_string(first) + ".." + std::to_string(out.range.last - 1) +
+                        " of the " + nselected + " selected");
+  for (size_t i = first; i < out.range.last; ++i) {
+    const std::string where = "event " + std::to_string(i - first + 1) + " of " +
+                              std::to_string(count) + " in this task (index " + std::to_string(i) +
+                              " of " + nselected + " selected)";
+    try {
+      out.done.push_back(run_selected_event(task, i, where, scan));
+    } catch (const InputError& e) {
+      // This event's own problem: the task's other events are still worth running.
+      out.failed.push_back({i, task.events[i].id, e.what()});
+      report_line(task, "batch: " + task.events[i].id + " failed: " + e.what());
+    } catch (...) {
+      // Out of memory, a device failure, an internal error: the next events would meet it too.
+      std::string left;
+      for (size_t j = i + 1; j < out.range.last; ++j) left += " " + task.events[j].id;
+      if (!left.empty())
+        report_line(task, "batch: the task stops at " + task.events[i].id + "; not run:" + left);
+      throw;
+    }
+  }
+  size_t skipped = 0;
+  for (const BatchTaskResult& r : out.done) skipped += r.skipped;
+  report_line(task, "batch: task " + std::to_string(out.range.task) +
+                        " done: " + std::to_string(out.done.size() - skipped) + " computed, " +
+                        std::to_string(skipped) + " skipped, " + std::to_string(out.failed.size()) +
+                        " failed");
+  return out;
 }
 
 }  // namespace tecscan

@@ -11,6 +11,7 @@
 #
 #   bash tests/bench/run-bench-harness.sh TECSCAN
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1  # nothing written into the repository tree (no __pycache__)
 TECSCAN=$(realpath "${1:?usage: run-bench-harness.sh TECSCAN}")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PY=/usr/bin/python3

@@ -9,6 +9,8 @@ expect 2 "--threads" "[0, 4096]" -- "${scan[@]}" --threads -3
 expect 2 "--seed" "an integer >= 0" -- "${scan[@]}" --seed -5
 expect 2 "--models" "empty" -- "${scan[@]}" --models ''
 expect 2 "--gpu-node-chunk" -- "${scan[@]}" --gpu-node-chunk -1
+expect 2 "--events-per-task" "[1, 100000]" -- "${scan[@]}" --events-per-task 0
+expect 2 "--events-per-task" "[1, 100000]" -- "${scan[@]}" --events-per-task 100001
 expect 2 "--days-before" "[0, 3650]" -- "${scan[@]}" --days-before nan
 expect 2 "--days-after" "[0, 3650]" -- "${scan[@]}" --days-after inf
 expect 2 "--radius" "(0, 20016]" -- "${scan[@]}" --radius nan
