@@ -136,7 +136,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
     cp "$WORK/peers-gpu/results-gpu.md" "$DIR/peers.md" 2>/dev/null
     cp "$WORK/peers-gpu/summary.md" "$DIR/peers-summary.md" 2>/dev/null
     cp "$WORK/peers-gpu/headline.md" "$DIR/peers-headline.md" 2>/dev/null
-    for f in run.log torch-batched.log torch-pernode.log jax-vmap.log scan.log; do
+    for f in run.log torch-batched.log torch-pernode.log torch-pernode-np.log jax-vmap.log scan.log; do
       cp "$WORK/peers-gpu/$f" "$DIR/peers-$f" 2>/dev/null
     done
   else

@@ -15,6 +15,9 @@
 # anomalies, median-iqr, quiet mask, significance); write_s its output writing; ingest_s the
 # rest of the process (start-up, reading the cube, setting up) = wall_s - timing_s["total"].
 # The cube is made once per seed and kept in WORK. Exit status: the scan's.
+# FRAGMENT_DIR=bench/results/<tag>: also write OUT_JSON's figures as that folder's fragment.md
+# (stamped with machine, date, commit, command; for a machine without its own script step, e.g.
+# the CPU machine), then rebuild bench/RESULTS.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TECSCAN=${1:?usage: bash bench/paper_event/run.sh TECSCAN [OUT_JSON]}
@@ -60,7 +63,7 @@ with h5py.File(cube, "r") as f:
     nodes, steps = f["tec"].shape
 dtec = sum(v for k, v in t.items() if k.startswith("dtec ")
            or k in ("median-iqr", "quiet mask", "significance", "ar"))
-devices = sorted(set(s.get("devices", {}).get(m, "?") for m in models))
+devices = sorted(set(d for m, d in s.get("devices", {}).items() if m in models))
 result = {
     "commit": commit,
     "device": ", ".join(devices),
@@ -86,3 +89,33 @@ os.replace(tmp, out)
 print(json.dumps(result, indent=1))
 EOF
 echo "paper event: wrote $OUT_JSON"
+if [[ -n ${FRAGMENT_DIR:-} ]]; then
+  mkdir -p "$FRAGMENT_DIR"
+  cp "$OUT_JSON" "$FRAGMENT_DIR/paper_event.json"
+  cp "$WORK/scan-$DEVICE-e$EPOCHS.log" "$FRAGMENT_DIR/paper_event_scan.log"
+  MACHINE="$(nproc) vCPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
+  "$PY" - "$FRAGMENT_DIR" "$MACHINE" "DEVICE=$DEVICE EPOCHS=$EPOCHS SEED=$SEED${EXTRA:+ EXTRA='$EXTRA'} FRAGMENT_DIR=$FRAGMENT_DIR bash bench/paper_event/run.sh TECSCAN" <<'PYEOF'
+import json, os, sys
+
+dir_, machine, command = sys.argv[1:]
+p = json.load(open(os.path.join(dir_, "paper_event.json")))
+tag = os.path.basename(os.path.normpath(dir_))
+lines = ["<!-- fragment", f"machine: {machine}", f"tag: {tag}", f"date: {p['date'][:10]}",
+         f"commit: {p['commit']}", f"command: {command}", "order: 30", "-->",
+         f"## The paper-size event, end to end: {machine}, {p['device']} ({p['date']})", "",
+         f"{p['nodes']} nodes x {p['steps']} hourly epochs (synthetic cube of the paper's"
+         " shape, `bench/paper_event/make_cube.py`), `configs/paper.toml`, six networks +"
+         f" median-iqr, {p['epochs']} epochs, {p['precision']}: **{p['wall_s']:.1f} s wall**,"
+         " measured as one process (not extrapolated). Raw: `" + tag + "/paper_event.json`.", "",
+         "| stage | seconds |", "|---|---:|"]
+lines += [f"| training + prediction, {m} | {v:.2f} |" for m, v in p["train_s"].items()]
+lines += [f"| DTEC stages | {p['dtec_s']:.2f} |", f"| writing outputs | {p['write_s']:.2f} |",
+          f"| start-up, cube read, set-up | {p['ingest_s']:.2f} |",
+          f"| **wall** | **{p['wall_s']:.2f}** |", ""]
+open(os.path.join(dir_, "fragment.md"), "w").write("\n".join(lines))
+PYEOF
+  results_root=$(dirname "$(realpath -m "$FRAGMENT_DIR")")  # bench/results -> bench/RESULTS.md
+  "$PY" "$ROOT/bench/make-results.py" --results "$results_root" \
+    --out "$(dirname "$results_root")/RESULTS.md"
+fi
+
