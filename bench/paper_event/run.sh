@@ -14,7 +14,8 @@
 # timing_s["train <m>"] (training + prediction of all nodes); dtec_s its DTEC stages (median/IQR,
 # anomalies, median-iqr, quiet mask, significance); write_s its output writing; ingest_s the
 # rest of the process (start-up, reading the cube, setting up) = wall_s - timing_s["total"].
-# The cube is made once per seed and kept in WORK. Exit status: the scan's.
+# The cube is made once per seed and kept in WORK. Exit status: the scan's. FRAGMENT_ONLY=1:
+# measure nothing, only (re)write the fragment below from OUT_JSON.
 # FRAGMENT_DIR=bench/results/<tag>: also write OUT_JSON's figures as that folder's fragment.md
 # (stamped with machine, date, commit, command; for a machine without its own script step, e.g.
 # the CPU machine), then rebuild bench/RESULTS.md.
@@ -35,6 +36,9 @@ CUBE=$WORK/paper-event-seed$SEED.h5
 [[ -e $CUBE ]] || "$PY" "$ROOT/bench/paper_event/make_cube.py" --seed "$SEED" --out "$CUBE"
 
 RUN=$WORK/run-$DEVICE-e$EPOCHS
+if [[ ${FRAGMENT_ONLY:-0} == 1 ]]; then  # measure nothing: the fragment from OUT_JSON as it is
+  [[ -e $OUT_JSON ]] || { echo "paper event: FRAGMENT_ONLY=1 but no $OUT_JSON" >&2; exit 2; }
+else
 rm -rf "$RUN"
 # shellcheck disable=SC2086  # EXTRA is a list of options
 CMD=("$TECSCAN" scan --cube "$CUBE" --config "$ROOT/configs/paper.toml" --epochs "$EPOCHS"
@@ -89,9 +93,10 @@ os.replace(tmp, out)
 print(json.dumps(result, indent=1))
 EOF
 echo "paper event: wrote $OUT_JSON"
+fi
 if [[ -n ${FRAGMENT_DIR:-} ]]; then
   mkdir -p "$FRAGMENT_DIR"
-  cp "$OUT_JSON" "$FRAGMENT_DIR/paper_event.json"
+  [[ $OUT_JSON -ef $FRAGMENT_DIR/paper_event.json ]] || cp "$OUT_JSON" "$FRAGMENT_DIR/paper_event.json"
   cp "$WORK/scan-$DEVICE-e$EPOCHS.log" "$FRAGMENT_DIR/paper_event_scan.log"
   MACHINE="$(nproc) vCPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
   "$PY" - "$FRAGMENT_DIR" "$MACHINE" "DEVICE=$DEVICE EPOCHS=$EPOCHS SEED=$SEED${EXTRA:+ EXTRA='$EXTRA'} FRAGMENT_DIR=$FRAGMENT_DIR bash bench/paper_event/run.sh TECSCAN" <<'PYEOF'

@@ -133,6 +133,16 @@ EOF
   --out "$WORK/sarpol-grid.h5" 2>/dev/null
 WORK=$WORK/paper DEVICE=cpu EPOCHS=1 EXTRA="--models mlp,median-iqr --threads 2" \
   bash "$ROOT/bench/paper_event/run.sh" "$TECSCAN" "$WORK/paper_event.json" >"$WORK/paper.log"
+# Its stamped fragment (FRAGMENT_ONLY: from the JSON as it is); RESULTS.md beside the results
+# folder, never the repository's.
+mkdir -p "$WORK/res2"
+cp "$ROOT/bench/results/HEADER.md" "$WORK/res2/"
+before=$(sha256sum "$ROOT/bench/RESULTS.md")
+FRAGMENT_DIR=$WORK/res2/cpu-paper WORK=$WORK/paper DEVICE=cpu EPOCHS=1 FRAGMENT_ONLY=1 \
+  bash "$ROOT/bench/paper_event/run.sh" "$TECSCAN" "$WORK/paper_event.json" >"$WORK/frag.log"
+[[ $(sha256sum "$ROOT/bench/RESULTS.md") == "$before" ]] || fail "the repo's RESULTS.md changed"
+grep -q "103 nodes x 2928 hourly epochs" "$WORK/res2/cpu-paper/fragment.md" || fail "no fragment"
+grep -q "The paper-size event, end to end" "$WORK/RESULTS.md" || fail "RESULTS.md not rebuilt"
 "$PY" - "$WORK" <<'EOF'
 import json, sys
 
