@@ -86,24 +86,35 @@ def main():
     latitude = (1.0 + 0.015 * (LAT0 - lats))[:, None]  # more TEC towards the equator
     tec = (diurnal(local) * latitude * factor[day][None, :]
            * (1.0 + 0.04 * rng.standard_normal((nnode, nt))))
-    tmp = a.out + ".tmp"
+    try:
+        write(a.out, a.seed, lats, lons, dist, t_hours, tec, day)
+    except OSError as e:
+        if os.path.exists(a.out + ".tmp"):
+            os.remove(a.out + ".tmp")
+        print(f"make_cube.py: cannot write {a.out}: {e}", file=sys.stderr)
+        sys.exit(2)
+    print(f"wrote {a.out}: {nnode} nodes x {nt} hourly epochs "
+          f"({FIRST:%Y-%m-%d} .. {FIRST + dt.timedelta(days=DAYS - 1):%Y-%m-%d}), seed {a.seed}")
+
+
+def write(out, seed, lats, lons, dist, t_hours, tec, day):
+    """The cube in the layout of `tecscan ingest`, atomically (temp file + rename)."""
+    tmp = out + ".tmp"
     with h5py.File(tmp, "w") as f:
         f.attrs["event_id"] = "paper-size-sarpol-e-zahab-synthetic"
         f.attrs["event_time"] = EVENT.strftime("%Y-%m-%dT%H:%M:%SZ")
         f.attrs["event_lat"], f.attrs["event_lon"] = LAT0, LON0
         f.attrs["event_magnitude"], f.attrs["event_depth_km"] = MAGNITUDE, DEPTH_KM
         f.attrs["radius_km"] = RADIUS_KM
-        f.attrs["source_files"] = f"synthetic (bench/paper_event/make_cube.py --seed {a.seed})"
+        f.attrs["source_files"] = f"synthetic (bench/paper_event/make_cube.py --seed {seed})"
         f["time"] = t_hours
         f["time"].attrs["units"] = "hours since 1970-01-01 00:00:00"
-        f["node"] = np.arange(nnode, dtype=np.float32)
+        f["node"] = np.arange(lats.size, dtype=np.float32)
         f["node_lat"], f["node_lon"], f["node_distance_km"] = lats, lons, dist
         f["tec"] = tec.astype(np.float32)
         for k, v in indices(day).items():
             f[f"indices/{k}"] = v
-    os.replace(tmp, a.out)
-    print(f"wrote {a.out}: {nnode} nodes x {nt} hourly epochs "
-          f"({FIRST:%Y-%m-%d} .. {FIRST + dt.timedelta(days=DAYS - 1):%Y-%m-%d}), seed {a.seed}")
+    os.replace(tmp, out)
 
 
 if __name__ == "__main__":

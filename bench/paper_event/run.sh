@@ -29,6 +29,8 @@ WORK=$(realpath -m "${WORK:-/tmp/paper-event}")
 OUT_JSON=$(realpath -m "${2:-$WORK/paper_event.json}")
 EXTRA=${EXTRA:-}
 COMMIT=${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+[[ -x $TECSCAN && -f $TECSCAN ]] || { echo "paper event: $TECSCAN is not an executable" >&2; exit 2; }
+[[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || { echo "paper event: EPOCHS=$EPOCHS is not a count >= 1" >&2; exit 2; }
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=python3
 mkdir -p "$WORK" "$(dirname "$OUT_JSON")"
@@ -87,9 +89,13 @@ result = {
              " (start-up, cube read, set-up)",
 }
 tmp = out + ".tmp"
-with open(tmp, "w") as f:
-    json.dump(result, f, indent=1)
-os.replace(tmp, out)
+try:
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(tmp, out)
+except OSError as e:
+    print(f"paper event: cannot write {out}: {e.strerror}", file=sys.stderr)
+    sys.exit(2)
 print(json.dumps(result, indent=1))
 EOF
 echo "paper event: wrote $OUT_JSON"

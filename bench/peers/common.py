@@ -8,6 +8,7 @@ import json
 import math
 import os
 import statistics
+import sys
 import time
 
 import h5py
@@ -81,6 +82,21 @@ def pick_nodes(nnode, count):
     if count <= 0 or count >= nnode:
         return list(range(nnode))
     return sorted({int(round(i * (nnode - 1) / max(count - 1, 1))) for i in range(count)})
+
+
+def trainable_windows(model, tec, nodes):
+    """[(node, NodeWindows)] of the nodes that have training targets (the batched peers)."""
+    wins = [(n, NodeWindows(tec[n], input_length(model))) for n in nodes]
+    return [(n, win) for n, win in wins if win.y_train.size]
+
+
+def padded(arrays, size=None, width=()):
+    """Per-node arrays stacked [node, size, *width], zero-padded (size: default the longest)."""
+    size = max(a.shape[0] for a in arrays) if size is None else size
+    out = np.zeros((len(arrays), size) + tuple(width), np.float32)
+    for i, a in enumerate(arrays):
+        out[i, :a.shape[0]] = a
+    return out
 
 
 def train_per_node(model, tec, nodes, predicted, fit_predict):
@@ -171,6 +187,19 @@ class Results:
     def write(self, path):
         """Atomically (temp + rename): a time-boxed run keeps what it finished."""
         tmp = path + ".tmp"
+        try:
+            self._write_h5(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)  # nothing half-written stays
+            raise
+        with open(path + ".json", "w") as f:
+            json.dump({"peer": self.peer, "workers": self.workers,
+                       "threads_per_worker": self.threads_per_worker,
+                       "startup_s": self.startup_s, "timing": self.timing}, f, indent=1)
+
+    def _write_h5(self, tmp):
         with h5py.File(tmp, "w") as f:
             f.attrs["peer"] = self.peer
             f.attrs["epochs"] = self.epochs
@@ -183,11 +212,6 @@ class Results:
                 d = g.create_dataset(model, data=pred.astype(np.float32))
                 for k, v in self.timing[model].items():
                     d.attrs[k] = v
-        os.replace(tmp, path)
-        with open(path + ".json", "w") as f:
-            json.dump({"peer": self.peer, "workers": self.workers,
-                       "threads_per_worker": self.threads_per_worker,
-                       "startup_s": self.startup_s, "timing": self.timing}, f, indent=1)
 
 
 class Stopwatch:
@@ -301,6 +325,17 @@ class _Pool:
             proc.join(timeout=30)
 
 
+def die(message):
+    """A bad input or an unwritable output: the message on stderr, exit status 2."""
+    print(message, file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+def same_file(a, b):
+    """True when both paths exist and are one file (an output must never replace an input)."""
+    return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+
+
 def process_age_s():
     """Seconds since this process started (Linux /proc): the start-up of a peer run counts
     from there, so that interpreter start and imports are in it however the script is laid out."""
@@ -319,9 +354,22 @@ def run_peer(module_name, description):
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter))
     module.add_arguments(parser)
     args = parser.parse_args()
-    if args.workers < 1 or args.repeats < 1:
-        parser.error("--workers and --repeats must be >= 1")
-    tec, _ = read_cube(args.cube)
+    for name in ("workers", "repeats", "epochs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
+    if args.nodes < 0 or args.threads < 0:
+        parser.error("--nodes and --threads must be >= 0 (0: all nodes / the library default)")
+    unknown = [m for m in args.models.split(",") if m not in MODELS]
+    if unknown:
+        parser.error(f"--models: unknown {', '.join(unknown)} (known: {', '.join(MODELS)})")
+    if not os.path.isfile(args.cube):
+        parser.error(f"--cube {args.cube}: not a file")
+    if same_file(args.out, args.cube) or same_file(args.out + ".json", args.cube):
+        parser.error(f"--out {args.out} would overwrite the cube it reads")
+    try:
+        tec, _ = read_cube(args.cube)
+    except (OSError, KeyError, ValueError) as e:
+        parser.error(f"--cube {args.cube}: not a tecscan cube ({e})")
     nodes = pick_nodes(tec.shape[0], args.nodes)
     # Start-up counts from the start of this process (interpreter and imports included).
     if args.workers == 1:
@@ -351,7 +399,10 @@ def run_peer(module_name, description):
                 repeat_s.append(watch.seconds)
                 kept = predicted if kept is None else kept  # the answers of the first run
             results.add(model, kept, repeat_s, samples)
-            results.write(args.out)  # after every model: a time-boxed run keeps what it finished
+            try:  # after every model: a time-boxed run keeps what it finished
+                results.write(args.out)
+            except OSError as e:
+                die(f"{module_name}: cannot write --out {args.out}: {e}")
     finally:
         if close:
             close()

@@ -2,7 +2,7 @@ r"""Compare peers' predictions with a tecscan run and print markdown tables.
 
   python compare.py --scan runs/x/scan.h5[,runs/x-r2/scan.h5,...] [--scan-wall-s 16.1,15.9,...] \
       --peer keras.h5 --peer torch.h5 [--peer runs/x-seed43/scan.h5] \
-      [--threads 2] [--peak-gflops 66 --peak-label "..."] [--md out.md] [--summary-md s.md] \
+      [--peak-gflops 66 --peak-label "..."] [--md out.md] [--summary-md s.md] \
       [--headline-md h.md]
 
 A peer run is one .h5 file written by common.Results (its repetitions are inside it); a tecscan
@@ -16,7 +16,6 @@ first). Every implementation gets two times, both training + prediction of all n
 "all six": steady = the sum of the six steady times; first run = start-up + the sum of the six
 first-run times (peer: the file's `startup_s`; tecscan: the process wall of run 1 from
 --scan-wall-s, else summary.json timing_s["total"], minus its training times).
-Old peer files (seconds_all_nodes only; a comma list = repetitions) still read: steady only.
 
 Four tables:
 - headline: per model and for all six, tecscan against the strongest peer (the lowest time
@@ -28,8 +27,8 @@ Four tables:
   (> 1: tecscan faster);
 - speed: the two times for all nodes (peers on a node subset are extrapolated linearly, marked
   "ext."), the implementation's form (processes x threads), training samples x epochs per
-  second (steady), per thread (peers: workers x threads_per_worker from the file, --threads for
-  old files; tecscan: its summary.json devices), achieved GFLOP/s (forward FLOPs per sample
+  second (steady), per thread (peers: workers x threads_per_worker from the file; tecscan:
+  its summary.json devices), achieved GFLOP/s (forward FLOPs per sample
   x 3, as bench_cpu_models counts them) and its share of --peak-gflops, and the ratios
   tecscan / peer (steady, per thread, first run);
 - agreement, on the nodes the peer ran (one row per --peer): the RMSE of the prediction
@@ -209,8 +208,8 @@ class Scan:
         for other in repeats:
             summary = self.read_summary(os.path.dirname(os.path.abspath(other)))
             if int(summary["config"]["train"]["epochs"]) != self.epochs:
-                sys.exit(f"compare.py: {other} trained {summary['config']['train']['epochs']} "
-                         f"epochs, {path} {self.epochs}: not repetitions of one run")
+                common.die(f"compare.py: {other} trained {summary['config']['train']['epochs']} "
+                           f"epochs, {path} {self.epochs}: not repetitions of one run")
             self.summaries.append(summary)
         self.walls = walls
         self.threshold = threshold
@@ -267,63 +266,43 @@ class Scan:
         return rmse(predicted[nodes, self.n_train:], self.observed[nodes, self.n_train:])
 
 
-def peer_steady(attrs):
-    """(steady seconds to show, cold) of one model of a new-style peer file: its repetitions
-    2.. scaled to all nodes (their median is steady_s_all), or the one cold repetition."""
-    steady = float(attrs["steady_s_all"])
-    repeat = [float(s) for s in np.atleast_1d(attrs.get("repeat_s", []))]
-    if len(repeat) < 2:
-        return [steady], True
-    samples = float(attrs.get("train_samples", 0))
-    scale = float(attrs.get("train_samples_all", 0)) / samples if samples else float("nan")
-    values = [s * scale for s in repeat[1:]]
-    if not math.isclose(statistics.median(values), steady, rel_tol=1e-6):
-        return [steady], False  # not what common.Results writes: trust its figure
-    return values, False
-
-
-def read_peer(paths, threads):
-    """An Impl of a peer's .h5 file (a comma list: repetitions of one run, answers and first
-    run from the first file), or of another tecscan run's scan.h5 (e.g. another --seed: the
-    run-to-run spread of tecscan). `threads`: --threads, for old files without the form."""
+def read_peer(path):
+    """An Impl of a peer's .h5 file (common.Results: its repetitions are inside), or of another
+    tecscan run's scan.h5, comma-separated repetitions allowed (e.g. another --seed: the
+    run-to-run spread of tecscan)."""
+    paths = path.split(",")
     with h5py.File(paths[0], "r") as f:
         is_peer = "nodes" in f
     if not is_peer:
         other = Scan(paths[0], 0, paths[1:])
         return other.impl(f"tecscan seed {other.seed}")
-    steady, cold = {}, {}
-    for path in paths:
-        with h5py.File(path, "r") as f:
-            for m in f["predicted"]:
-                attrs = f["predicted"][m].attrs
-                if "steady_s_all" not in attrs:  # old file: one cold-ish time per file
-                    values, is_cold = [float(attrs["seconds_all_nodes"])], False
-                elif len(paths) > 1:  # several new files: each one's steady time
-                    values, is_cold = [float(attrs["steady_s_all"])], \
-                        len(np.atleast_1d(attrs.get("repeat_s", []))) < 2
-                else:
-                    values, is_cold = peer_steady(attrs)
-                steady.setdefault(m, []).extend(values)
-                cold[m] = cold.get(m, False) or is_cold
-    with h5py.File(paths[0], "r") as f:
+    if len(paths) > 1:
+        common.die(f"compare.py: --peer {path}: one peer file per --peer (its repetitions are "
+                   "inside it: --repeats)")
+    with h5py.File(path, "r") as f:
+        if any("steady_s_all" not in f["predicted"][m].attrs for m in f["predicted"]):
+            common.die(f"compare.py: {path} was written by an older peer script (no "
+                       "steady_s_all): run the peer again")
         name, nodes = str(f.attrs["peer"]), f["nodes"][...].astype(int)
-        workers = int(f.attrs.get("workers", 1))
-        per_worker = int(f.attrs["threads_per_worker"]) if "threads_per_worker" in f.attrs \
-            else (threads or 0)
-        startup = float(f.attrs.get("startup_s", float("nan")))
-        gpu = "cuda" in name
+        workers, per_worker = int(f.attrs["workers"]), int(f.attrs["threads_per_worker"])
+        gpu = re.search(r"-(cuda|gpu)$", name) is not None
         used = None if gpu or not per_worker else workers * per_worker
         form = f"{workers} proc x " + ("GPU" if gpu else f"{per_worker or 'default'} thr")
         if workers > 1:  # the same peer may also run threaded: the rows must differ by name
             name += " node-parallel"
-        preds, forms = {}, {}
+        preds = {}
         for m in f["predicted"]:
-            attrs = f["predicted"][m].attrs
-            timing = Timing(steady[m], attrs.get("first_s_all", float("nan")), attrs["epochs"],
-                            attrs["extrapolated"], used, cold[m])
+            a = f["predicted"][m].attrs
+            repeat = [float(s) for s in np.atleast_1d(a["repeat_s"])]
+            scale = float(a["train_samples_all"]) / float(a["train_samples"])
+            # The steady repetitions scaled to all nodes: their median is steady_s_all, and
+            # their range is shown; with one repetition only the cold time exists.
+            steady = [s * scale for s in repeat[1:]] or [float(a["steady_s_all"])]
+            timing = Timing(steady, a["first_s_all"], a["epochs"], a["extrapolated"], used,
+                            cold=len(repeat) < 2)
             preds[m] = (f["predicted"][m][...], timing)
-            forms[m] = form
-    return Impl(name, nodes, preds, startup, forms, {m: used for m in preds})
+        startup = float(f.attrs["startup_s"])
+    return Impl(name, nodes, preds, startup, {m: form for m in preds}, {m: used for m in preds})
 
 
 class Row:
@@ -432,8 +411,6 @@ def main():
     parser.add_argument("--peer", action="append", default=[],
                         help="peer predictions .h5 (common.Results), or another tecscan run's "
                         "scan.h5 (comma-separated: repetitions of that run)")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="CPU threads of peer files that do not record them (old files)")
     parser.add_argument("--peak-gflops", type=float, default=0,
                         help="measured FP32 peak of the machine at those threads")
     parser.add_argument("--peak-label", default="measured peak")
@@ -445,6 +422,15 @@ def main():
                         help="write the headline (sentence, table, note) to this file, between "
                         "<!-- headline --> and <!-- /headline -->")
     args = parser.parse_args()
+    inputs = args.scan.split(",") + [p for peer in args.peer for p in peer.split(",")]
+    for path in inputs:
+        if not os.path.isfile(path):
+            parser.error(f"{path}: not a file")
+        if not h5py.is_hdf5(path):
+            parser.error(f"{path}: not an HDF5 file (a scan.h5 or a peer's .h5)")
+    for out in (args.md, args.summary_md, args.headline_md):
+        if out and any(common.same_file(out, p) for p in inputs):
+            parser.error(f"{out}: is one of the inputs; choose another output file")
 
     paths = args.scan.split(",")
     walls = None
@@ -456,7 +442,7 @@ def main():
         if len(walls) != len(paths):
             parser.error(f"--scan-wall-s has {len(walls)} values, --scan {len(paths)} runs")
     scan = Scan(paths[0], args.threshold, paths[1:], walls)
-    peers = [read_peer(p.split(","), args.threads or None) for p in args.peer]
+    peers = [read_peer(p) for p in args.peer]
     rows = speed_rows(scan, [scan.impl("tecscan")] + peers, args.peak_gflops)
     per_thread = any(r.timing.threads for rs in rows.values() for r in rs)
     runs = len(scan.summaries)
@@ -589,15 +575,18 @@ def main():
               + "; ".join(f"{m} {d:.2g}, {n}, {a}" for m, (d, n, a) in checks) + "."]
     text = "\n".join(lines)
     print(text)
-    if args.md:
-        with open(args.md, "a") as f:
-            f.write(text + "\n\n")
-    if args.summary_md:
-        with open(args.summary_md, "w") as f:
-            f.write("\n".join(summary) + "\n")
-    if args.headline_md:
-        with open(args.headline_md, "w") as f:
-            f.write("\n".join(["<!-- headline -->"] + block + ["<!-- /headline -->"]) + "\n")
+    outputs = [(args.md, "a", text + "\n\n"),
+               (args.summary_md, "w", "\n".join(summary) + "\n"),
+               (args.headline_md, "w",
+                "\n".join(["<!-- headline -->"] + block + ["<!-- /headline -->"]) + "\n")]
+    for path, mode, content in outputs:
+        if not path:
+            continue
+        try:
+            with open(path, mode) as f:
+                f.write(content)
+        except OSError as e:
+            common.die(f"compare.py: cannot write {path}: {e.strerror}")
 
 
 if __name__ == "__main__":

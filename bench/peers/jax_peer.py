@@ -237,13 +237,6 @@ class Compiled:
         self.predict = jax.jit(jax.vmap(lambda p, x: forward(model, p, x)))
 
 
-def padded(arrays, size, width=()):
-    out = np.zeros((len(arrays), size) + width, np.float32)
-    for i, a in enumerate(arrays):
-        out[i, :a.shape[0]] = a
-    return out
-
-
 class Trainer:
     def __init__(self, seed, device, chunk):
         self.name = f"jax-vmap-{device}"
@@ -254,8 +247,7 @@ class Trainer:
 
     def train(self, model, tec, nodes, epochs, predicted):
         length = common.input_length(model)
-        wins = [(n, common.NodeWindows(tec[n], length)) for n in nodes]
-        wins = [(n, win) for n, win in wins if win.y_train.size]
+        wins = common.trainable_windows(model, tec, nodes)
         if not wins:
             return 0
         if model not in self.compiled:
@@ -263,9 +255,9 @@ class Trainer:
         fn = self.compiled[model]
         counts = [win.y_train.size for _, win in wins]
         m = -(-max(counts) // common.BATCH) * common.BATCH  # slots per node: whole batches
-        x = jnp.asarray(padded([win.x_train for _, win in wins], m, (length,)))
-        y = jnp.asarray(padded([win.y_train for _, win in wins], m))
-        real = jnp.asarray(padded([np.ones(c, np.float32) for c in counts], m))
+        x = jnp.asarray(common.padded([win.x_train for _, win in wins], m, (length,)))
+        y = jnp.asarray(common.padded([win.y_train for _, win in wins], m))
+        real = jnp.asarray(common.padded([np.ones(c, np.float32) for c in counts], m))
         # Node n's weights and batch order depend only on (seed, model, node).
         base = jax.random.fold_in(self.key, common.MODELS.index(model))
         node_keys = jax.vmap(lambda n: jax.random.split(jax.random.fold_in(base, n)))(
@@ -280,7 +272,7 @@ class Trainer:
         # np.asarray waits for the device, so the timing includes all the work.
         n_all = max(win.t_all.size for _, win in wins)
         chunk = min(self.chunk, n_all)
-        x_all = padded([win.x_all for _, win in wins], -(-n_all // chunk) * chunk, (length,))
+        x_all = common.padded([win.x_all for _, win in wins], -(-n_all // chunk) * chunk, (length,))
         pred = np.concatenate([np.asarray(fn.predict(params, jnp.asarray(x_all[:, s:s + chunk])))
                                for s in range(0, x_all.shape[1], chunk)], axis=1)
         for i, (n, win) in enumerate(wins):

@@ -224,7 +224,7 @@ print(", ".join(d.metadata["Name"] + " " + d.version for d in m.distributions()
   echo
 } >"$RESULTS"
 "$PY" "$HERE/compare.py" --scan "$SCANS" --scan-wall-s "$WALLS" "${PEERS[@]}" \
-  --threads "$THREADS" --peak-gflops "$PEAK_GFLOPS" --peak-label "$PEAK_LABEL" --md "$RESULTS" \
+  --peak-gflops "$PEAK_GFLOPS" --peak-label "$PEAK_LABEL" --md "$RESULTS" \
   --summary-md "$WORK/summary.md" --headline-md "$WORK/headline.md" \
   --title "El Salvador 2001 (usp000a7m5), CPU"
 note "done: $RESULTS"

@@ -23,7 +23,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.func import functional_call, stack_module_state  # noqa: E402
@@ -277,22 +276,14 @@ def batched_forward(model, device, count):
     return params, lambda p, x: vmapped(p, buffers, x).squeeze(-1)
 
 
-def padded(arrays, width):
-    out = np.zeros((len(arrays), max(a.shape[0] for a in arrays)) + width, np.float32)
-    for i, a in enumerate(arrays):
-        out[i, :a.shape[0]] = a
-    return out
-
-
 def run_batched(model, tec, nodes, epochs, device, predicted):
     length = common.input_length(model)
-    wins = [(n, common.NodeWindows(tec[n], length)) for n in nodes]
-    wins = [(n, w) for n, w in wins if w.y_train.size]
+    wins = common.trainable_windows(model, tec, nodes)
     if not wins:
         return 0
     counts = torch.tensor([w.y_train.size for _, w in wins], device=device)
-    x = torch.from_numpy(padded([w.x_train for _, w in wins], (length,))).to(device)
-    y = torch.from_numpy(padded([w.y_train for _, w in wins], ())).to(device)
+    x = torch.from_numpy(common.padded([w.x_train for _, w in wins], width=(length,))).to(device)
+    y = torch.from_numpy(common.padded([w.y_train for _, w in wins])).to(device)
     params, forward = batched_forward(model, device, len(wins))
     opt = torch.optim.Adam(params.values(), lr=common.LEARNING_RATE, eps=common.EPSILON)
     g, n_max = y.shape
@@ -314,7 +305,7 @@ def run_batched(model, tec, nodes, epochs, device, predicted):
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-    x_all = torch.from_numpy(padded([w.x_all for _, w in wins], (length,))).to(device)
+    x_all = torch.from_numpy(common.padded([w.x_all for _, w in wins], width=(length,))).to(device)
     with torch.no_grad():
         pred = torch.cat([forward(params, x_all[:, s:s + 1024])
                           for s in range(0, x_all.shape[1], 1024)], dim=1).cpu().numpy()

@@ -44,6 +44,34 @@ done
   --epochs 1 --workers 1 --repeats 2 >"$WORK/one.log"
 grep -q "2 processes x 1 thread(s), nodes split" "$WORK/np.log" || fail "np.log: $(cat "$WORK/np.log")"
 
+# Hostile use: exit 2, a message naming the problem, the inputs untouched, nothing half-written.
+# expect_2 WORDS command...: the command exits 2 and its stderr holds WORDS.
+expect_2() {
+  local words=$1 rc=0
+  shift
+  "$@" >/dev/null 2>"$WORK/err" || rc=$?
+  ((rc == 2)) && grep -q -- "$words" "$WORK/err" || fail "$* -> rc $rc: $(cat "$WORK/err")"
+}
+cube_sum=$(sha256sum <"$WORK/cube.h5")
+PEER=("$PY" "$ROOT/tests/bench/linear_peer.py" --epochs 1 --nodes 2)
+expect_2 "would overwrite the cube" "${PEER[@]}" --cube "$WORK/cube.h5" --out "$WORK/cube.h5"
+expect_2 "not a file" "${PEER[@]}" --cube "$WORK/none.h5" --out "$WORK/x.h5"
+expect_2 "not a tecscan cube" "${PEER[@]}" --cube "$ROOT/README.md" --out "$WORK/x.h5"
+expect_2 "--epochs must be >= 1" "${PEER[@]}" --cube "$WORK/cube.h5" --out "$WORK/x.h5" --epochs 0
+expect_2 "unknown foo" "${PEER[@]}" --cube "$WORK/cube.h5" --out "$WORK/x.h5" --models mlp,foo
+expect_2 "cannot write --out" "${PEER[@]}" --cube "$WORK/cube.h5" --out "$WORK/no/dir/x.h5"
+[[ $(sha256sum <"$WORK/cube.h5") == "$cube_sum" ]] || fail "the cube changed"
+[[ ! -e $WORK/x.h5 && ! -e $WORK/x.h5.tmp ]] || fail "a refused run left a file"
+expect_2 "one of the inputs" "$PY" "$ROOT/bench/peers/compare.py" \
+  --scan "$WORK/scan-a/scan.h5" --peer "$WORK/np.h5" --md "$WORK/np.h5"
+expect_2 "not an HDF5 file" "$PY" "$ROOT/bench/peers/compare.py" --scan "$WORK/scan-a/scan.h5" \
+  --peer "$ROOT/tests/bench/linear_peer.py"
+cp "$WORK/np.h5" "$WORK/old.h5"  # a peer file of the older format: no steady_s_all
+"$PY" -c 'import h5py, sys; del h5py.File(sys.argv[1], "a")["predicted/mlp"].attrs["steady_s_all"]' \
+  "$WORK/old.h5"
+expect_2 "older peer script" "$PY" "$ROOT/bench/peers/compare.py" --scan "$WORK/scan-a/scan.h5" \
+  --peer "$WORK/old.h5"
+
 "$PY" "$ROOT/bench/peers/compare.py" --scan "$WORK/scan-a/scan.h5,$WORK/scan-b/scan.h5" \
   --scan-wall-s "$WALLS" --peer "$WORK/np.h5" --peer "$WORK/one.h5" \
   --headline-md "$WORK/headline.md" --summary-md "$WORK/summary.md" --md "$WORK/tables.md" \
