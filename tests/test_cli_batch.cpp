@@ -196,6 +196,80 @@ TEST(CliBatch, SeveralEventsPerTaskGiveEachEventsOwnResult) {
   EXPECT_NE(single.output.find("batch mode"), std::string::npos) << single.output;
 }
 
+TEST(CliBatch, PackedEventsGiveWhatEachEventGivesAlone) {
+  fs::path root = fresh_temp_dir("batch_pack");
+  const std::string task = "scan " + kSelection + " " + kInputs +
+                           " --config configs/demo.toml --models mlp,rnn,median-iqr --epochs 1 "
+                           "--threads 2 -q";
+  CliResult packed = run_tecscan(task + " --events-per-task 2 --pack --event-index 1 --out " +
+                                 (root / "packed").string());
+  ASSERT_EQ(packed.status, 0) << packed.output;
+  // Each model's trainings held both events' nodes (the events share their window length).
+  EXPECT_NE(packed.output.find("pack: training mlp for 2 events together ("), std::string::npos)
+      << packed.output;
+  EXPECT_NE(packed.output.find("pack: training rnn for 2 events together ("), std::string::npos)
+      << packed.output;
+  EXPECT_NE(packed.output.find("task 1 done: 2 computed, 0 skipped, 0 failed"), std::string::npos)
+      << packed.output;
+  for (const char* index : {"2", "3"}) {
+    CliResult alone =
+        run_tecscan(task + " --event-index " + index + " --out " + (root / "alone").string());
+    ASSERT_EQ(alone.status, 0) << alone.output;
+  }
+  for (const char* id : {"usp000a7cv", "usp000a7f2"}) {
+    const fs::path p = root / "packed" / id, a = root / "alone" / id;
+    ASSERT_TRUE(fs::exists(p / "summary.json")) << id;
+    EXPECT_EQ(read_text(p / "anomalies.csv"), read_text(a / "anomalies.csv")) << id;
+    expect_same_scan_arrays(p, a);
+    auto x = tecscan::H5File::open_read((p / "scan.h5").string());
+    auto y = tecscan::H5File::open_read((a / "scan.h5").string());
+    const std::vector<float> rnn_packed = x.read_float("/predicted/rnn"),
+                             rnn_alone = y.read_float("/predicted/rnn");
+    ASSERT_EQ(rnn_packed.size(), rnn_alone.size()) << id;
+    EXPECT_EQ(0,
+              std::memcmp(rnn_packed.data(), rnn_alone.data(), rnn_packed.size() * sizeof(float)))
+        << id;
+  }
+
+  // A rerun skips both; --pack needs several events per task and batch mode.
+  CliResult rerun = run_tecscan(task + " --events-per-task 2 --pack --event-index 1 --out " +
+                                (root / "packed").string());
+  EXPECT_EQ(rerun.status, 0) << rerun.output;
+  EXPECT_NE(rerun.output.find("task 1 done: 0 computed, 2 skipped, 0 failed"), std::string::npos)
+      << rerun.output;
+  CliResult one = run_tecscan(task + " --pack --event-index 1 --out " + (root / "one").string());
+  EXPECT_EQ(one.status, 2) << one.output;
+  EXPECT_NE(one.output.find("--pack trains the events of a task together"), std::string::npos)
+      << one.output;
+  CliResult single = run_tecscan("scan " + kInputs +
+                                 " --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv "
+                                 "--event-id usp000a7m5 --pack --out " +
+                                 (root / "single").string());
+  EXPECT_EQ(single.status, 2) << single.output;
+  EXPECT_NE(single.output.find("are for batch mode"), std::string::npos) << single.output;
+}
+
+TEST(CliBatch, APackedEventFailingLeavesTheOthersTrained) {
+  fs::path root = fresh_temp_dir("batch_pack_fail");
+  // Of the five events, the last three share their window (the data end on 2001-01-14); the
+  // first of those cannot go where it should: its run directory holds a merge.
+  fs::create_directories(root / "runs" / "usp000a7cv");
+  std::ofstream(root / "runs" / "usp000a7cv" / "merge.h5") << "h5";
+  const std::string task = "scan " + kSelection + " " + kInputs + " " + kQuickMethod +
+                           " --events-per-task 5 --pack --event-index 0 --out " +
+                           (root / "runs").string();
+  CliResult r = run_tecscan(task);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_NE(r.output.find("batch: usp000a7cv failed: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("pack: training mlp for 2 events together"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("task 0 done: 4 computed, 0 skipped, 1 failed"), std::string::npos)
+      << r.output;
+  for (const char* id : {"usp000a5m7", "usp000a70h", "usp000a7f2", "usp000a7m5"})
+    EXPECT_TRUE(fs::exists(root / "runs" / id / "summary.json")) << id << r.output;
+  EXPECT_FALSE(fs::exists(root / "runs" / "usp000a7cv" / "summary.json"));
+}
+
 TEST(CliBatch, AnEventFailingLeavesTheTasksOtherEventsToRun) {
   fs::path root = fresh_temp_dir("batch_group_fail");
   // The first event of task 1 cannot go where it should: its run directory holds a merge.

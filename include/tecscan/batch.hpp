@@ -2,6 +2,7 @@
 // complete result is already there (so requeued or resubmitted tasks skip finished events and
 // restart interrupted ones cleanly).
 #pragma once
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -79,6 +80,11 @@ struct BatchTask {
   // run_batch_task: consecutive events per task; event_index then numbers the task (its group
   // of events), not the event. run_batch_event runs one event and ignores it.
   size_t events_per_task = 1;
+  // run_batch_task with several events: how their jobs (one per event: the protocol and the
+  // scan) run. Unset: one after the other. PackedTraining::run runs them side by side so their
+  // trainings are packed (packing.hpp); it returns each job's exception.
+  std::function<std::vector<std::exception_ptr>(const std::vector<std::function<void()>>&)>
+      run_together;
   // Receives each line of the protocol as it happens ("batch: event 4 of 5: ...", "batch: ...:
   // skipped ...", "batch: recomputing: ..."); unset: the lines go to stderr.
   std::function<void(const std::string&)> report;
@@ -123,7 +129,9 @@ struct BatchTaskOutcome {
 // next event: one bad event does not cost the others. Errors of the task as a whole (root,
 // index) and any other exception (out of memory, a device failure, which the next events
 // would meet too) are thrown, after reporting the events left unrun. With events_per_task 1 the
-// event's InputError is thrown too: a one-event task behaves as run_batch_event.
+// event's InputError is thrown too: a one-event task behaves as run_batch_event. With
+// run_together every event of the group runs whatever the others meet; an exception that is not
+// an InputError is thrown once all have ended (the first in selection order).
 BatchTaskOutcome run_batch_task(
     const BatchTask& task,
     const std::function<void(const Event& event, const std::string& run_dir)>& scan);

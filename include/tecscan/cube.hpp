@@ -21,7 +21,14 @@ struct Cube {
   std::vector<float> indices[kNumIndexKinds];
   std::vector<std::string> sources;  // every input file
   long missing_epochs = 0;           // from the IONEX gap report
+  // [node] the key of each node's random streams (initial weights, shuffles: train_node's
+  // `node`); empty = the node's index. A cube packing the nodes of several events keeps each
+  // node's index in its own event, so an event's results do not depend on what it ran with.
+  std::vector<int> rng_node_keys;
   size_t nnode() const { return node_lat.size(); }
+  int rng_node(size_t n) const {
+    return rng_node_keys.empty() ? static_cast<int>(n) : rng_node_keys[n];
+  }
   size_t ntime() const { return time.size(); }
   const float* node_tec(size_t n) const { return tec.data() + n * time.size(); }
 };

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tecscan/adam.hpp"
+#include "tecscan/precision.hpp"
 #include "tecscan/model.hpp"
 
 namespace tecscan {
@@ -34,6 +35,9 @@ struct TrainConfig {
   int patience = 0;
   double validation_fraction = 0.1;  // in (0, 0.5]
   bool keep_params = false;          // ModelRun::params: the trained weights of every node
+  // The arithmetic of the matrix products (precision.hpp); Adam, the loss and the master
+  // weights stay FP32 in every precision.
+  Precision precision = Precision::kFp32;
 };
 
 // One node's series prepared for a model with `input_len` inputs.

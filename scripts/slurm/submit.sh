@@ -13,6 +13,8 @@
 # Slurm:      --events-per-task K  each task runs K consecutive events of the selection, one
 #                        after the other (default 1): ceil(N/K) tasks; task T runs events
 #                        T*K .. T*K+K-1, each into its own run dir as a one-event task would
+#             --pack     with K > 1: train each model once for the task's K events (their
+#                        nodes share the GPU's launches); results equal one-event tasks'
 #             --parallel J     at most J tasks at once (--array=...%J, default 4)
 #             --array SPEC     run only these task indices, e.g. 3,7-9 (default 0-<ceil(N/K)-1>;
 #                        with K = 1 a task index is the event index `tecscan catalog` prints)
@@ -46,7 +48,7 @@ usage() {
 catalog="" min_mag="" start="" end="" archive="" config="" models="" epochs="" device=auto
 scan_args="" merge_args="" runs=runs/batch merge_out="" logs=logs parallel=4 array=""
 gres=gpu:1 cpus="" time_limit="" partition="" account="" sbatch_args="" merge_after=ok
-wait=0 dry_run=0 events_per_task=1
+wait=0 dry_run=0 events_per_task=1 pack=0
 indices=()
 need() { if [ $# -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value"; fi; }
 while [ $# -gt 0 ]; do
@@ -79,6 +81,7 @@ while [ $# -gt 0 ]; do
     --account) need "$@"; account=$2; shift 2 ;;
     --sbatch-args) need "$@"; sbatch_args=$2; shift 2 ;;
     --merge-after) need "$@"; merge_after=$2; shift 2 ;;
+    --pack) pack=1; shift ;;
     --wait) wait=1; shift ;;
     --dry-run) dry_run=1; shift ;;
     -h | --help) usage 0 ;;
@@ -104,6 +107,9 @@ done
 # tecscan's own range (docs/errors.md), checked here so a typo fails before anything is queued.
 if ! [[ $events_per_task =~ ^[1-9][0-9]{0,5}$ ]] || ((events_per_task > 100000)); then
   die "--events-per-task must be an integer in [1, 100000], got '$events_per_task'"
+fi
+if ((pack)) && ((events_per_task < 2)); then
+  die "--pack trains the events of a task together: give --events-per-task K with K >= 2"
 fi
 case "$merge_after" in ok | any) ;; *) die "--merge-after must be ok or any" ;; esac
 case "$device" in auto | cpu | cuda) ;; *) die "--device must be auto, cpu or cuda" ;; esac
@@ -146,7 +152,7 @@ CONFIG=""
 export TECSCAN=$tecscan CATALOG=${select_args[1]} MIN_MAG=$min_mag START=$start END=$end
 export ARCHIVE INDICES="${indices[*]}" CONFIG MODELS=$models EPOCHS=$epochs
 export DEVICE=$device RUNS=$runs MERGE_OUT=$merge_out SCAN_ARGS=$scan_args MERGE_ARGS=$merge_args
-export EVENTS_PER_TASK=$events_per_task
+export EVENTS_PER_TASK=$events_per_task PACK=$pack
 
 common=(--parsable --export=ALL)
 [ -z "$partition" ] || common+=(--partition="$partition")
@@ -168,7 +174,7 @@ echo "submit: $count events selected from $catalog; $tasks task(s) of $events_pe
 if ((dry_run)); then
   echo "submit: dry run; the jobs would get:"
   for v in TECSCAN CATALOG MIN_MAG START END ARCHIVE INDICES CONFIG MODELS EPOCHS DEVICE RUNS \
-    EVENTS_PER_TASK MERGE_OUT SCAN_ARGS MERGE_ARGS; do
+    EVENTS_PER_TASK PACK MERGE_OUT SCAN_ARGS MERGE_ARGS; do
     printf '  %s=%q\n' "$v" "${!v}"
   done
   printf '%q ' "${array_cmd[@]}"

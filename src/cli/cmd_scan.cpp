@@ -13,6 +13,7 @@
 #include "tecscan/error.hpp"
 #include "tecscan/inject.hpp"
 #include "tecscan/ionex.hpp"
+#include "tecscan/packing.hpp"
 #include "tecscan/scan.hpp"
 #include "tecscan/trainer_factory.hpp"
 #include "tecscan/validate.hpp"
@@ -39,12 +40,20 @@ struct ScanArgs {
   long events_per_task = 1;
   CLI::Option* events_per_task_given = nullptr;
   bool force = false;
+  bool pack = false;  // --pack: the task's events train together (packing.hpp)
 };
 
 // --event-index and --gpu-node-chunk: counts.
 constexpr NumberRange kCountRange{0, kInf, false, false, true};
 // --events-per-task: as every count's, the upper bound only catches a typo (docs/errors.md).
 constexpr NumberRange kEventsPerTaskRange{1, 100000, false, false, true};
+
+BackendOptions backend_options(const ScanArgs& a) {
+  BackendOptions hardware;
+  hardware.rnn_impl = a.rnn_impl;
+  hardware.gpu_node_chunk = a.gpu_node_chunk;
+  return hardware;
+}
 
 void print_scan_tables(const ScanSummary& s, const std::string& out_dir) {
   std::printf("%-11s %-22s %9s %9s %10s %10s %8s\n", "detector", "device", "anomalies", "storm",
@@ -86,10 +95,16 @@ void print_scan_tables(const ScanSummary& s, const std::string& out_dir) {
               out_dir.c_str(), s.sensitivity.empty() ? "" : ",sensitivity.csv");
 }
 
+// The trainer and DTEC function the events of a packed task share (one backend for all).
+struct SharedTraining {
+  Trainer* trainer = nullptr;
+  DtecFn dtec = nullptr;
+};
+
 // One event: its cube (read, or built from the ingest inputs), the backend for the configured
-// device, the scan into out_dir, and the tables on stdout.
+// device (or the packed task's shared one), the scan into out_dir, and the tables on stdout.
 void scan_event(const ScanArgs& a, const ScanConfig& cfg, const IngestOptions& ingest,
-                const std::string& out_dir) {
+                const std::string& out_dir, const SharedTraining* shared = nullptr) {
   Cube cube;
   ScanOptions opts;
   opts.quiet_progress = a.quiet;
@@ -107,13 +122,15 @@ void scan_event(const ScanArgs& a, const ScanConfig& cfg, const IngestOptions& i
   if (!a.quiet)
     std::fprintf(stderr, "event %s: %zu nodes x %zu epochs, %d training epochs\n",
                  cube.event.id.c_str(), cube.nnode(), cube.ntime(), cfg.train.epochs);
-  BackendOptions hardware;
-  hardware.rnn_impl = a.rnn_impl;
-  hardware.gpu_node_chunk = a.gpu_node_chunk;
-  Backend backend = make_backend(cfg, hardware);
-  for (const std::string& note : backend.notes) std::fprintf(stderr, "%s\n", note.c_str());
-  opts.dtec = backend.dtec;
-  print_scan_tables(run_scan(cube, cfg, *backend.trainer, out_dir, opts), out_dir);
+  if (shared) {
+    opts.dtec = shared->dtec;
+    print_scan_tables(run_scan(cube, cfg, *shared->trainer, out_dir, opts), out_dir);
+  } else {
+    Backend backend = make_backend(cfg, backend_options(a));
+    for (const std::string& note : backend.notes) std::fprintf(stderr, "%s\n", note.c_str());
+    opts.dtec = backend.dtec;
+    print_scan_tables(run_scan(cube, cfg, *backend.trainer, out_dir, opts), out_dir);
+  }
   // A task log of several events (stdout a file, so block-buffered) then shows each event's
   // tables beside its progress lines on stderr, not all of them at the end.
   std::fflush(stdout);
@@ -164,7 +181,9 @@ Command add_scan(CLI::App& app) {
       "--events-per-task K, task N runs events N*K .. N*K+K-1 one after the other, each "
       "exactly as a task of its own (the array then has ceil(events / K) tasks); an event "
       "that fails with an input error is reported, the task goes on with its other events "
-      "and exits 2 at the end:\n"
+      "and exits 2 at the end. --pack trains each model once for all the task's events "
+      "(the GPU's launches hold every event's nodes), with results bit-identical to "
+      "running each event alone:\n"
       "  tecscan scan --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --min-mag 7 \\\n"
       "      --archive gim.h5 --indices data/indices/SW-All.txt --event-index 0 --out runs/m7");
   cmd->add_option("--cube", a->cube,
@@ -185,6 +204,12 @@ Command add_scan(CLI::App& app) {
                       "runs events N*K .. N*K+K-1 of the selection (default 1)")
           ->check(in_range(kEventsPerTaskRange))
           ->group("Batch");
+  cmd->add_flag("--pack", a->pack,
+                "batch mode with --events-per-task K > 1: run the task's events side by side "
+                "and train each model once for all of them (their nodes share the GPU's "
+                "launches, or the CPU's threads); every event's results are bit-identical to "
+                "running it alone, and each still gets its own resumable run directory")
+      ->group("Batch");
   cmd->add_flag("--force", a->force,
                 "batch mode: recompute even when the run directory holds a complete run")
       ->group("Batch");
@@ -276,19 +301,43 @@ Command add_scan(CLI::App& app) {
               task.config = cfg;
               task.force = a->force;
               task.inputs = inputs;
+              if (a->pack && a->events_per_task < 2)
+                throw InputError(
+                    "--pack trains the events of a task together: give --events-per-task K "
+                    "with K >= 2");
+              // --pack: one backend for the task; each event's job builds its own ingest
+              // options (the jobs run on threads of their own).
+              std::unique_ptr<Backend> backend;
+              std::unique_ptr<PackedTraining> packing;
+              SharedTraining shared;
+              if (a->pack) {
+                backend = std::make_unique<Backend>(make_backend(cfg, backend_options(*a)));
+                for (const std::string& note : backend->notes)
+                  std::fprintf(stderr, "%s\n", note.c_str());
+                // What was packed is part of the task's protocol, said as its "batch:"
+                // lines are, even with --quiet.
+                packing = std::make_unique<PackedTraining>(
+                    *backend->trainer,
+                    [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
+                shared = {&packing->trainer(), backend->dtec};
+                task.run_together = [&](const std::vector<std::function<void()>>& jobs) {
+                  return packing->run(jobs);
+                };
+              }
               const BatchTaskOutcome outcome =
                   run_batch_task(task, [&](const Event& ev, const std::string& run_dir) {
-                    ingest.event_id = ev.id;
-                    scan_event(*a, cfg, ingest, run_dir);
+                    IngestOptions event_ingest = ingest;
+                    event_ingest.event_id = ev.id;
+                    scan_event(*a, cfg, event_ingest, run_dir, a->pack ? &shared : nullptr);
                   });
               if (!outcome.failed.empty()) throw InputError(failure_summary(outcome));
               return 0;
             }
             if (a->event_index >= 0 || a->events_per_task_given->count() > 0 || a->force ||
-                a->selection.any())
+                a->pack || a->selection.any())
               throw InputError(
-                  "--event-index, --events-per-task, --force, --min-mag, --start and --end are "
-                  "for batch mode: give --catalog without --event-id or --event");
+                  "--event-index, --events-per-task, --pack, --force, --min-mag, --start and "
+                  "--end are for batch mode: give --catalog without --event-id or --event");
             require_scan_run_dir(a->out, inputs);
             scan_event(*a, cfg, ingest, a->out);
             return 0;

@@ -34,6 +34,9 @@ class CpuTrainer final : public Trainer {
       throw InputError("cube: tec has " + std::to_string(cube.tec.size()) +
                        " values, expected nodes x epochs = " + std::to_string(nnode) + " x " +
                        std::to_string(ntime));
+    if (!cube.rng_node_keys.empty() && cube.rng_node_keys.size() != nnode)
+      throw InputError("cube: " + std::to_string(cube.rng_node_keys.size()) +
+                       " random-stream keys for " + std::to_string(nnode) + " nodes");
     parameter_layout(k, mc);  // invalid sizes fail here, once, not in every thread
 
     ModelRun run;
@@ -57,7 +60,7 @@ class CpuTrainer final : public Trainer {
           // summation order), so any thread count gives bit-identical results.
           std::unique_ptr<CpuModel<float>> model = make_cpu_model<float>(k, mc);
           TrainResult r = train_node_with_model(*model, mc, tc, cube.node_tec(n),
-                                                static_cast<int>(ntime), static_cast<int>(n));
+                                                static_cast<int>(ntime), cube.rng_node(n));
           std::copy(r.predicted.begin(), r.predicted.end(), run.predicted.begin() + n * ntime);
           std::copy(r.epoch_loss.begin(), r.epoch_loss.end(),
                     run.epoch_loss.begin() + n * r.epoch_loss.size());

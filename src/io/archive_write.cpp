@@ -132,7 +132,7 @@ hdf5::Layout extendible(std::vector<hsize_t> dims, std::vector<hsize_t> chunk, b
   layout.dims = std::move(dims);
   layout.chunk = std::move(chunk);
   layout.extendible = true;
-  layout.deflate = deflate;
+  layout.deflate = deflate ? 4 : 0;  // the archive is written once and kept: level 4
   return layout;
 }
 

@@ -155,9 +155,9 @@ Id create_raw(hid_t file, const std::string& name, hid_t file_type, const Layout
   Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   if (!layout.chunk.empty()) {
     H5Pset_chunk(dcpl.get(), static_cast<int>(layout.chunk.size()), layout.chunk.data());
-    if (layout.deflate) {
+    if (layout.deflate > 0) {
       H5Pset_shuffle(dcpl.get());
-      H5Pset_deflate(dcpl.get(), 4);
+      H5Pset_deflate(dcpl.get(), static_cast<unsigned>(layout.deflate));
     }
   }
   if (fill) H5Pset_fill_value(dcpl.get(), fill_type, fill);

@@ -87,12 +87,12 @@ Id open_dataset(hid_t file, const std::string& name, const std::string& hint = "
 // ---- datasets ---------------------------------------------------------------------------------
 
 // How a dataset is stored. Without chunk it is contiguous; extendible (first dimension
-// unlimited) and deflate (shuffle + deflate level 4) need a chunk.
+// unlimited) and deflate (shuffle + deflate) need a chunk.
 struct Layout {
   std::vector<hsize_t> dims;
   std::vector<hsize_t> chunk;
   bool extendible = false;
-  bool deflate = false;
+  int deflate = 0;  // zlib level with shuffle, 0: none (chunked layouts only)
 };
 
 // Datasets of float, double, uint8_t, int32_t or int64_t (float32, float64, u8, i32, i64

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "tecscan/error.hpp"
 #include "tecscan/time.hpp"
@@ -204,6 +205,65 @@ BatchTaskResult run_selected_event(const BatchTask& task, size_t index, const st
   scan(r.event, r.run_dir);
   return r;
 }
+// The events of a task one after the other: an InputError costs only its event, anything else
+// stops the task (the next events would meet it too).
+template <typename Where>
+void run_events_in_turn(const BatchTask& task, BatchTaskOutcome& out, const Where& where,
+                        const ScanFn& scan) {
+  for (size_t i = out.range.first; i < out.range.last; ++i) {
+    try {
+      out.done.push_back(run_selected_event(task, i, where(i), scan));
+    } catch (const InputError& e) {
+      // This event's own problem: the task's other events are still worth running.
+      out.failed.push_back({i, task.events[i].id, e.what()});
+      report_line(task, "batch: " + task.events[i].id + " failed: " + e.what());
+    } catch (...) {
+      // Out of memory, a device failure, an internal error: the next events would meet it too.
+      std::string left;
+      for (size_t j = i + 1; j < out.range.last; ++j) left += " " + task.events[j].id;
+      if (!left.empty())
+        report_line(task, "batch: the task stops at " + task.events[i].id + "; not run:" + left);
+      throw;
+    }
+  }
+}
+
+// The events of a task side by side (task.run_together): every event runs; results and
+// failures are collected in selection order.
+template <typename Where>
+void run_events_together(const BatchTask& task, BatchTaskOutcome& out, const Where& where,
+                         const ScanFn& scan) {
+  const size_t first = out.range.first, count = out.range.last - first;
+  std::vector<BatchTaskResult> results(count);
+  std::vector<std::function<void()>> jobs;
+  for (size_t k = 0; k < count; ++k)
+    jobs.emplace_back(
+        [&, k] { results[k] = run_selected_event(task, first + k, where(first + k), scan); });
+  const std::vector<std::exception_ptr> errors = task.run_together(jobs);
+  if (errors.size() != count)
+    throw std::logic_error("run_together returned " + std::to_string(errors.size()) +
+                           " results for " + std::to_string(count) + " events");
+  std::exception_ptr fatal;
+  for (size_t k = 0; k < count; ++k) {
+    const size_t i = first + k;
+    if (!errors[k]) {
+      out.done.push_back(std::move(results[k]));
+      continue;
+    }
+    try {
+      std::rethrow_exception(errors[k]);
+    } catch (const InputError& e) {
+      out.failed.push_back({i, task.events[i].id, e.what()});
+      report_line(task, "batch: " + task.events[i].id + " failed: " + e.what());
+    } catch (const std::exception& e) {
+      report_line(task, "batch: " + task.events[i].id + " stopped: " + e.what());
+      if (!fatal) fatal = errors[k];
+    } catch (...) {
+      if (!fatal) fatal = errors[k];
+    }
+  }
+  if (fatal) std::rethrow_exception(fatal);
+}
 }  // namespace
 
 BatchTaskResult run_batch_event(const BatchTask& task, const ScanFn& scan) {
@@ -231,25 +291,14 @@ BatchTaskOutcome run_batch_task(const BatchTask& task, const ScanFn& scan) {
                         std::to_string(task.events_per_task) + "): events " +
                         std::to_string(first) + ".." + std::to_string(out.range.last - 1) +
                         " of the " + nselected + " selected");
-  for (size_t i = first; i < out.range.last; ++i) {
-    const std::string where = "event " + std::to_string(i - first + 1) + " of " +
-                              std::to_string(count) + " in this task (index " + std::to_string(i) +
-                              " of " + nselected + " selected)";
-    try {
-      out.done.push_back(run_selected_event(task, i, where, scan));
-    } catch (const InputError& e) {
-      // This event's own problem: the task's other events are still worth running.
-      out.failed.push_back({i, task.events[i].id, e.what()});
-      report_line(task, "batch: " + task.events[i].id + " failed: " + e.what());
-    } catch (...) {
-      // Out of memory, a device failure, an internal error: the next events would meet it too.
-      std::string left;
-      for (size_t j = i + 1; j < out.range.last; ++j) left += " " + task.events[j].id;
-      if (!left.empty())
-        report_line(task, "batch: the task stops at " + task.events[i].id + "; not run:" + left);
-      throw;
-    }
-  }
+  auto where = [&](size_t i) {
+    return "event " + std::to_string(i - first + 1) + " of " + std::to_string(count) +
+           " in this task (index " + std::to_string(i) + " of " + nselected + " selected)";
+  };
+  if (task.run_together)
+    run_events_together(task, out, where, scan);
+  else
+    run_events_in_turn(task, out, where, scan);
   size_t skipped = 0;
   for (const BatchTaskResult& r : out.done) skipped += r.skipped;
   report_line(task, "batch: task " + std::to_string(out.range.task) +

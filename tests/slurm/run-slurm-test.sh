@@ -185,4 +185,26 @@ check "resubmitting the same batch completes (exit 0)" submit_batch "$work/submi
 check "the resubmission rewrote no run (summary.json times unchanged)" \
   test "$before" = "$(mtimes 2>&1)"
 
+# --- one task of all five events, packed: the same results as five one-event tasks ----------
+submit_packed() {
+  timeout "$timeout_s" "$submit" "${selection[@]}" --archive "$work/gim.h5" \
+    --indices "${indices[@]}" --config "$repo/configs/demo.toml" --models mlp,median-iqr \
+    --epochs 2 --runs "$work/packed" --merge-out "$work/packed-merge" --logs "$work/logs" \
+    --events-per-task 5 --pack --cpus 1 --time 20 --wait 2>&1 | tee "$work/submit3.txt"
+  return "${PIPESTATUS[0]}"
+}
+check "submit.sh --events-per-task 5 --pack: one task and the merge completed" submit_packed
+packed_ok() {
+  local id
+  grep -q '; 1 task(s) of 5 event(s);' "$work/submit3.txt" ||
+    { say "  the array was not sized to one task"; return 1; }
+  grep -q 'pack: training mlp for [2-5] events together' "$work"/logs/tecscan_*_0.out ||
+    { say "  no packed training in the task log"; return 1; }
+  for id in "${event_ids[@]}"; do
+    cmp -s "$work/packed/$id/anomalies.csv" "$work/runs/$id/anomalies.csv" ||
+      { say "  $id: anomalies.csv differs from the one-event task's"; return 1; }
+  done
+}
+check "the packed task's anomalies.csv equal the one-event tasks' for all five events" packed_ok
+
 finish
