@@ -353,6 +353,11 @@ if paper:
           + ", ".join(f"{m} {v:.2f} s" for m, v in p["train_s"].items())
           + f"; DTEC stages {p['dtec_s']:.2f} s; writing {p['write_s']:.2f} s; start-up and cube"
           f" read {p['ingest_s']:.2f} s (`{tag}/paper_event.json`).", ""]
+    if "catalogue_3500_events_device_hours" in p:
+        L += [f"Projected from this one event: {p['events_per_hour']:.0f} events per hour, the"
+              f" catalogue of about 3,500 paper-size events in **{p['catalogue_3500_events_device_hours']:.1f}"
+              " GPU-hours** (one event after another; packing several events per task is"
+              " measured separately).", ""]
 
 # peers
 peers = read("peers.md")

@@ -147,5 +147,7 @@ TEST(Cli, DeviceCudaWithoutAGpuSaysWhy) {
   if (r.status == 0) GTEST_SKIP() << "a CUDA device is visible here; the refusal is untestable";
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("--device cuda"), std::string::npos) << r.output;
+  // Refused before any work: no cube was built ("event ...: N nodes x M epochs").
+  EXPECT_EQ(r.output.find(" nodes x "), std::string::npos) << r.output;
   fs::remove_all(d);
 }

@@ -110,6 +110,14 @@ void scan_event(const ScanArgs& a, const ScanConfig& cfg, const IngestOptions& i
   opts.quiet_progress = a.quiet;
   opts.inject = a.inject;
   if (a.inject) check_inject_config(cfg.inject);
+  // The backend first: --device cuda without a usable GPU fails before the cube is built.
+  std::unique_ptr<Backend> own;
+  if (!shared) {
+    own = std::make_unique<Backend>(make_backend(cfg, backend_options(a)));
+    for (const std::string& note : own->notes) std::fprintf(stderr, "%s\n", note.c_str());
+  }
+  Trainer& trainer = shared ? *shared->trainer : *own->trainer;
+  opts.dtec = shared ? shared->dtec : own->dtec;
   if (!a.cube.empty()) {
     cube = read_cube(a.cube);
     opts.input_files.push_back(a.cube);
@@ -122,15 +130,7 @@ void scan_event(const ScanArgs& a, const ScanConfig& cfg, const IngestOptions& i
   if (!a.quiet)
     std::fprintf(stderr, "event %s: %zu nodes x %zu epochs, %d training epochs\n",
                  cube.event.id.c_str(), cube.nnode(), cube.ntime(), cfg.train.epochs);
-  if (shared) {
-    opts.dtec = shared->dtec;
-    print_scan_tables(run_scan(cube, cfg, *shared->trainer, out_dir, opts), out_dir);
-  } else {
-    Backend backend = make_backend(cfg, backend_options(a));
-    for (const std::string& note : backend.notes) std::fprintf(stderr, "%s\n", note.c_str());
-    opts.dtec = backend.dtec;
-    print_scan_tables(run_scan(cube, cfg, *backend.trainer, out_dir, opts), out_dir);
-  }
+  print_scan_tables(run_scan(cube, cfg, trainer, out_dir, opts), out_dir);
   // A task log of several events (stdout a file, so block-buffered) then shows each event's
   // tables beside its progress lines on stderr, not all of them at the end.
   std::fflush(stdout);

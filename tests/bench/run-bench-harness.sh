@@ -194,6 +194,10 @@ if (p["nodes"], p["steps"], p["epochs"]) != (103, 2928, 1) or "mlp" not in p["tr
     sys.exit(f"FAIL: paper_event.json: {p}")
 if not 0 < p["train_s"]["mlp"] < p["wall_s"]:
     sys.exit(f"FAIL: paper_event.json times: {p}")
+# The catalogue projection is this event's rate, 3,500 times.
+if abs(p["catalogue_3500_events_device_hours"] - 3500 * p["wall_s"] / 3600) > 0.06 \
+        or abs(p["events_per_hour"] * p["wall_s"] - 3600) > 0.01 * 3600:
+    sys.exit(f"FAIL: paper_event.json projection: {p}")
 print("harness: paper event OK")
 EOF
 echo "bench harness: PASS"
