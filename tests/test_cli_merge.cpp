@@ -100,7 +100,9 @@ void write_run(const fs::path& dir, const std::string& id, tecscan::TimeS event,
     }
   }
   f.commit();
-  if (complete) std::ofstream(dir / "summary.json") << "{}\n";
+  if (complete)
+    std::ofstream(dir / "summary.json") << R"({"outputs": ["scan.h5"]})"
+                                        << "\n";
 }
 
 class CliMerge : public ::testing::Test {
@@ -248,6 +250,23 @@ TEST_F(CliMerge, SameSeedSameFilesOtherSeedOtherControls) {
     EXPECT_FALSE(read_text(a / f).empty()) << f;
   }
   EXPECT_NE(read_text(a / "sea_rates.csv"), read_text(c / "sea_rates.csv"));
+}
+
+TEST_F(CliMerge, ARunWhoseOutputsWereLostIsSkippedWithTheReason) {
+  const fs::path lost = *dir_ / "lost", out = *dir_ / "lost-out";
+  write_run(lost, "lost", tecscan::make_time(2012, 1, 1, 6), true);
+  fs::remove(lost / "scan.h5");  // complete once, then its scan.h5 was deleted
+  Result r = run_tecscan("merge " + lost.string() + " " + (root() / "ev0").string() + " " +
+                         (root() / "ev1").string() + " --controls 10 --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(
+      r.output.find("warning: skipped " + lost.string() + ": " + (lost / "summary.json").string() +
+                    R"( lists "scan.h5", which is missing or empty)"),
+      std::string::npos)
+      << r.output;
+  auto j = nlohmann::json::parse(read_text(out / "summary.json"));
+  EXPECT_EQ(j["n_events"], 2);
+  EXPECT_EQ(j["inputs"]["skipped_incomplete"][0], lost.string());
 }
 
 TEST_F(CliMerge, BadInputsExitTwoWithAReason) {

@@ -698,14 +698,25 @@ TEST(MergeRead, FindsRunsInBatchRootsAndSkipsIncompleteOnes) {
   fs::create_directories(d / "batch" / "ev2");
   fs::create_directories(d / "single");
   fs::create_directories(d / "empty");
-  std::ofstream(d / "batch" / "ev1" / "summary.json") << "{}";
+  fs::create_directories(d / "batch" / "ev3");
+  const char* summary = R"({"outputs": ["scan.h5"]})";
+  std::ofstream(d / "batch" / "ev1" / "summary.json") << summary;
+  std::ofstream(d / "batch" / "ev1" / "scan.h5") << "not HDF5";
   std::ofstream(d / "batch" / "ev2" / "scan.h5") << "";  // interrupted before summary.json
-  std::ofstream(d / "single" / "summary.json") << "{}";
+  // Complete once, then its scan.h5 was lost: not pooled, and the reason is kept.
+  std::ofstream(d / "batch" / "ev3" / "summary.json") << summary;
+  std::ofstream(d / "single" / "summary.json") << summary;
+  std::ofstream(d / "single" / "scan.h5") << "not HDF5";
   RunDirs r =
       find_run_dirs({(d / "batch").string(), (d / "single").string(), (d / "single/").string()});
   EXPECT_EQ(r.complete,
             (std::vector<std::string>{(d / "batch" / "ev1").string(), (d / "single").string()}));
-  EXPECT_EQ(r.incomplete, (std::vector<std::string>{(d / "batch" / "ev2").string()}));
+  EXPECT_EQ(r.incomplete, (std::vector<std::string>{(d / "batch" / "ev2").string(),
+                                                    (d / "batch" / "ev3").string()}));
+  ASSERT_EQ(r.reasons.count((d / "batch" / "ev3").string()), 1u);
+  EXPECT_NE(r.reasons[(d / "batch" / "ev3").string()].find(R"("scan.h5", which is missing)"),
+            std::string::npos);
+  EXPECT_EQ(r.reasons.count((d / "batch" / "ev2").string()), 0u);  // no summary.json: said so
   r = find_run_dirs({(d / "batch" / "ev2").string()});  // a run directory without summary.json
   EXPECT_TRUE(r.complete.empty());
   EXPECT_EQ(r.incomplete.size(), 1u);

@@ -45,6 +45,9 @@ struct RunCheck {
   RunState state = RunState::kAbsent;
   std::string reason;  // for the user: why the run is (not) reused
 };
+// "" when <run_dir>/summary.json parses and every output it lists is there and not empty (a
+// complete run, whatever event and method), else why not. `tecscan merge` pools only such runs.
+std::string incomplete_run_reason(const std::string& run_dir);
 // Compares the run's summary.json event id and config.used.toml with `config`, ignoring the
 // hardware settings ([scan] device and threads), which do not change the method.
 RunCheck check_existing_run(const std::string& run_dir, const std::string& event_id,

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -246,8 +247,11 @@ MergeResult merge_runs(const std::vector<MergeRun>& runs, const MergeParams& par
 // ---- reading (merge_read.cpp) -------------------------------------------------------------------
 
 struct RunDirs {
-  std::vector<std::string> complete;    // hold summary.json (sorted, no duplicates)
-  std::vector<std::string> incomplete;  // run directories without summary.json
+  std::vector<std::string> complete;  // hold summary.json (sorted, no duplicates)
+  // Run directories without summary.json, or whose summary.json lists an output that is missing
+  // or empty (incomplete_run_reason, batch.hpp).
+  std::vector<std::string> incomplete;
+  std::map<std::string, std::string> reasons;  // why, for those with a summary.json
 };
 // Each argument is a run directory (holds summary.json; or scan.h5 without it: incomplete) or
 // a batch root whose immediate subdirectories are run directories. Throws InputError for an

@@ -41,8 +41,11 @@ int run_merge(const MergeArgs& a) {
   require_merge_output_dir(a.out, "--out");
 
   RunDirs dirs = find_run_dirs(a.inputs);
-  for (const std::string& d : dirs.incomplete)
-    std::fprintf(stderr, "warning: skipped %s: no summary.json (an incomplete run)\n", d.c_str());
+  for (const std::string& d : dirs.incomplete) {
+    const auto why = dirs.reasons.find(d);
+    std::fprintf(stderr, "warning: skipped %s: %s (an incomplete run)\n", d.c_str(),
+                 why == dirs.reasons.end() ? "no summary.json" : why->second.c_str());
+  }
   if (dirs.complete.empty())
     throw InputError(
         "merge: no complete run among the inputs (a complete run directory holds "

@@ -89,6 +89,36 @@ ScanConfig method_only(ScanConfig c) {
 }
 }  // namespace
 
+namespace {
+// Why the outputs summary.json lists are not all there ("" when they are).
+std::string missing_output(const nlohmann::json& j, const fs::path& dir) {
+  const fs::path summary = dir / "summary.json";
+  const auto outputs = j.find("outputs");
+  if (outputs == j.end() || !outputs->is_array()) return summary.string() + " lists no outputs";
+  std::error_code ec;
+  for (const auto& name : *outputs) {
+    if (!name.is_string() || !fs::is_regular_file(dir / name.get<std::string>(), ec) ||
+        fs::file_size(dir / name.get<std::string>(), ec) == 0)
+      return summary.string() + " lists " + name.dump() + ", which is missing or empty";
+  }
+  return "";
+}
+}  // namespace
+
+std::string incomplete_run_reason(const std::string& run_dir) {
+  const fs::path dir(run_dir), summary = dir / "summary.json";
+  std::error_code ec;
+  if (!fs::exists(summary, ec)) return "no summary.json in " + run_dir;
+  nlohmann::json j;
+  try {
+    std::ifstream in(summary);
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    return summary.string() + " does not parse: " + e.what();
+  }
+  return missing_output(j, dir);
+}
+
 RunCheck check_existing_run(const std::string& run_dir, const std::string& event_id,
                             const ScanConfig& config) {
   const fs::path dir(run_dir), summary = dir / "summary.json";
@@ -107,15 +137,8 @@ RunCheck check_existing_run(const std::string& run_dir, const std::string& event
   std::string found_id = (*event)["id"].get<std::string>();
   if (found_id != event_id)
     return {RunState::kDifferent, run_dir + " holds event " + found_id + ", not " + event_id};
-  const auto outputs = j.find("outputs");
-  if (outputs == j.end() || !outputs->is_array())
-    return {RunState::kUnreadable, summary.string() + " lists no outputs"};
-  for (const auto& name : *outputs) {
-    if (!name.is_string() || !fs::is_regular_file(dir / name.get<std::string>(), ec) ||
-        fs::file_size(dir / name.get<std::string>(), ec) == 0)
-      return {RunState::kUnreadable,
-              summary.string() + " lists " + name.dump() + ", which is missing or empty"};
-  }
+  const std::string missing = missing_output(j, dir);
+  if (!missing.empty()) return {RunState::kUnreadable, missing};
   ScanConfig used;
   try {
     used = load_config((dir / "config.used.toml").string());

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "tecscan/batch.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/h5file.hpp"
 #include "tecscan/merge.hpp"
@@ -82,6 +83,18 @@ RunSignificance read_significance(const H5File& f, const std::string& path,
 
 }  // namespace
 
+// A run directory holding summary.json: complete when every output it lists is there (a run
+// whose files were lost or truncated afterwards is not pooled, and says why).
+void add_run(RunDirs& found, const fs::path& dir) {
+  const std::string why = incomplete_run_reason(dir.string());
+  if (why.empty()) {
+    found.complete.push_back(clean(dir));
+  } else {
+    found.incomplete.push_back(clean(dir));
+    found.reasons[clean(dir)] = why;
+  }
+}
+
 RunDirs find_run_dirs(const std::vector<std::string>& arguments) {
   RunDirs found;
   for (const std::string& arg : arguments) {
@@ -91,7 +104,7 @@ RunDirs find_run_dirs(const std::vector<std::string>& arguments) {
       throw InputError(arg, 0, "expected a run directory or a directory of run directories");
     const fs::path dir(arg);
     if (is_file(dir / "summary.json")) {
-      found.complete.push_back(clean(dir));
+      add_run(found, dir);
       continue;
     }
     if (is_file(dir / "scan.h5")) {  // a run that never finished
@@ -105,7 +118,7 @@ RunDirs find_run_dirs(const std::vector<std::string>& arguments) {
     std::sort(subdirs.begin(), subdirs.end());
     for (const fs::path& sub : subdirs) {
       if (is_file(sub / "summary.json")) {
-        found.complete.push_back(clean(sub));
+        add_run(found, sub);
       } else {
         found.incomplete.push_back(clean(sub));
       }
