@@ -22,6 +22,10 @@ struct ScanOptions {
   bool quiet_progress = false;           // no progress lines on stderr
   std::vector<std::string> input_files;  // checksummed (SHA-256) into summary.json
   bool inject = false;  // injection-recovery with config.inject after the scan (sensitivity.csv)
+  // Train the networks at once, one thread each, when the trainer is thread_safe() and
+  // prefers_concurrent_models() (a GPU trainer's streams: the small models fill the large
+  // ones' gaps). Results are identical either way; false: one after another.
+  bool concurrent_models = true;
 };
 
 // One detector's results, all arrays [node][time] unless noted.
@@ -163,6 +167,9 @@ class CompositeTrainer : public Trainer {
   // Throws InputError naming every trainer when none supports the model.
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override;
+  // Thread-safe when all its trainers are; prefers concurrent models when one of them does.
+  bool thread_safe() const override;
+  bool prefers_concurrent_models() const override;
   // The trainer train() would use, or nullptr.
   Trainer* choose(ModelKind k, const ModelConfig& mc) const;
 

@@ -35,6 +35,12 @@ class Trainer {
   virtual bool supports(ModelKind k, const ModelConfig& mc) const = 0;
   // Whether train() implements every option of `tc` (the GPU trainers have no early stopping).
   virtual bool supports_train(const TrainConfig&) const { return true; }
+  // Whether train() may run from several threads at once (the CPU trainer: nothing shared).
+  virtual bool thread_safe() const { return false; }
+  // Whether concurrent train() calls run side by side on separate resources (a GPU trainer's
+  // streams), so that the six networks of a scan are best trained at once: compute_scan then
+  // trains them concurrently when thread_safe() too (ScanOptions::concurrent_models).
+  virtual bool prefers_concurrent_models() const { return false; }
   // Trains node n with TrainConfig seed streams keyed by n (train.hpp), all nodes.
   virtual ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc,
                          const Cube& cube, Progress* progress) = 0;

@@ -25,6 +25,9 @@ class CpuTrainer final : public Trainer {
   explicit CpuTrainer(int threads) : threads_(threads) {}  // <= 0: every hardware thread
   std::string name() const override { return "cpu"; }
   bool supports(ModelKind, const ModelConfig&) const override { return true; }
+  // Every call trains with its own models and threads; it already uses every core, so it does
+  // not ask for concurrent models.
+  bool thread_safe() const override { return true; }
 
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {

@@ -21,6 +21,18 @@ Trainer* CompositeTrainer::choose(ModelKind k, const ModelConfig& mc) const {
   return nullptr;
 }
 
+bool CompositeTrainer::thread_safe() const {
+  for (const auto& t : trainers_)
+    if (!t->thread_safe()) return false;
+  return true;
+}
+
+bool CompositeTrainer::prefers_concurrent_models() const {
+  for (const auto& t : trainers_)
+    if (t->prefers_concurrent_models()) return true;
+  return false;
+}
+
 bool CompositeTrainer::supports(ModelKind k, const ModelConfig& mc) const {
   return choose(k, mc) != nullptr;
 }

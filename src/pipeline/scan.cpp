@@ -4,10 +4,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <stdexcept>
+#include <thread>
 
 #include "tecscan/error.hpp"
 #include "tecscan/median_iqr.hpp"
@@ -308,6 +311,47 @@ DetectorResult run_network(ModelKind kind, const Cube& cube, const ScanConfig& c
   return d;
 }
 
+// A network trained ahead of the detector loop, with the timing entries run_network made.
+struct TrainedNetwork {
+  DetectorResult detector;
+  std::vector<std::pair<std::string, double>> timing;
+};
+
+// run_network for every network of the config at once, one thread each (the trainer is
+// thread-safe and runs concurrent calls side by side). Each network's training is what it would
+// be alone, so the results equal the sequential loop's. The first error in config order is
+// rethrown once every thread has ended.
+std::map<std::string, TrainedNetwork> train_networks_concurrently(const Cube& cube,
+                                                                  const ScanConfig& config,
+                                                                  const FoldPlan& plan,
+                                                                  Trainer& trainer,
+                                                                  const ScanOptions& options) {
+  std::vector<std::string> names;
+  for (const std::string& name : config.scan.models)
+    if (name != kMedianIqrName && name != kArName) names.push_back(name);
+  std::map<std::string, TrainedNetwork> out;
+  if (names.size() < 2) return out;  // nothing to overlap
+  std::vector<TrainedNetwork> nets(names.size());
+  std::vector<std::exception_ptr> errors(names.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < names.size(); ++i)
+    threads.emplace_back([&, i] {
+      try {
+        ScanResult scratch;  // run_network adds only its timing
+        nets[i].detector =
+            run_network(parse_model(names[i]), cube, config, plan, trainer, options, scratch);
+        nets[i].timing = std::move(scratch.timing);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  for (size_t i = 0; i < names.size(); ++i) out[names[i]] = std::move(nets[i]);
+  return out;
+}
+
 DetectorResult run_ar(const Cube& cube, const ScanConfig& config, const FoldPlan& plan,
                       const ScanOptions& options, ScanResult& result) {
   const size_t nn = cube.nnode(), nt = cube.ntime();
@@ -511,14 +555,22 @@ ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& tra
   const std::vector<uint8_t>& stats_mask = result.calibration;
   const FoldPlan plan = make_fold_plan(config.validation, nt);
 
+  std::map<std::string, TrainedNetwork> trained;
+  if (options.concurrent_models && trainer.thread_safe() && trainer.prefers_concurrent_models())
+    trained = train_networks_concurrently(cube, config, plan, trainer, options);
   for (const std::string& name : config.scan.models) {
     DetectorResult d;
     if (name == kMedianIqrName) {
       d = run_median_iqr(cube, config, options, result);
+    } else if (auto t = trained.find(name); t != trained.end()) {
+      d = std::move(t->second.detector);
+      result.timing.insert(result.timing.end(), t->second.timing.begin(), t->second.timing.end());
     } else {
       d = name == kArName
               ? run_ar(cube, config, plan, options, result)
               : run_network(parse_model(name), cube, config, plan, trainer, options, result);
+    }
+    if (name != kMedianIqrName) {
       auto start = std::chrono::steady_clock::now();
       detect(d, cube, config, options, stats_mask, result);
       result.timing.emplace_back("dtec " + name, seconds_since(start));
