@@ -43,6 +43,19 @@ struct Block {
 #endif
   }
 
+  // f(i) for i in [0, n), one i per warp at a time: on the device the 32 lanes of a warp run
+  // f(i) together (warp-collective work such as mma.sync; blockDim.x must be a multiple of 32
+  // and i the same across the warp); on the host one iteration stands for a whole warp.
+  template <typename F>
+  TECSCAN_HD void warp_for(int n, F&& f) const {
+#if defined(__CUDA_ARCH__)
+    const int warp = static_cast<int>(threadIdx.x) >> 5, nwarps = static_cast<int>(blockDim.x) >> 5;
+    for (int i = warp; i < n; i += nwarps) f(i);
+#else
+    parallel_for(n, f);
+#endif
+  }
+
   // f() once, by thread 0 (serial work on block-shared state; follow it with sync()).
   template <typename F>
   TECSCAN_HD void single(F&& f) const {

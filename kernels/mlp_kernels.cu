@@ -1,13 +1,41 @@
 // Launchers of the MLP kernels (mlp_kernels.cuh, ff_loop.cuh).
+#include <stdexcept>
+#include <string>
+
 #include "mlp_kernels.cuh"
 
 namespace tecscan {
 namespace ff {
 
 namespace {
-using Fixed = MlpModel<MlpFixedDims<4, 100>>;  // the paper's Table 1 with window 4
+template <Precision P>
+using Fixed = MlpModel<MlpFixedDims<4, 100>, P>;  // the paper's Table 1 with window 4
+template <Precision P>
+using Dynamic = MlpModel<MlpDims, P>;
 bool is_fixed(const MlpDims& d) {
   return d.L == 4 && d.H == 100;
+}
+
+// f(model) with the model instantiated for d's sizes and the precision.
+template <typename F>
+void with_fast_model(const MlpDims& d, Precision precision, const F& f) {
+  const bool fixed = is_fixed(d);
+  switch (precision) {
+    case Precision::kFp32:
+      return fixed ? f(Fixed<Precision::kFp32>{}) : f(Dynamic<Precision::kFp32>{d});
+    case Precision::kTf32x3:
+      return fixed ? f(Fixed<Precision::kTf32x3>{}) : f(Dynamic<Precision::kTf32x3>{d});
+    case Precision::kTf32:
+      return fixed ? f(Fixed<Precision::kTf32>{}) : f(Dynamic<Precision::kTf32>{d});
+    case Precision::kBf16:
+      return fixed ? f(Fixed<Precision::kBf16>{}) : f(Dynamic<Precision::kBf16>{d});
+  }
+}
+
+void check_naive_precision(bool naive, Precision precision) {
+  if (naive && precision != Precision::kFp32)
+    throw std::invalid_argument(std::string("the naive MLP kernels run fp32 only, not ") +
+                                precision_name(precision));
 }
 }  // namespace
 
@@ -19,22 +47,22 @@ int64_t mlp_naive_acts_floats(const MlpDims& d, int batch) {
   return naive_acts_floats(MlpModel<MlpDims>{d}, batch);
 }
 
-void mlp_train_epoch(const MlpDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches) {
+void mlp_train_epoch(const MlpDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
+                     Precision precision) {
+  check_naive_precision(naive, precision);
   if (naive)
     run_naive_epoch(MlpModel<MlpDims>{d}, a, epoch, max_batches);
-  else if (is_fixed(d))
-    run_fast_epoch(Fixed{}, a, epoch);
   else
-    run_fast_epoch(MlpModel<MlpDims>{d}, a, epoch);
+    with_fast_model(d, precision, [&](const auto& model) { run_fast_epoch(model, a, epoch); });
 }
 
-void mlp_predict(const MlpDims& d, const TrainArgs& a, bool naive, int max_predict) {
+void mlp_predict(const MlpDims& d, const TrainArgs& a, bool naive, int max_predict,
+                 Precision precision) {
+  check_naive_precision(naive, precision);
   if (naive)
     run_naive_predict(MlpModel<MlpDims>{d}, a, max_predict);
-  else if (is_fixed(d))
-    run_fast_predict(Fixed{}, a);
   else
-    run_fast_predict(MlpModel<MlpDims>{d}, a);
+    with_fast_model(d, precision, [&](const auto& model) { run_fast_predict(model, a); });
 }
 
 }  // namespace ff

@@ -7,6 +7,7 @@
 
 #include "block.cuh"
 #include "ff_loop.cuh"
+#include "mma.cuh"
 
 namespace tecscan {
 namespace ff {
@@ -36,9 +37,12 @@ struct MlpActs {
   float* d2;   // [batch][H] dLoss/d(pre-activation 2)
 };
 
-template <class D>
+// Prec: the arithmetic of the fast path's matrix products (precision.hpp); the naive path and
+// the per-unit formulas are FP32.
+template <class D, Precision Prec = Precision::kFp32>
 struct MlpModel {
   using Acts = MlpActs;
+  static constexpr Precision kPrecision = Prec;
   D d;
 
   TECSCAN_HD int input_len() const { return d.L; }
@@ -129,6 +133,10 @@ struct MlpModel {
   // block_gemm calls with the per-unit functions' summation order; the small layers use the
   // per-unit functions directly.
   TECSCAN_HD void forward(const Block& blk, const float* P, const Acts& s, int count) const {
+    if constexpr (Prec != Precision::kFp32) {
+      forward_tc(blk, P, s, count);
+      return;
+    }
     const int H = d.H;
     blk.parallel_for(count * H, [&](int o) { s.a1[o] = a1_unit(P, s, o / H, o % H); });
     blk.sync();
@@ -154,6 +162,10 @@ struct MlpModel {
 
   TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, float* wt,
                                 const Acts& s, int count, float alpha, const AdamArgs& adam) const {
+    if constexpr (Prec != Precision::kFp32) {
+      backward_adam_tc(blk, P, m, v, wt, s, count, alpha, adam);
+      return;
+    }
     const int H = d.H;
     blk.parallel_for(count * H, [&](int o) { s.d2[o] = d2_unit(P, s, o / H, o % H); });
     blk.sync();
@@ -182,6 +194,79 @@ struct MlpModel {
     blk.sync();
   }
 
+  // ---- fast path on tensor cores (Prec != fp32) -------------------------------------------
+  // Every product of the dense layers runs through block_mma in precision Prec: the forward
+  // X W (all three layers), the input deltas dY W^T (d2 = dy w3^T, d1 = d2 W2^T) and the kernel
+  // gradients X^T dY. The biases, their gradients (column sums), relu, the loss and Adam stay
+  // FP32 (docs/gpu-tensor-cores.md).
+  TECSCAN_HD void forward_tc(const Block& blk, const float* P, const Acts& s, int count) const {
+    const int L = d.L, H = d.H;
+    const float* kernel1 = P + w1();
+    const float* kernel2 = P + w2();
+    const float* kernel3 = P + w3();
+    block_mma<Prec>(
+        blk, count, H, L, [&](int r, int k) { return s.x[r * L + k]; },
+        [&](int k, int c) { return kernel1[k * H + c]; },
+        [&](int r, int c, float acc) { s.a1[r * H + c] = relu(acc + P[b1() + c]); });
+    blk.sync();
+    block_mma<Prec>(
+        blk, count, H, H, [&](int r, int k) { return s.a1[r * H + k]; },
+        [&](int k, int c) { return kernel2[k * H + c]; },
+        [&](int r, int c, float acc) { s.a2[r * H + c] = relu(acc + P[b2() + c]); });
+    blk.sync();
+    block_mma<Prec>(
+        blk, count, 1, H, [&](int r, int k) { return s.a2[r * H + k]; },
+        [&](int k, int) { return kernel3[k]; },
+        [&](int r, int, float acc) { s.y[r] = acc + P[b3()]; });
+    blk.sync();
+  }
+
+  TECSCAN_HD void backward_adam_tc(const Block& blk, float* P, float* m, float* v, float* wt,
+                                   const Acts& s, int count, float alpha,
+                                   const AdamArgs& adam) const {
+    const int L = d.L, H = d.H;
+    const float* kernel3 = P + w3();
+    // d2 = relu'(a2) * (dy w3^T): a product with K = 1.
+    block_mma<Prec>(
+        blk, count, H, 1, [&](int r, int) { return s.dy[r]; },
+        [&](int, int c) { return kernel3[c]; },
+        [&](int r, int c, float acc) { s.d2[r * H + c] = s.a2[r * H + c] > 0.0f ? acc : 0.0f; });
+    blk.sync();
+    // d1 = relu'(a1) * (d2 W2^T); W2^T (j, i) = wt[j * H + i].
+    block_mma<Prec>(
+        blk, count, H, H, [&](int r, int k) { return s.d2[r * H + k]; },
+        [&](int k, int c) { return wt[k * H + c]; },
+        [&](int r, int c, float acc) { s.d1[r * H + c] = s.a1[r * H + c] > 0.0f ? acc : 0.0f; });
+    blk.sync();
+    // Every delta is known: each kernel gradient X^T dY with its Adam step in the epilogue
+    // (dense_2's also refreshes the transposed copy), the biases' column sums on their own.
+    // The parameters each product updates are disjoint and none reads another's: no syncs.
+    block_mma<Prec>(
+        blk, L, H, count, [&](int r, int k) { return s.x[k * L + r]; },
+        [&](int k, int c) { return s.d1[k * H + c]; },
+        [&](int r, int c, float g) {
+          adam_param(P, m, v, w1() + int64_t(r) * H + c, g, alpha, adam);
+        });
+    block_mma<Prec>(
+        blk, H, H, count, [&](int r, int k) { return s.a1[k * H + r]; },
+        [&](int k, int c) { return s.d2[k * H + c]; },
+        [&](int r, int c, float g) {
+          const int64_t p = w2() + int64_t(r) * H + c;
+          adam_param(P, m, v, p, g, alpha, adam);
+          wt[int64_t(c) * H + r] = P[p];
+        });
+    block_mma<Prec>(
+        blk, H, 1, count, [&](int r, int k) { return s.a2[k * H + r]; },
+        [&](int k, int) { return s.dy[k]; },
+        [&](int r, int, float g) { adam_param(P, m, v, w3() + r, g, alpha, adam); });
+    // Biases b1, b2 (H each) and b3.
+    blk.parallel_for(2 * H + 1, [&](int q) {
+      const int64_t p = q < H ? b1() + q : q < 2 * H ? b2() + (q - H) : b3();
+      adam_param(P, m, v, p, param_grad(P, s, p, count), alpha, adam);
+    });
+    blk.sync();
+  }
+
   // ---- naive path: one thread runs a whole sample -----------------------------------------
   TECSCAN_HD void forward_sample(const float* P, const Acts& s, int b) const {
     for (int j = 0; j < d.H; ++j) s.a1[b * d.H + j] = a1_unit(P, s, b, j);
@@ -198,8 +283,12 @@ struct MlpModel {
 // any other size the run-time one. The shuffle of the epoch must have run.
 int64_t mlp_fast_smem_bytes(const MlpDims& d, int batch);  // the fast path's shared memory
 int64_t mlp_naive_acts_floats(const MlpDims& d, int batch);
-void mlp_train_epoch(const MlpDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches);
-void mlp_predict(const MlpDims& d, const TrainArgs& a, bool naive, int max_predict);
+// precision: the fast path's products (precision.hpp); the naive kernels are the FP32 reference
+// and refuse any other precision (std::invalid_argument).
+void mlp_train_epoch(const MlpDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
+                     Precision precision = Precision::kFp32);
+void mlp_predict(const MlpDims& d, const TrainArgs& a, bool naive, int max_predict,
+                 Precision precision = Precision::kFp32);
 
 }  // namespace ff
 }  // namespace tecscan

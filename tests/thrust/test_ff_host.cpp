@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <stdexcept>
@@ -26,7 +27,9 @@
 
 #include "../../kernels/cnn_kernels.cuh"
 #include "../../kernels/mlp_kernels.cuh"
+#include "../../kernels/mma.cuh"
 #include "support/gradient_check.hpp"
+#include "support/mma_reference.hpp"
 #include "tecscan/adam.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/model.hpp"
@@ -738,4 +741,380 @@ TEST(FfHostKernels, GradientOfEveryParameterMatchesCpuAndFiniteDifferences) {
 TEST(FfHostKernels, GradientOfThePaperSizesMatchesCpuAndFiniteDifferences) {
   check_gradient(ModelKind::kMlp, ModelConfig{}, MlpModel<MlpFixedDims<4, 100>>{}, 32, 32);
   check_gradient(ModelKind::kCnn, ModelConfig{}, CnnModel<CnnFixedDims<4, 2, 100, 2>>{}, 32, 32);
+}
+
+// ---- tensor cores (kernels/mma.cuh): host emulation of mma.sync ----------------------------
+// block_mma's host path computes each 16 x 8 tile as the hardware does (operands rounded by
+// precision.hpp, exact products, FP32 accumulation; one fixed order inside an mma). Checked
+// against a double reference with the same operand rounding (tests/support/mma_reference.hpp),
+// so the tolerances bound FP32 accumulation error only, relative to sum |terms|.
+
+namespace {
+
+constexpr Precision kTensorCorePrecisions[] = {Precision::kTf32x3, Precision::kTf32,
+                                               Precision::kBf16};
+
+// rows x cols values in [-1.5, 1.5] with full 24-bit significands.
+std::vector<float> test_matrix(int rows, int cols, double seed) {
+  std::vector<float> m(static_cast<size_t>(rows) * cols);
+  for (size_t i = 0; i < m.size(); ++i)
+    m[i] = static_cast<float>(1.5 * std::sin(seed + 0.7853 * static_cast<double>(i) +
+                                             0.0137 * static_cast<double>(i * i % 97)));
+  return m;
+}
+
+// C = A B (row-major, M x K times K x N) by block_mma<P> or, for fp32, block_gemm.
+template <Precision P>
+std::vector<float> host_product(int M, int N, int K, const std::vector<float>& A,
+                                const std::vector<float>& B, Exec exec) {
+  std::vector<float> C(static_cast<size_t>(M) * N, kNaN);
+  BlockRunner run_block(exec);
+  run_block([&](const Block& blk) {
+    block_product<P, 4, 2>(
+        blk, M, N, K, [&](int r, int k) { return A[static_cast<size_t>(r) * K + k]; },
+        [&](int k, int c) { return B[static_cast<size_t>(k) * N + c]; },
+        [&](int r, int c, float acc) { C[static_cast<size_t>(r) * N + c] = acc; });
+  });
+  return C;
+}
+std::vector<float> host_product(Precision p, int M, int N, int K, const std::vector<float>& A,
+                                const std::vector<float>& B, Exec exec = Exec::kLoop) {
+  switch (p) {
+    case Precision::kTf32x3:
+      return host_product<Precision::kTf32x3>(M, N, K, A, B, exec);
+    case Precision::kTf32:
+      return host_product<Precision::kTf32>(M, N, K, A, B, exec);
+    case Precision::kBf16:
+      return host_product<Precision::kBf16>(M, N, K, A, B, exec);
+    case Precision::kFp32:
+      break;
+  }
+  return host_product<Precision::kFp32>(M, N, K, A, B, exec);
+}
+
+test::ReferenceProduct reference(Precision p, int M, int N, int K, const std::vector<float>& A,
+                                 const std::vector<float>& B) {
+  return test::reference_product(
+      p, M, N, K, [&](int r, int k) { return A[static_cast<size_t>(r) * K + k]; },
+      [&](int k, int c) { return B[static_cast<size_t>(k) * N + c]; });
+}
+
+struct Shape {
+  int M, N, K;
+};
+// Whole tiles, edge tiles in every dimension (M, N, K not multiples of 16, 8, 8/16), the MLP's
+// shapes (batch x hidden x hidden, K = 1, N = 1) and single elements.
+constexpr Shape kShapes[] = {{32, 96, 64},   {37, 19, 29}, {32, 100, 100}, {13, 100, 4},
+                             {100, 100, 13}, {32, 100, 1}, {100, 1, 32},   {1, 1, 1}};
+
+}  // namespace
+
+TEST(FfHostTensorCores, BlockMmaMatchesRoundedReference) {
+  // FP32 accumulation of n = K / kK + kK terms (k-slices, then the products inside one):
+  // |error| <= ~n u sum |terms| (u = 2^-24), n <= 29 here. Measured max 1.34e-7 (x86-64).
+  const double tol = 1.5e-6;
+  for (Precision p : kTensorCorePrecisions)
+    for (const Shape& s : kShapes) {
+      const std::vector<float> A = test_matrix(s.M, s.K, 0.1), B = test_matrix(s.K, s.N, 2.3);
+      const std::vector<float> C = host_product(p, s.M, s.N, s.K, A, B);
+      const test::ReferenceProduct want = reference(p, s.M, s.N, s.K, A, B);
+      const test::ProductError e = test::product_error(C, want.value, want.magnitude);
+      std::printf(
+          "[block_mma %s %dx%dx%d] vs rounded double reference: max err %.3g of sum|terms| "
+          "at %zu (tol %.3g)\n",
+          precision_name(p), s.M, s.N, s.K, e.max_rel, e.where, tol);
+      EXPECT_EQ(e.non_finite, 0u) << "an output element was not written";
+      EXPECT_LT(e.max_rel, tol) << precision_name(p) << " " << s.M << "x" << s.N << "x" << s.K;
+      // Tiles are independent: every way of running the block gives the same bits.
+      for (Exec exec : kAllExecs) {
+        const std::vector<float> other = host_product(p, s.M, s.N, s.K, A, B, exec);
+        EXPECT_TRUE(std::equal(C.begin(), C.end(), other.begin(), [](float a, float b) {
+          return std::memcmp(&a, &b, sizeof a) == 0;
+        })) << exec_name(exec);
+      }
+    }
+}
+
+// 3xTF32 is FP32-accurate: against the exact product of the unrounded operands it errs like
+// block_gemm's FP32 FFMA, while TF32 and BF16 err by their operand rounding (so the rounding is
+// really applied).
+TEST(FfHostTensorCores, ThreeTf32IsAsAccurateAsFp32) {
+  for (const Shape& s : kShapes) {
+    if (s.K < 8) continue;  // a few products: too few terms to compare error levels
+    const std::vector<float> A = test_matrix(s.M, s.K, 0.4), B = test_matrix(s.K, s.N, 1.1);
+    const test::ReferenceProduct exact = reference(Precision::kFp32, s.M, s.N, s.K, A, B);
+    double err[4];
+    for (Precision p : {Precision::kFp32, Precision::kTf32x3, Precision::kTf32, Precision::kBf16})
+      err[static_cast<int>(p)] =
+          test::product_error(host_product(p, s.M, s.N, s.K, A, B), exact.value, exact.magnitude)
+              .max_rel;
+    const double fp32 = err[0], x3 = err[1], tf32 = err[2], bf16 = err[3];
+    std::printf(
+        "[exact product %dx%dx%d] max err of sum|terms|: fp32 %.3g, 3xtf32 %.3g, tf32 "
+        "%.3g, bf16 %.3g\n",
+        s.M, s.N, s.K, fp32, x3, tf32, bf16);
+    // 3xTF32 adds the dropped lo*lo term and lo's rounding, each <= 2^-22 |a b|, to FP32's
+    // accumulation error: bound 2^-21 + FP32's own bound (29 u). Measured <= 1.4e-7.
+    EXPECT_LT(x3, 1.5e-6);
+    // TF32 rounds each operand by up to 2^-11 (u_tf32), BF16 by 2^-8: measured >= 1e-4 and
+    // 1e-3, at least 100 times 3xTF32's error.
+    EXPECT_GT(tf32, 100 * x3);
+    EXPECT_GT(bf16, 5 * tf32);
+  }
+}
+
+// ---- the MLP on tensor cores: pass by pass, gradients, training ------------------------------
+
+namespace {
+
+// One minibatch through the fast path (forward, loss gradient, backward_adam with beta1 = 0 so
+// that Adam's first moment is the gradient), everything it computed copied out.
+struct MlpStep {
+  std::vector<float> a1, a2, y, dy, d2, d1, grad;
+};
+template <class M>
+MlpStep mlp_step(const M& model, const std::vector<float>& params, const std::vector<float>& x,
+                 const std::vector<float>& target, int count, int batch, Exec exec) {
+  const int L = model.d.L, H = model.d.H;
+  std::vector<float> storage(static_cast<size_t>(naive_acts_floats(model, batch)), kNaN);
+  SmemCarver carver(storage.data());
+  const MlpActs acts = model.carve(carver, batch);
+  std::copy(x.begin(), x.begin() + static_cast<size_t>(count) * L, acts.x);
+  std::copy(target.begin(), target.begin() + count, acts.tgt);
+  std::vector<float> p = params, v(p.size(), 0.0f),
+                     wt(static_cast<size_t>(model.transposed_size()));
+  MlpStep r;
+  r.grad.assign(p.size(), kNaN);
+  std::fill(r.grad.begin(), r.grad.end(), 0.0f);
+  AdamArgs adam;
+  adam.beta1 = 0.0f;
+  BlockRunner run_block(exec);
+  run_block([&](const Block& blk) {
+    model.transpose_weights(blk, p.data(), wt.data());
+    model.forward(blk, p.data(), acts, count);
+    blk.parallel_for(count,
+                     [&](int b) { acts.dy[b] = loss_gradient(acts.y[b], acts.tgt[b], count); });
+    blk.sync();
+    model.backward_adam(blk, p.data(), r.grad.data(), v.data(), wt.data(), acts, count, 1e-3f,
+                        adam);
+  });
+  auto rows = [&](const float* a, int width) {
+    return std::vector<float>(a, a + static_cast<size_t>(count) * width);
+  };
+  r.a1 = rows(acts.a1, H), r.a2 = rows(acts.a2, H), r.y = rows(acts.y, 1);
+  r.dy = rows(acts.dy, 1), r.d2 = rows(acts.d2, H), r.d1 = rows(acts.d1, H);
+  return r;
+}
+
+// What a pass computed against the rounded reference of the same pass on the kernel's own
+// inputs. Forward: + bias[c] (FP32, after the sum; its magnitude joins the terms') and relu.
+// Backward: zero where the kernel's activation `mask` is not positive (relu').
+void check_pass(const char* what, Precision p, const std::vector<float>& got,
+                test::ReferenceProduct want, int N, const float* bias, bool relu_after,
+                const std::vector<float>* mask, double tol) {
+  for (size_t i = 0; i < want.value.size(); ++i) {
+    if (bias) {
+      want.value[i] += bias[i % N];
+      want.magnitude[i] += std::fabs(bias[i % N]);
+    }
+    if (relu_after && want.value[i] < 0) want.value[i] = 0;
+    if (mask && !((*mask)[i] > 0.0f)) want.value[i] = 0;
+  }
+  const test::ProductError e = test::product_error(got, want.value, want.magnitude);
+  std::printf(
+      "[mlp %s %s] vs rounded double reference on the kernel's inputs: max err %.3g of "
+      "sum|terms| at %zu (%.9g vs %.9g) (tol %.3g)\n",
+      precision_name(p), what, e.max_rel, e.where, e.got, e.want, tol);
+  EXPECT_EQ(e.non_finite, 0u) << what;
+  EXPECT_LT(e.max_rel, tol) << precision_name(p) << " " << what;
+}
+
+}  // namespace
+
+namespace {
+
+template <class D, Precision P>
+void check_mlp_passes(const ModelConfig& mc, const MlpModel<D, P>& model, int count, int batch) {
+  const int L = model.d.L, H = model.d.H;
+  const std::vector<float> params = perturbed_parameters(ModelKind::kMlp, mc);
+  std::vector<float> x(static_cast<size_t>(count) * L), target(count);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(1.5 * std::sin(0.61 * i + 0.2));
+  for (int b = 0; b < count; ++b) target[b] = static_cast<float>(std::cos(0.9 * b));
+  const MlpStep k = mlp_step(model, params, x, target, count, batch, Exec::kThreadsReverse);
+  const float* W = params.data();
+  auto mat = [](const std::vector<float>& m, int cols) {
+    return [&m, cols](int r, int c) { return m[static_cast<size_t>(r) * cols + c]; };
+  };
+  auto wmat = [W](int64_t offset, int cols) {
+    return [W, offset, cols](int r, int c) { return W[offset + int64_t(r) * cols + c]; };
+  };
+  auto transposed = [](auto f) { return [f](int r, int c) { return f(c, r); }; };
+  // FP32 accumulation of at most H / 8 + 16 terms: <= ~30 u sum|terms| = 1.8e-6 worst case
+  // (u = 2^-24); the bias' addition adds u (|sum| + |bias|). Measured max 3.0e-7 (x86-64).
+  // About ten times that:
+  const double tol = 3e-6;
+  // Forward, layer by layer.
+  check_pass("a1 = relu(x W1 + b1)", P, k.a1,
+             test::reference_product(P, count, H, L, mat(x, L), wmat(model.w1(), H)), H,
+             W + model.b1(), true, nullptr, tol);
+  check_pass("a2 = relu(a1 W2 + b2)", P, k.a2,
+             test::reference_product(P, count, H, H, mat(k.a1, H), wmat(model.w2(), H)), H,
+             W + model.b2(), true, nullptr, tol);
+  check_pass("y = a2 w3 + b3", P, k.y,
+             test::reference_product(P, count, 1, H, mat(k.a2, H), wmat(model.w3(), 1)), 1,
+             W + model.b3(), false, nullptr, tol);
+  for (int b = 0; b < count; ++b)  // the loss gradient is FP32 in every precision
+    EXPECT_EQ(k.dy[b], loss_gradient(k.y[b], target[b], count)) << b;
+  // Backward deltas.
+  check_pass("d2 = relu'(a2) (dy w3^T)", P, k.d2,
+             test::reference_product(P, count, H, 1, mat(k.dy, 1), transposed(wmat(model.w3(), 1))),
+             H, nullptr, false, &k.a2, tol);
+  check_pass("d1 = relu'(a1) (d2 W2^T)", P, k.d1,
+             test::reference_product(P, count, H, H, mat(k.d2, H), transposed(wmat(model.w2(), H))),
+             H, nullptr, false, &k.a1, tol);
+  // Kernel gradients X^T dY (rounded operands) and bias gradients (FP32 column sums).
+  auto slice = [&](int64_t offset, int64_t n) {
+    return std::vector<float>(k.grad.begin() + offset, k.grad.begin() + offset + n);
+  };
+  check_pass("dW1 = x^T d1", P, slice(model.w1(), int64_t(L) * H),
+             test::reference_product(P, L, H, count, transposed(mat(x, L)), mat(k.d1, H)), H,
+             nullptr, false, nullptr, tol);
+  check_pass("dW2 = a1^T d2", P, slice(model.w2(), int64_t(H) * H),
+             test::reference_product(P, H, H, count, transposed(mat(k.a1, H)), mat(k.d2, H)), H,
+             nullptr, false, nullptr, tol);
+  check_pass("dw3 = a2^T dy", P, slice(model.w3(), H),
+             test::reference_product(P, H, 1, count, transposed(mat(k.a2, H)), mat(k.dy, 1)), 1,
+             nullptr, false, nullptr, tol);
+  auto ones = [](int, int) { return 1.0f; };
+  check_pass("db1 = sum d1", P, slice(model.b1(), H),
+             test::reference_product(Precision::kFp32, 1, H, count, ones, mat(k.d1, H)), H, nullptr,
+             false, nullptr, tol);
+  check_pass("db2 = sum d2", P, slice(model.b2(), H),
+             test::reference_product(Precision::kFp32, 1, H, count, ones, mat(k.d2, H)), H, nullptr,
+             false, nullptr, tol);
+  check_pass("db3 = sum dy", P, slice(model.b3(), 1),
+             test::reference_product(Precision::kFp32, 1, 1, count, ones, mat(k.dy, 1)), 1, nullptr,
+             false, nullptr, tol);
+  // However the block's threads interleave, the same bits (no race, no missing sync).
+  for (Exec exec : kAllExecs) {
+    const MlpStep other = mlp_step(model, params, x, target, count, batch, exec);
+    EXPECT_EQ(compare(other.grad, k.grad, 0).max_rel, 0.0) << exec_name(exec);
+    EXPECT_EQ(compare(other.y, k.y, 0).max_rel, 0.0) << exec_name(exec);
+  }
+}
+
+template <Precision P>
+void check_mlp_passes_all_sizes() {
+  const ModelConfig mc = small_config();
+  check_mlp_passes(mc, MlpModel<MlpDims, P>{MlpDims{mc.window, mc.mlp_hidden}}, 32, 32);
+  check_mlp_passes(mc, MlpModel<MlpDims, P>{MlpDims{mc.window, mc.mlp_hidden}}, 13, 32);
+  check_mlp_passes(ModelConfig{}, MlpModel<MlpFixedDims<4, 100>, P>{}, 32, 32);
+  check_mlp_passes(ModelConfig{}, MlpModel<MlpFixedDims<4, 100>, P>{}, 7, 32);
+}
+
+}  // namespace
+
+// Each pass of the MLP's forward and training step (every layer's product, every gradient, the
+// bias sums) against the double reference with the same operand rounding, fed the kernel's own
+// inputs to that pass, so the tolerance is FP32 accumulation error only: a wrong operand, a
+// transposed weight, a missing relu' or a doubled bias gradient fails here.
+TEST(FfHostTensorCores, MlpPassesMatchRoundedReference) {
+  check_mlp_passes_all_sizes<Precision::kTf32x3>();
+  check_mlp_passes_all_sizes<Precision::kTf32>();
+  check_mlp_passes_all_sizes<Precision::kBf16>();
+}
+
+namespace {
+
+// Every parameter's gradient of the tensor-core fast path against the CPU model's FP32
+// backward and central differences of the double model. The gap is the precision's operand
+// rounding, propagated: the tolerance is per precision, ten times the measured error.
+// floor_fraction: entries below it times the largest gradient count as that large (gradient_error):
+// rounding 2^-11 or 2^-8 relative of the operands is absolute on an entry that cancels.
+template <Precision P>
+void check_mlp_gradient(double tol, double floor_fraction, int count) {
+  const ModelConfig mc = small_config();
+  const MlpModel<MlpDims, P> model{MlpDims{mc.window, mc.mlp_hidden}};
+  const int L = model.d.L;
+  const std::vector<float> params = perturbed_parameters(ModelKind::kMlp, mc);
+  std::vector<float> x(static_cast<size_t>(count) * L), target(count);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(1.5 * std::sin(0.61 * i + 0.2));
+  for (int b = 0; b < count; ++b) target[b] = static_cast<float>(std::cos(0.9 * b));
+  std::vector<float> cpu_grad(params.size()), y(count), dy(count);
+  auto cpu = make_cpu_model<float>(ModelKind::kMlp, mc);
+  cpu->forward(params.data(), x.data(), count, y.data());
+  for (int b = 0; b < count; ++b) dy[b] = 2.0f * (y[b] - target[b]) / static_cast<float>(count);
+  cpu->backward(params.data(), dy.data(), cpu_grad.data());
+  auto cpu_double = make_cpu_model<double>(ModelKind::kMlp, mc);
+  const std::vector<double> xd(x.begin(), x.end());
+  std::vector<double> yd(count);
+  const std::vector<double> numeric = test::central_differences(
+      std::vector<double>(params.begin(), params.end()), [&](const std::vector<double>& p) {
+        cpu_double->forward(p.data(), xd.data(), count, yd.data());
+        double loss = 0;
+        for (int b = 0; b < count; ++b) loss += (yd[b] - target[b]) * (yd[b] - target[b]);
+        return loss / count;
+      });
+  const std::vector<float> got = mlp_step(model, params, x, target, count, 32, Exec::kLoop).grad;
+  const std::string what = std::string("mlp ") + precision_name(P) + " fast kernels, " +
+                           std::to_string(count) + " of 32 rows";
+  const test::GradientError vs_cpu = test::gradient_error(got, cpu_grad, floor_fraction);
+  const test::GradientError vs_numeric = test::gradient_error(got, numeric, floor_fraction);
+  const std::string a = test::report_gradient_error(what + " vs CPU backward", vs_cpu, tol);
+  const std::string b =
+      test::report_gradient_error(what + " vs finite differences", vs_numeric, tol);
+  EXPECT_EQ(vs_cpu.nan_mismatch + vs_numeric.nan_mismatch, 0u) << what;
+  EXPECT_LT(vs_cpu.max_rel, tol) << a;
+  EXPECT_LT(vs_numeric.max_rel, tol) << b;
+}
+
+}  // namespace
+
+// A gradient error of any one tensor (a doubled bias gradient: relative error 1) fails here in
+// every precision. Measured (x86-64), worst of the CPU backward and finite differences:
+// 3xtf32 2.5e-5 (FP32 level, as the fp32 kernels' 1.4e-5), tf32 9.4e-3 (operands rounded to
+// 2^-11), bf16 4.0e-2 (2^-8). Tolerances about ten times that; a doubled bias gradient errs
+// by >= 0.5 even in bf16 (checked by doubling it in backward_adam_tc: every precision fails).
+TEST(FfHostTensorCores, MlpGradientOfEveryParameterInEveryPrecision) {
+  for (int count : {32, 13}) {
+    check_mlp_gradient<Precision::kTf32x3>(2.5e-4, 1e-3, count);
+    check_mlp_gradient<Precision::kTf32>(0.1, 1e-2, count);
+    check_mlp_gradient<Precision::kBf16>(0.4, 5e-2, count);
+  }
+}
+
+// Whole trainings (train_epoch_block, predict_block) in each tensor-core precision: every way of
+// running the block gives the same bits (the new phases have their syncs), and the epoch losses
+// stay near train_node's FP32 ones.
+TEST(FfHostTensorCores, MlpTrainingIsRaceFreeAndNearFp32) {
+  const ModelConfig mc = small_config();
+  const int nnode = 4, ntime = 240, epochs = 4;
+  const TrainConfig tc = short_training(epochs);
+  const std::vector<float> tec = synthetic_tec(nnode, ntime);
+  std::vector<float> cpu_loss;
+  for (int n = 0; n < nnode; ++n) {
+    TrainResult r = train_node(ModelKind::kMlp, mc, tc, tec.data() + n * ntime, ntime, n);
+    cpu_loss.insert(cpu_loss.end(), r.epoch_loss.begin(), r.epoch_loss.end());
+  }
+  auto check = [&](auto model, double tol) {
+    const HostRun first =
+        run_on_host(model, ModelKind::kMlp, mc, tc, tec, nnode, ntime, false, Exec::kLoop);
+    for (Exec exec : kAllExecs) {
+      const HostRun other =
+          run_on_host(model, ModelKind::kMlp, mc, tc, tec, nnode, ntime, false, exec);
+      EXPECT_EQ(compare(other.params, first.params, 0).max_rel, 0.0) << exec_name(exec);
+      const Diff pred = compare(other.predicted, first.predicted, 0);
+      EXPECT_EQ(pred.max_rel + pred.nan_mismatch, 0.0) << exec_name(exec);
+    }
+    const Diff loss = compare(first.epoch_loss, cpu_loss, 1e-6);
+    std::printf("[train mlp %s] epoch loss max rel diff to train_node (fp32) %.3g (tol %.3g)\n",
+                precision_name(decltype(model)::kPrecision), loss.max_rel, tol);
+    EXPECT_EQ(loss.nan_mismatch, 0u);
+    EXPECT_LT(loss.max_rel, tol);
+  };
+  // Measured (x86-64) over 4 epochs: 3xtf32 0 (the fp32 kernels' tolerance, 1.5e-6, applies),
+  // tf32 6.7e-5, bf16 6.9e-4. About ten times that:
+  check(MlpModel<MlpDims, Precision::kTf32x3>{MlpDims{mc.window, mc.mlp_hidden}}, 1.5e-6);
+  check(MlpModel<MlpDims, Precision::kTf32>{MlpDims{mc.window, mc.mlp_hidden}}, 1e-3);
+  check(MlpModel<MlpDims, Precision::kBf16>{MlpDims{mc.window, mc.mlp_hidden}}, 1e-2);
 }
