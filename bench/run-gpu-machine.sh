@@ -2,7 +2,7 @@
 # All of a GPU machine's figures in bench/RESULTS.md, regenerated in one time-boxed run:
 # bench/gpu-check.sh (every GPU test, bench_gpu_ff, bench_gpu_rnn, the whole El Salvador event
 # on the GPU and on all CPU cores), the paper-size event end to end (bench/paper_event/run.sh ->
-# paper_event.json), tecscan vs PyTorch per node and batched and JAX (bench/peers/run_gpu.sh),
+# paper_event.json), five single tasks vs one packed task (bench/batch-events.sh), tecscan vs PyTorch per node and batched and JAX (bench/peers/run_gpu.sh),
 # scaling with nodes (50 here; 100, 175 and 1000 from gpu-check) and with training
 # epochs, and the CPU backend on all cores (bench_cpu_models).
 #
@@ -125,6 +125,17 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
     note "paper-size event skipped: ${limit}s left"
   fi
 
+  # ---- 1c. the five bundled M>=7 events: five single tasks vs one packed task --------------------
+  limit=$(cap 150)
+  if ((limit >= 60)); then
+    note "batch: five single tasks vs one --pack task (bench/batch-events.sh, limit ${limit}s)"
+    WORK=$WORK/batch timeout "$limit" bash "$ROOT/bench/batch-events.sh" "$BUILD/tecscan" \
+      "$DIR/batch" >"$DIR/batch-events.log" 2>&1 || note "batch events FAILED or timed out"
+    grep '^packed task' "$DIR/batch/steps.txt" 2>/dev/null | tee -a "$DIR/run.log"
+  else
+    note "batch events skipped: ${limit}s left"
+  fi
+
   # ---- 2. tecscan vs PyTorch per node and batched, and JAX ---------------------------------------
   limit=$(cap 360)
   if ((limit >= 60)); then
@@ -168,6 +179,40 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
         --out "$WORK/epochs-$e") || s=nan
       echo "epochs=$e wall_s=$s" | tee -a "$DIR/scaling_epochs.log"
       cp "$WORK/epochs-$e/summary.json" "$DIR/scaling_epochs_$e.json" 2>/dev/null
+    done
+  fi
+
+  # ---- 3b. nsys summary of a short scan, and CUDA graphs on vs off ------------------------------
+  # Kernel time vs API time per model (2 epochs of every model on the El Salvador cube of step 3),
+  # and the whole scan timed with the recurrent epochs replayed from CUDA graphs and eagerly.
+  # graph_flag 0|1: the scan's --cuda-graphs flag, or nothing.
+  graph_flag() { if [[ $1 == 1 ]]; then echo --cuda-graphs; fi; }
+  if [[ -f $CUBE ]] && (($(left) >= 60)); then
+    if command -v nsys >/dev/null 2>&1; then
+      note "nsys: 2-epoch scan of every model (limit $(cap 90)s)"
+      for graphs in 0 1; do
+        rm -f "$WORK/nsys-scan-$graphs.nsys-rep" "$WORK/nsys-scan-$graphs.sqlite"
+        timeout "$(cap 45)" nsys profile --stats=false \
+          --force-overwrite true -o "$WORK/nsys-scan-$graphs" "$BUILD/tecscan" scan \
+          --cube "$CUBE" --config "$ROOT/configs/demo.toml" --epochs 2 --device cuda --quiet \
+          $(graph_flag "$graphs") \
+          --out "$WORK/nsys-out-$graphs" >"$DIR/nsys_scan_graphs$graphs.log" 2>&1 &&
+          timeout "$(cap 45)" nsys stats --report cuda_gpu_kern_sum,cuda_api_sum \
+            "$WORK/nsys-scan-$graphs.nsys-rep" >>"$DIR/nsys_scan_graphs$graphs.log" 2>&1 ||
+          note "nsys (graphs=$graphs) FAILED or timed out (nsys_scan_graphs$graphs.log)"
+      done
+    else
+      note "nsys is missing on this machine: no kernel/API summary"
+      echo "nsys not on PATH" >"$DIR/nsys_scan_graphs0.log"
+    fi
+    : >"$DIR/cuda_graphs.log"
+    for graphs in 0 1 0 1; do
+      (($(left) >= 30)) || { note "cuda graphs timing skipped: budget"; break; }
+      s=$(wall_s "$DIR/cuda_graphs_output.log" timeout "$(cap 60)" \
+        "$BUILD/tecscan" scan --cube "$CUBE" --config "$ROOT/configs/demo.toml" --epochs 100 \
+        --device cuda --quiet $(graph_flag "$graphs") --out "$WORK/graphs-$graphs") || s=nan
+      echo "cuda_graphs=$graphs epochs=100 wall_s=$s" | tee -a "$DIR/cuda_graphs.log"
+      cp "$WORK/graphs-$graphs/summary.json" "$DIR/cuda_graphs_$graphs.json" 2>/dev/null
     done
   fi
 
@@ -359,6 +404,20 @@ if paper:
               " GPU-hours** (one event after another; packing several events per task is"
               " measured separately).", ""]
 
+# five single tasks vs one packed task
+steps = read("batch/steps.txt")
+packed = re.search(r"packed task rc=(\d+) wall_s=(\S+) packed_trainings=(\d+) "
+                   r"five_single_tasks_s=(\S+) ratio_single_over_packed=(\S+) "
+                   r"identical_anomalies_csv=(\S+)", steps)
+if packed:
+    rc, wall, ntrain, singles, ratio, same = packed.groups()
+    L += ["### Five events: single tasks vs one packed task (`bench/batch-events.sh`)", "",
+          f"The five bundled M>=7 events (`configs/demo.toml`), five one-event tasks"
+          f" {float(singles):.1f} s in all against one `--events-per-task 5 --pack` task"
+          f" {float(wall):.1f} s: **{float(ratio):.2f}x**; {ntrain} packed trainings (the last"
+          f" three events share a window), identical anomalies.csv: {same}"
+          + ("" if rc == "0" else f" (the packed task exited {rc})") + f". Raw: `{tag}/batch/`.", ""]
+
 # peers
 peers = read("peers.md")
 headline = read("peers-headline.md").strip()
@@ -398,8 +457,11 @@ EOF
     echo "(no gpu-check summary)"
   echo "tecscan vs PyTorch (wall s, $PEER_EPOCHS epochs):"
   cat "$DIR/peers-summary.md" 2>/dev/null || echo "(no peer summary)"
+  grep '^packed task' "$DIR/batch/steps.txt" 2>/dev/null || echo "(no packed-task run)"
   grep -E '^epochs=' "$DIR/scaling_epochs.log" 2>/dev/null | paste -sd' ' - |
     sed 's/^/event vs epochs: /'
+  grep -E '^cuda_graphs=' "$DIR/cuda_graphs.log" 2>/dev/null | paste -sd' ' - |
+    sed 's/^/event, recurrent epochs from CUDA graphs (1) or eager (0): /'
   echo "fragment: $DIR/fragment.md"
   echo "(copy $DIR to bench/results/$TAG, then: python3 bench/make-results.py)"
   echo "exit status $STATUS (gpu-check's: 0 ok, 1 test failure, 2 no build, 3 benchmark failure)"

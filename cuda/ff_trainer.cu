@@ -1,8 +1,14 @@
 // The CUDA Trainer for the feed-forward models (MLP, CNN): every node of a chunk trains at once,
 // reproducing train_node (src/cpu/train.cpp) step for step: the same initial weights (made on
 // the host by init_parameters and uploaded), normalisation, shuffles, minibatches, Adam steps
-// and de-normalised predictions. Host <-> device traffic per chunk: the TEC and the initial
-// weights in, predictions and losses out; nothing per step.
+// and de-normalised predictions, every node's random streams keyed by Cube::rng_node. Host <->
+// device traffic per chunk: the TEC, the keys and the initial weights in, predictions and losses
+// out; nothing per step. Progress polls events: no synchronisation until a chunk's end.
+//
+// Stream: the training and prediction launchers (kernels/ff_loop.cuh, mlp/cnn_kernels.cu) launch
+// on the legacy default stream, so everything here stays on it too (DeviceBuffer's copies
+// without a stream, window_kernels.cu's launchers); moving them to the context stream needs a
+// stream argument in those launchers first.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -16,10 +22,12 @@
 
 #include "cnn_kernels.cuh"
 #include "cuda_check.hpp"
+#include "cuda_context.hpp"
 #include "device_buffer.hpp"
 #include "mlp_kernels.cuh"
 #include "tecscan/cuda_backend.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/precision.hpp"
 #include "tecscan/train.hpp"
 #include "tecscan/windowing.hpp"
 #include "window_kernels.cuh"
@@ -33,8 +41,9 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 // The sizes and launchers of one feed-forward model.
 class FfModel {
  public:
-  FfModel(ModelKind k, const ModelConfig& mc)
+  FfModel(ModelKind k, const ModelConfig& mc, Precision precision = Precision::kFp32)
       : kind_(k),
+        precision_(precision),
         mlp_{mc.window, mc.mlp_hidden},
         cnn_{mc.window, mc.cnn_kernel, mc.cnn_filters, mc.cnn_pool} {
     if (k != ModelKind::kMlp && k != ModelKind::kCnn)
@@ -77,39 +86,23 @@ class FfModel {
   }
   void train_epoch(const ff::TrainArgs& a, int epoch, bool naive, int max_batches) const {
     if (is_mlp())
-      ff::mlp_train_epoch(mlp_, a, epoch, naive, max_batches);
+      ff::mlp_train_epoch(mlp_, a, epoch, naive, max_batches, precision_);
     else
       ff::cnn_train_epoch(cnn_, a, epoch, naive, max_batches);
   }
   void predict(const ff::TrainArgs& a, bool naive, int max_predict) const {
     if (is_mlp())
-      ff::mlp_predict(mlp_, a, naive, max_predict);
+      ff::mlp_predict(mlp_, a, naive, max_predict, precision_);
     else
       ff::cnn_predict(cnn_, a, naive, max_predict);
   }
 
  private:
   ModelKind kind_;
+  Precision precision_;  // the MLP's products (tensor cores unless fp32); the CNN runs FP32
   ff::MlpDims mlp_;
   ff::CnnDims cnn_;
   int64_t nparam_ = 0;
-};
-
-class Event {
- public:
-  Event() { CUDA_CHECK(cudaEventCreate(&e_)); }
-  ~Event() { cudaEventDestroy(e_); }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  void record() { CUDA_CHECK(cudaEventRecord(e_)); }
-  double seconds_since(const Event& start) const {
-    float ms = 0;
-    CUDA_CHECK(cudaEventElapsedTime(&ms, start.e_, e_));
-    return ms / 1000.0;
-  }
-
- private:
-  cudaEvent_t e_{};
 };
 
 int max_optin_smem(int device) {
@@ -123,7 +116,7 @@ struct ChunkBuffers {
   DeviceBuffer<float> tec, z, predicted, params, adam_m, adam_v, epoch_loss, step_loss, grad, acts,
       alpha, transposed;
   DeviceBuffer<double> mean, stdev, loss_sum;
-  DeviceBuffer<int> train_targets, n_train_targets, predict_targets, n_predict, order;
+  DeviceBuffer<int> train_targets, n_train_targets, predict_targets, n_predict, order, node_keys;
 };
 
 // The whole training of every node; keep_detail: also the trained weights and step losses.
@@ -132,7 +125,10 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
                                bool keep_detail) {
   const auto wall_start = std::chrono::steady_clock::now();
   check_train_config(tc);
-  const FfModel model(k, mc);
+  if (tc.precision != Precision::kFp32 && k != ModelKind::kMlp)
+    throw InputError(std::string(model_name(k)) + " on the GPU trains in fp32 only, not " +
+                     precision_name(tc.precision) + " (the CPU emulates other precisions)");
+  const FfModel model(k, mc, tc.precision);
   const int64_t nnode = static_cast<int64_t>(cube.nnode()), T = static_cast<int64_t>(cube.ntime());
   if (cube.tec.size() != static_cast<size_t>(nnode * T))
     throw InputError("cube: tec has " + std::to_string(cube.tec.size()) +
@@ -140,6 +136,10 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
                      std::to_string(T));
   if (T > std::numeric_limits<int>::max() / 4)
     throw InputError("cube: " + std::to_string(T) + " epochs is more than the GPU trainer handles");
+  if (!cube.rng_node_keys.empty() && cube.rng_node_keys.size() != static_cast<size_t>(nnode))
+    throw InputError("cube: " + std::to_string(cube.rng_node_keys.size()) +
+                     " random-stream keys for " + std::to_string(nnode) +
+                     " nodes (expected none or one per node)");
   CUDA_CHECK(cudaSetDevice(o.device));
 
   const int L = model.input_len(), E = tc.epochs, B = tc.batch;
@@ -159,6 +159,12 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
   const int64_t smem = model.fast_smem_bytes(B);
   const int64_t smem_limit = max_optin_smem(o.device);
   const bool naive = o.kernel == FfKernel::kNaive || smem > smem_limit;
+  if (naive && tc.precision != Precision::kFp32)
+    throw InputError(std::string(model_name(k)) + " on the GPU in precision " +
+                     precision_name(tc.precision) +
+                     ": only the fast kernels have tensor-core products, and a minibatch does "
+                     "not fit in a block's shared memory (lower [train] batch or the model's "
+                     "size, or use [train] precision = \"fp32\")");
   if (naive && o.kernel == FfKernel::kFast && o.verbose)
     std::fprintf(stderr,
                  "note: %s on the GPU: a minibatch needs %lld bytes of shared memory, the device "
@@ -204,7 +210,6 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
   std::vector<float> alpha(static_cast<size_t>(max_steps));
   for (int t = 1; t <= max_steps; ++t) alpha[t - 1] = adam_alpha(tc.adam, t);
   b.alpha.upload(alpha);
-  Event start, trained, predicted;
   long progress_done = 0;
 
   for (int64_t first = 0; first < nnode; first += chunk) {
@@ -236,9 +241,12 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     s.holdout_end = tc.holdout.end;
     ff::launch_windows(s);
 
+    std::vector<int> keys(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) keys[i] = cube.rng_node(static_cast<size_t>(first + i));
+    b.node_keys.upload(keys);
     std::vector<float> init(static_cast<size_t>(count * P));
     for (int i = 0; i < count; ++i)
-      init_parameters(k, mc, tc.seed, static_cast<uint64_t>(first + i), init.data() + i * P);
+      init_parameters(k, mc, tc.seed, static_cast<uint64_t>(keys[i]), init.data() + i * P);
     b.params.upload(init);
     b.adam_m.resize(count * P);
     b.adam_m.fill_zero();
@@ -263,7 +271,7 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     a.batch = B;
     a.epochs = E;
     a.max_steps = max_steps;
-    a.node_offset = static_cast<int>(first);
+    a.node_keys = b.node_keys.data();
     a.shuffle_seed = tc.seed;
     a.kind = static_cast<uint64_t>(k);
     a.nparam = P;
@@ -294,23 +302,31 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
       run.stop_epoch[static_cast<size_t>(first + i)] = n_train_targets[i] > 0 ? E : 0;
     }
 
-    start.record();
+    // Marks: 0 before the first epoch, e + 1 after epoch e, E + 1 after the predictions.
+    EventMarks marks(cudaStreamLegacy, E + 2);  // as the launchers (see the top)
+    int reported = 0;                           // epochs whose completion the progress bar has seen
+    auto report = [&](int epochs_done) {        // whole nodes of this chunk, in proportion
+      reported = epochs_done;
+      const long target = static_cast<long>(first + int64_t(count) * epochs_done / E);
+      if (progress) progress->advance(target - progress_done);
+      progress_done = target;
+    };
+    marks.record(0);
     for (int e = 0; e < E; ++e) {
       ff::launch_shuffle(a, e, naive);
       model.train_epoch(a, e, naive, max_batches);
-      if (progress) {  // whole nodes of this chunk, in proportion to the epochs done
-        CUDA_CHECK(cudaDeviceSynchronize());
-        const long target = static_cast<long>(first + int64_t(count) * (e + 1) / E);
-        progress->advance(target - progress_done);
-        progress_done = target;
-      }
+      marks.record(e + 1);
+      while (reported < e + 1 && marks.done(reported + 1)) report(reported + 1);
     }
-    trained.record();
     model.predict(a, naive, max_predict);
-    predicted.record();
-    CUDA_CHECK(cudaDeviceSynchronize());
-    detail.train_kernel_seconds += trained.seconds_since(start);
-    detail.predict_kernel_seconds += predicted.seconds_since(trained);
+    marks.record(E + 1);
+    for (int e = reported; e < E; ++e) {  // the end of training: the rest in order
+      marks.wait(e + 1);
+      report(e + 1);
+    }
+    marks.wait(E + 1);
+    detail.train_kernel_seconds += marks.seconds(0, E);
+    detail.predict_kernel_seconds += marks.seconds(E, E + 1);
 
     const std::vector<float> pred = b.predicted.download();
     std::copy(pred.begin(), pred.end(), run.predicted.begin() + first * T);
@@ -429,8 +445,14 @@ class CudaFeedForwardTrainer final : public Trainer {
       std::fprintf(stderr, "note: %s\n", why.c_str());
     return why.empty();
   }
-  // No early stopping on the GPU: the composite trainer sends such runs to the CPU.
+  // No early stopping: the composite trainer sends such runs to the CPU.
   bool supports_train(const TrainConfig& tc) const override { return tc.patience == 0; }
+  // The MLP in every precision (tensor cores, kernels/mma.cuh); the CNN in FP32 only, so the
+  // composite trainer sends a CNN in another precision to the CPU's emulation instead of
+  // silently training it in FP32.
+  bool supports_precision(ModelKind k, Precision p) const override {
+    return p == Precision::kFp32 || k == ModelKind::kMlp;
+  }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
     return train_feedforward(k, mc, tc, cube, options_, progress, false).run;

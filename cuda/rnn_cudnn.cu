@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cuda_check.hpp"
+#include "cuda_context.hpp"
 #include "device_buffer.hpp"
 #include "rnn_cudnn.hpp"
 
@@ -56,16 +57,19 @@ struct FromWeightSpace {
 };
 
 template <typename F>
-void launch(long long n, const F& f) {
+void launch(cudaStream_t stream, long long n, const F& f) {
   if (n <= 0) return;
   const long long blocks = (n + 255) / 256;
-  for_each_kernel<<<static_cast<int>(std::min<long long>(blocks, 65536)), 256>>>(n, f);
+  for_each_kernel<<<static_cast<int>(std::min<long long>(blocks, 65536)), 256, 0, stream>>>(n, f);
   CUDA_CHECK_LAUNCH();
 }
 
 class CudnnRecurrent final : public RecurrentLayer {
  public:
-  CudnnRecurrent(const RnnShape& s, int nnode, int batch) : s_(s), nnode_(nnode), batch_(batch) {
+  // main: the stream the engine runs on (the context stream); the per-node calls fork from it
+  // and join back into it.
+  CudnnRecurrent(const RnnShape& s, int nnode, int batch, cudaStream_t main)
+      : s_(s), nnode_(nnode), batch_(batch), main_(main) {
     const std::string why =
         s.kind == ModelKind::kRnn || s.kind == ModelKind::kGru || s.cell == Activation::kTanh
             ? ""
@@ -91,7 +95,7 @@ class CudnnRecurrent final : public RecurrentLayer {
   }
 
   ~CudnnRecurrent() override {
-    cudaDeviceSynchronize();
+    cudaStreamSynchronize(main_);  // joined: the per-node streams are done too
     if (rnn_) cudnnDestroyRNNDescriptor(rnn_);
     if (dropout_) cudnnDestroyDropoutDescriptor(dropout_);
     if (xdesc_) cudnnDestroyRNNDataDescriptor(xdesc_);
@@ -105,7 +109,7 @@ class CudnnRecurrent final : public RecurrentLayer {
   }
 
   void forward(const RecurrentIo& io) override {
-    launch(nnode_ * ws_floats_,
+    launch(main_, nnode_ * ws_floats_,
            ToWeightSpace{ws_floats_, ws_stride_, s_.nparam, map_.data(), io.params, ws_.data()});
     fork();
     for (int n = 0; n < nnode_; ++n) {
@@ -120,7 +124,7 @@ class CudnnRecurrent final : public RecurrentLayer {
   }
 
   void backward(const RecurrentIo& io) override {
-    CUDA_CHECK(cudaMemsetAsync(dws_.data(), 0, dws_.size() * sizeof(float), 0));
+    CUDA_CHECK(cudaMemsetAsync(dws_.data(), 0, dws_.size() * sizeof(float), main_));
     fork();
     const long long uB = static_cast<long long>(batch_) * s_.units;
     for (int n = 0; n < nnode_; ++n) {
@@ -138,7 +142,7 @@ class CudnnRecurrent final : public RecurrentLayer {
                                              work_of(k), reserve_bytes_, reserve_of(n)));
     }
     join();
-    launch(nnode_ * ws_floats_,
+    launch(main_, nnode_ * ws_floats_,
            FromWeightSpace{ws_floats_, ws_stride_, s_.nparam, map_.data(), dws_.data(), io.grads});
   }
 
@@ -151,13 +155,13 @@ class CudnnRecurrent final : public RecurrentLayer {
   void* reserve_of(int n) { return reserve_.data() + n * reserve_stride_; }
 
   void fork() {
-    CUDA_CHECK(cudaEventRecord(start_, 0));
+    CUDA_CHECK(cudaEventRecord(start_, main_));
     for (cudaStream_t st : streams_) CUDA_CHECK(cudaStreamWaitEvent(st, start_, 0));
   }
   void join() {
     for (int k = 0; k < nstreams_; ++k) {
       CUDA_CHECK(cudaEventRecord(done_[k], streams_[k]));
-      CUDA_CHECK(cudaStreamWaitEvent(0, done_[k], 0));
+      CUDA_CHECK(cudaStreamWaitEvent(main_, done_[k], 0));
     }
   }
 
@@ -205,12 +209,12 @@ class CudnnRecurrent final : public RecurrentLayer {
     work_.resize(static_cast<size_t>(nstreams_ * work_stride_) + 1);
     reserve_.resize(N * reserve_stride_ + 1);
     std::vector<int> lengths(static_cast<size_t>(batch_), s_.steps);
-    seq_len_.upload(lengths);
+    seq_len_.upload(lengths, main_);
     zero_dy_.resize(static_cast<size_t>(s_.steps) * batch_ * s_.units);
-    zero_dy_.fill_zero();
+    zero_dy_.fill_zero(main_);
     x_floats_ = static_cast<long long>(s_.steps) * batch_ * s_.in;
     dx_scratch_.resize(static_cast<size_t>(nstreams_ * x_floats_));
-    ws_.fill_zero();
+    ws_.fill_zero(main_);
   }
 
   void build_map() {
@@ -246,11 +250,12 @@ class CudnnRecurrent final : public RecurrentLayer {
     cudnnDestroyTensorDescriptor(mdesc);
     cudnnDestroyTensorDescriptor(bdesc);
     if (!error.empty()) throw std::logic_error("cuDNN weight layout not as expected: " + error);
-    map_.upload(cudnn_weight_map(s_, ws_floats_, layers));
+    map_.upload(cudnn_weight_map(s_, ws_floats_, layers), main_);
   }
 
   RnnShape s_;
   int nnode_, batch_, nstreams_ = 1;
+  cudaStream_t main_;
   std::vector<cudaStream_t> streams_;
   std::vector<cudnnHandle_t> handles_;
   std::vector<cudaEvent_t> done_;
@@ -345,7 +350,9 @@ size_t cudnn_bytes_per_node(const RnnShape& s, int batch) {
 }
 
 std::unique_ptr<RecurrentLayer> make_cudnn_layer(const RnnShape& s, int nnode, int batch) {
-  return std::make_unique<CudnnRecurrent>(s, nnode, batch);
+  int device = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  return std::make_unique<CudnnRecurrent>(s, nnode, batch, cuda_context(device).stream);
 }
 
 }  // namespace rnn

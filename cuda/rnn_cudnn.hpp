@@ -49,7 +49,8 @@ std::vector<long long> cudnn_weight_map(const RnnShape& s, long long ws_floats,
 // A rough upper bound of the cuDNN layer's device memory per node (weight spaces, reserve).
 size_t cudnn_bytes_per_node(const RnnShape& s, int batch);
 
-// The cuDNN recurrence for `nnode` nodes and minibatches of `batch` rows (on the current device).
+// The cuDNN recurrence for `nnode` nodes and minibatches of `batch` rows on the current device;
+// its per-node streams fork from and join into that device's context stream (cuda_context.hpp).
 std::unique_ptr<RecurrentLayer> make_cudnn_layer(const RnnShape& s, int nnode, int batch);
 
 }  // namespace rnn

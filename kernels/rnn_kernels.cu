@@ -601,17 +601,21 @@ void RnnEngine<Ops>::backward() {
 template <typename Ops>
 void RnnEngine<Ops>::adam_step() {
   ++host_steps_;
-  if (static_cast<long>(alpha_host_.size()) < host_steps_) {
-    const long n = std::max<long>(1024, 2 * host_steps_);
-    alpha_host_.resize(static_cast<size_t>(n));
-    for (long t = 1; t <= n; ++t) alpha_host_[t - 1] = adam_alpha(adam_, t);
-    alpha_.resize(alpha_host_.size());
-    ops_.to_device(alpha_.data(), alpha_host_.data(), alpha_host_.size());
-  }
+  if (static_cast<long>(alpha_host_.size()) < host_steps_)
+    reserve_steps(std::max<long>(1024, 2 * host_steps_));
   const long long total = static_cast<long long>(nnode_) * s_.nparam;
   ops_.for_each(total, AdamUpdate{s_.nparam, count_.data(), adam_t_.data(), alpha_.data(), adam_,
                                   grads_.data(), params_.data(), adam_m_.data(), adam_v_.data()});
   ops_.for_each(nnode_, AdvanceStep{count_.data(), adam_t_.data()});
+}
+
+template <typename Ops>
+void RnnEngine<Ops>::reserve_steps(long steps) {
+  if (static_cast<long>(alpha_host_.size()) >= steps) return;
+  alpha_host_.resize(static_cast<size_t>(steps));
+  for (long t = 1; t <= steps; ++t) alpha_host_[t - 1] = adam_alpha(adam_, t);
+  alpha_.resize(alpha_host_.size());
+  ops_.to_device(alpha_.data(), alpha_host_.data(), alpha_host_.size());
 }
 
 // -- CNN-LSTM front end (or the plain transpose of the window) --

@@ -5,13 +5,16 @@
 //
 // The orchestration (RnnEngine) is written once against an `Ops` back end:
 //  - DeviceOps: cuBLAS (or a naive one-thread-per-output GEMM kernel) and grid-stride kernels;
-//  - HostOps: the same element functors and cuBLAS' column-major GEMM semantics as plain loops.
+//  - HostOps: the same element functors and cuBLAS' column-major GEMM semantics as plain loops,
+//    and an emulation of CUDA graph capture and replay.
 // The host tests therefore run the very code the GPU runs (pointer arithmetic, GEMM arguments,
 // gate math), without a GPU. This header compiles with g++ too (device parts need __CUDACC__).
 #pragma once
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,6 +25,7 @@
 
 #if defined(__CUDACC__)
 #include "cuda_check.hpp"
+#include "cuda_context.hpp"
 #include "device_buffer.hpp"
 #endif
 
@@ -303,6 +307,12 @@ struct GemmRm {
 // The CPU: element functors in a loop, GEMMs as GemmCm loops. For the host tests. New buffers
 // hold garbage (all bits set: NaN floats, -1 ints) as cudaMalloc'ed memory may, so a read of
 // something never written shows up in the host tests too.
+//
+// capture() emulates CUDA stream capture faithfully: the launches are recorded with their
+// arguments copied (as a kernel's are) and not run; replay() runs the recording. So anything
+// a captured epoch takes from the host at capture time, instead of from memory, is replayed
+// stale here as on the GPU, and the host tests catch it. Copies to or from the host cannot be
+// captured (the GPU refuses pageable copies in a capture): they throw while capturing.
 class HostOps {
  public:
   template <typename T>
@@ -323,6 +333,12 @@ class HostOps {
 
   template <typename F>
   void for_each(long long n, const F& f) {
+    if (recording_) {
+      recording_->push_back([n, f] {
+        for (long long i = 0; i < n; ++i) f(i);
+      });
+      return;
+    }
     for (long long i = 0; i < n; ++i) f(i);
   }
   void gemm(const GemmRm& g) {
@@ -333,17 +349,69 @@ class HostOps {
   }
   template <typename T>
   void to_device(T* dst, const T* src, size_t n) {
+    refuse_in_capture("a host-to-device copy");
     if (n) std::memcpy(dst, src, n * sizeof(T));
   }
   template <typename T>
   void to_host(T* dst, const T* src, size_t n) {
+    refuse_in_capture("a device-to-host copy");
     if (n) std::memcpy(dst, src, n * sizeof(T));
   }
   template <typename T>
   void zero(T* p, size_t n) {
+    if (recording_) {
+      recording_->push_back([p, n] {
+        if (n) std::memset(static_cast<void*>(p), 0, n * sizeof(T));
+      });
+      return;
+    }
     if (n) std::memset(static_cast<void*>(p), 0, n * sizeof(T));
   }
-  void sync() {}
+  void sync() { refuse_in_capture("a synchronisation"); }
+
+  // A captured sequence of launches.
+  struct Graph {
+    std::vector<std::function<void()>> launches;
+  };
+  template <typename F>
+  Graph capture(F&& enqueue) {
+    Graph g;
+    recording_ = &g.launches;
+    try {
+      enqueue();
+    } catch (...) {
+      recording_ = nullptr;
+      throw;
+    }
+    recording_ = nullptr;
+    return g;
+  }
+  void replay(const Graph& g) {
+    for (const auto& launch : g.launches) launch();
+  }
+
+  // Points in the work queue (cudaEvent_t on the GPU); here every mark completes when recorded.
+  class Marks {
+   public:
+    using Clock = std::chrono::steady_clock;
+    Marks(HostOps&, int n) : t_(static_cast<size_t>(n)) {}
+    void record(int i) { t_[i] = Clock::now(); }
+    bool done(int) const { return true; }
+    void wait(int) const {}
+    double seconds(int from, int to) const {
+      return std::chrono::duration<double>(t_[to] - t_[from]).count();
+    }
+
+   private:
+    std::vector<Clock::time_point> t_;
+  };
+
+ private:
+  void refuse_in_capture(const char* what) const {
+    if (recording_)
+      throw std::logic_error(std::string(what) + " cannot be captured in a CUDA graph");
+  }
+  std::vector<std::function<void()>>* recording_ = nullptr;
 };
 
 #if defined(__CUDACC__)
@@ -355,26 +423,22 @@ __global__ void for_each_kernel(long long n, F f) {
     f(i);
 }
 
-// The GPU: everything on the legacy default stream (stream 0), so DeviceBuffer's synchronous
-// copies are ordered with the kernels without extra events.
+// The GPU: every launch, cuBLAS call, copy and fill on the device's context stream
+// (cuda_context.hpp: non-blocking, one per process and device, its cuBLAS handle bound to it).
+// Copies from or to the host synchronise that stream, so host memory may be reused on return.
 class DeviceOps {
  public:
   template <typename T>
   using Buffer = DeviceBuffer<T>;
   static constexpr bool kOnDevice = true;
 
-  explicit DeviceOps(bool naive_gemm) : naive_gemm_(naive_gemm) {
-    CUBLAS_CHECK(cublasCreate(&cublas_));
-    CUBLAS_CHECK(cublasSetStream(cublas_, 0));
-    // FP32 everywhere (no TF32): the results must match the CPU reference to ~1e-5.
-    CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH));
-  }
-  ~DeviceOps() { cublasDestroy(cublas_); }
+  DeviceOps(CudaContext& context, bool naive_gemm) : ctx_(context), naive_gemm_(naive_gemm) {}
   DeviceOps(const DeviceOps&) = delete;
   DeviceOps& operator=(const DeviceOps&) = delete;
 
   bool naive_gemm() const { return naive_gemm_; }
-  cudaStream_t stream() const { return 0; }
+  cudaStream_t stream() const { return ctx_.stream; }
+  int device() const { return ctx_.device; }
 
   template <typename F>
   void for_each(long long n, const F& f) {
@@ -382,7 +446,7 @@ class DeviceOps {
     const int block = 256;
     const long long blocks = (n + block - 1) / block;
     const int grid = static_cast<int>(blocks < 65536 ? blocks : 65536);
-    for_each_kernel<<<grid, block>>>(n, f);
+    for_each_kernel<<<grid, block, 0, ctx_.stream>>>(n, f);
     CUDA_CHECK_LAUNCH();
   }
   void gemm(const GemmRm& g) {
@@ -391,28 +455,72 @@ class DeviceOps {
     if (!bad.empty()) throw std::logic_error("GEMM arguments cuBLAS would reject: " + bad);
     if (c.outputs() == 0) return;
     if (naive_gemm_) return for_each(c.outputs(), c);
-    CUBLAS_CHECK(cublasSgemmStridedBatched(cublas_, c.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+    CUBLAS_CHECK(cublasSgemmStridedBatched(ctx_.cublas, c.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
                                            c.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, c.m, c.n, c.k,
                                            &c.alpha, c.a, c.lda, c.stride_a, c.b, c.ldb, c.stride_b,
                                            &c.beta, c.c, c.ldc, c.stride_c, c.batch));
   }
   template <typename T>
   void to_device(T* dst, const T* src, size_t n) {
-    if (n) CUDA_CHECK(cudaMemcpy(dst, src, n * sizeof(T), cudaMemcpyHostToDevice));
+    if (!n) return;
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(T), cudaMemcpyHostToDevice, ctx_.stream));
+    sync();
   }
   template <typename T>
   void to_host(T* dst, const T* src, size_t n) {
-    if (n) CUDA_CHECK(cudaMemcpy(dst, src, n * sizeof(T), cudaMemcpyDeviceToHost));
+    if (!n) return;
+    CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(T), cudaMemcpyDeviceToHost, ctx_.stream));
+    sync();
   }
   template <typename T>
   void zero(T* p, size_t n) {
-    if (n) CUDA_CHECK(cudaMemsetAsync(p, 0, n * sizeof(T), 0));
+    if (n) CUDA_CHECK(cudaMemsetAsync(p, 0, n * sizeof(T), ctx_.stream));
   }
-  void sync() { CUDA_CHECK(cudaDeviceSynchronize()); }
+  void sync() { CUDA_CHECK(cudaStreamSynchronize(ctx_.stream)); }
+
+  // One epoch's launches captured once (cudaStreamBeginCapture) and replayed.
+  class Graph {
+   public:
+    explicit Graph(cudaGraphExec_t exec) : exec_(exec) {}
+    Graph(Graph&& o) noexcept : exec_(o.exec_) { o.exec_ = nullptr; }
+    Graph& operator=(Graph&&) = delete;
+    Graph(const Graph&) = delete;
+    ~Graph() {
+      if (exec_) cudaGraphExecDestroy(exec_);
+    }
+    cudaGraphExec_t exec() const { return exec_; }
+
+   private:
+    cudaGraphExec_t exec_ = nullptr;
+  };
+  template <typename F>
+  Graph capture(F&& enqueue) {
+    CUDA_CHECK(cudaStreamBeginCapture(ctx_.stream, cudaStreamCaptureModeThreadLocal));
+    cudaGraph_t graph = nullptr;
+    try {
+      enqueue();
+    } catch (...) {
+      cudaStreamEndCapture(ctx_.stream, &graph);  // leaves the stream usable
+      if (graph) cudaGraphDestroy(graph);
+      throw;
+    }
+    CUDA_CHECK(cudaStreamEndCapture(ctx_.stream, &graph));
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    CUDA_CHECK(e);
+    return Graph(exec);
+  }
+  void replay(const Graph& g) { CUDA_CHECK(cudaGraphLaunch(g.exec(), ctx_.stream)); }
+
+  // Events on the stream (cuda_context.hpp): progress polls them, timings read them.
+  struct Marks : EventMarks {
+    Marks(DeviceOps& ops, int n) : EventMarks(ops.stream(), n) {}
+  };
 
  private:
+  CudaContext& ctx_;
   bool naive_gemm_;
-  cublasHandle_t cublas_ = nullptr;
 };
 #endif
 
@@ -472,8 +580,12 @@ class RnnEngine {
   void forward();
   // Loss over count rows (adds the squared errors to loss_sum), then all gradients.
   void backward();
-  // Adam on nodes with count > 0; their step counter t advances by one.
+  // Adam on nodes with count > 0; their step counter t advances by one (on the device: a
+  // captured step replays correctly).
   void adam_step();
+  // Makes Adam's step-size table hold `steps` steps now, so that adam_step() never copies it
+  // to the device again (required before capturing steps in a CUDA graph).
+  void reserve_steps(long steps);
 
  private:
   void front_forward();

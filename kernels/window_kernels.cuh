@@ -39,9 +39,9 @@ struct SeriesArgs {
 struct TrainArgs {
   SeriesArgs s;
   int batch = 32, epochs = 1, max_steps = 0;
-  int node_offset = 0;        // cube index of the chunk's first node (keys the RNG streams)
-  uint64_t shuffle_seed = 0;  // TrainConfig::seed
-  uint64_t kind = 0;          // ModelKind
+  const int* node_keys = nullptr;  // [node]: the key of each node's shuffles (Cube::rng_node)
+  uint64_t shuffle_seed = 0;       // TrainConfig::seed
+  uint64_t kind = 0;               // ModelKind
   int64_t nparam = 0;
   float* params = nullptr;
   float* adam_m = nullptr;
@@ -99,7 +99,7 @@ TECSCAN_HD inline void windows_block(const Block& blk, const SeriesArgs& a, int 
 // ---- the per-epoch shuffle -------------------------------------------------------------------
 
 TECSCAN_HD inline uint64_t shuffle_key(const TrainArgs& a, int node) {
-  return rng_key(a.shuffle_seed, static_cast<uint64_t>(a.node_offset + node), a.kind, kRngShuffle);
+  return rng_key(a.shuffle_seed, static_cast<uint64_t>(a.node_keys[node]), a.kind, kRngShuffle);
 }
 
 // Naive: one thread per node runs rng.hpp's shuffle_epoch itself.

@@ -30,8 +30,11 @@ const char* rnn_impl_name(RnnImpl impl);
 // the feed-forward models and for what `impl` cannot run, so a composite trainer falls back to
 // the CPU. Nothing touches the GPU before train().
 // max_chunk_nodes: nodes per launch (0 = as many as fit in ~70 % of free memory).
+// cuda_graphs: RnnOptions::cuda_graphs. supports_train() is false for early stopping and for
+// any precision but FP32 (this path computes in FP32 only), so those runs go to the CPU.
 std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl,
-                                                     int max_chunk_nodes = 0);
+                                                     int max_chunk_nodes = 0,
+                                                     bool cuda_graphs = false);
 
 // Why `impl` cannot train (k, mc); "" when it can.
 std::string rnn_unsupported_reason(ModelKind k, const ModelConfig& mc, RnnImpl impl);
@@ -52,6 +55,11 @@ struct RnnOptions {
   RnnExec exec = RnnExec::kDevice;
   int device = 0;
   int max_chunk_nodes = 0;  // nodes per launch; 0 = as many as fit in ~70 % of free memory
+  // Capture one epoch of the fused path per chunk in a CUDA graph and replay it every epoch
+  // (the cuDNN path always runs eagerly). Built to give bit-identical results to the eager
+  // loop (same launches, same arguments; tests/gpu/test_gpu_graphs.cpp asserts it), and off by
+  // default until those tests have run on a GPU.
+  bool cuda_graphs = false;
 };
 
 // Per-node parameters are [node][parameter_count(k, mc)]; inputs x [node][batch][input_length]
@@ -75,10 +83,10 @@ double rnn_reference_forward(ModelKind k, const ModelConfig& mc, const double* p
                              const double* x);
 
 struct RnnTiming {
-  double setup_s = 0;           // windows, initial weights, allocations
-  std::vector<double> epoch_s;  // wall time of each training epoch (all chunks)
-  double predict_s = 0;
-  long train_samples = 0;  // training targets summed over nodes (samples per epoch)
+  double setup_s = 0;           // windows, initial weights, allocations (host wall time)
+  std::vector<double> epoch_s;  // device time of each training epoch, all chunks (events)
+  double predict_s = 0;         // device time of the predictions (events)
+  long train_samples = 0;       // training targets summed over nodes (samples per epoch)
   std::string device;
 };
 

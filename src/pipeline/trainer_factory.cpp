@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <string>
 #include <utility>
 
 #include "tecscan/config.hpp"
@@ -61,6 +62,7 @@ Backend make_backend(const ScanConfig& config, const BackendOptions& options) {
   if (options.gpu_node_chunk < 0)
     throw InputError("gpu_node_chunk = " + std::to_string(options.gpu_node_chunk) +
                      ": expected a count >= 0 (0 = sized from free device memory)");
+  const bool cuda_graphs = options.cuda_graphs;
   Backend backend;
   backend.description = "cpu";
   std::vector<std::unique_ptr<Trainer>> chain;
@@ -80,7 +82,8 @@ Backend make_backend(const ScanConfig& config, const BackendOptions& options) {
     feedforward.node_chunk = static_cast<size_t>(options.gpu_node_chunk);
     chain.push_back(make_cuda_feedforward_trainer(feedforward));
     const RnnImpl rnn_impl = parse_rnn_impl(options.rnn_impl);
-    chain.push_back(make_cuda_recurrent_trainer(0, rnn_impl, options.gpu_node_chunk));
+    chain.push_back(make_cuda_recurrent_trainer(0, rnn_impl, options.gpu_node_chunk, cuda_graphs));
+    if (cuda_graphs) backend.notes.push_back("note: recurrent epochs replayed from CUDA graphs");
     // cuDNN asked for by name: say why a recurrent model cannot take it (a tanh-only cell, a
     // build without cuDNN) instead of the composite's generic "training on cpu".
     if (rnn_impl == RnnImpl::kCudnn)
@@ -95,6 +98,7 @@ Backend make_backend(const ScanConfig& config, const BackendOptions& options) {
     backend.gpu = true;
   }
 #else
+  (void)cuda_graphs;  // checked in every build; only the GPU uses it
   if (device == "cuda")
     throw InputError(
         "--device cuda: this tecscan was built without the CUDA backend (no nvcc at "

@@ -4,22 +4,30 @@
 //  - the gradient of every parameter of one minibatch against the CPU model's backward and
 //    central finite differences of the double-precision CPU model;
 //  - whole training runs (windows, shuffles, minibatches, Adam, predictions) against
-//    train_node itself.
+//    train_node itself;
+//  - the CUDA trainer's own loop (cuda/rnn_training.hpp) on HostOps: nodes keyed by
+//    Cube::rng_node give the same bits alone or packed, and an epoch captured as a CUDA graph
+//    and replayed (HostOps records the launches with their arguments, as stream capture does)
+//    gives the same bits as the eager loop.
 // Every comparison prints its measured error next to its tolerance.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "../../cuda/rnn_training.hpp"
 #include "rnn_kernels.cuh"
 #include "support/gradient_check.hpp"
 #include "support/small_recurrent.hpp"
 #include "tecscan/cpu_model.hpp"
+#include "tecscan/cube.hpp"
+#include "tecscan/error.hpp"
 #include "tecscan/model.hpp"
 #include "tecscan/rng.hpp"
 #include "tecscan/train.hpp"
@@ -302,4 +310,143 @@ TEST(RnnHostEngine, TrainingMatchesTrainNode) {
       EXPECT_LT(l.max_rel, tol_loss) << "epoch loss #" << l.where;
       EXPECT_LT(w.max_rel, tol_params) << "parameter #" << w.where;
     }
+}
+
+// ---- the CUDA trainer's loop (cuda/rnn_training.hpp) on the host --------------------------------
+
+namespace {
+
+Cube make_cube(const std::vector<float>& tec, int nnode, int ntime) {
+  Cube c;
+  c.node_lat.assign(static_cast<size_t>(nnode), 0.0);
+  c.node_lon = c.node_distance_km = c.node_lat;
+  for (int t = 0; t < ntime; ++t) c.time.push_back(static_cast<TimeS>(t) * 3600);
+  c.tec = tec;
+  return c;
+}
+
+// Nodes `pick` of `cube`, in that order, keyed by their index in `cube` (as a packed cube keeps
+// each node's key of its own event).
+Cube subset_keyed(const Cube& cube, const std::vector<int>& pick) {
+  const size_t T = cube.ntime();
+  std::vector<float> tec;
+  for (int n : pick) tec.insert(tec.end(), cube.node_tec(n), cube.node_tec(n) + T);
+  Cube c = make_cube(tec, static_cast<int>(pick.size()), static_cast<int>(T));
+  c.rng_node_keys = pick;
+  return c;
+}
+
+ModelRun host_train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
+                    int chunk_nodes, bool cuda_graphs, RnnTiming* timing = nullptr) {
+  rnn::TrainingPlan plan;
+  plan.chunk_nodes = chunk_nodes;
+  plan.cuda_graphs = cuda_graphs;
+  plan.device_label = "host emulation";
+  HostOps ops;
+  return rnn::CubeTraining<HostOps>(ops, plan, k, mc, tc, cube, nullptr, timing).run();
+}
+
+// memcmp of `count` values of node `a` of one run and node `b` of another.
+template <typename T>
+bool same_bits(const std::vector<T>& x, size_t a, const std::vector<T>& y, size_t b, size_t count) {
+  return std::memcmp(x.data() + a * count, y.data() + b * count, count * sizeof(T)) == 0;
+}
+
+size_t finite_count(const std::vector<float>& v) {
+  size_t n = 0;
+  for (float x : v) n += std::isfinite(x);
+  return n;
+}
+
+TrainConfig short_training() {
+  TrainConfig tc;
+  tc.epochs = 3;
+  tc.batch = 16;
+  tc.seed = 11;
+  tc.keep_params = true;
+  return tc;
+}
+
+}  // namespace
+
+// A cube of some nodes of another cube, permuted, keyed by their original indices, trains every
+// node to the same bits as the original cube, whether the nodes share a chunk or not.
+TEST(RnnHostTrainer, NodesKeyedByRngNodeGiveTheSameBitsAloneOrPacked) {
+  const int nnode = 5, ntime = 110;
+  const Cube whole = make_cube(synthetic_tec(nnode, ntime), nnode, ntime);
+  const std::vector<int> pick{4, 1, 2, 0};  // node 3 (constant) left out, order changed
+  const Cube packed = subset_keyed(whole, pick);
+  const TrainConfig tc = short_training();
+  for (const Case& c : recurrent_cases(small_recurrent_config())) {
+    SCOPED_TRACE(c.label());
+    const int64_t P = parameter_count(c.kind, c.mc);
+    const ModelRun want = host_train(c.kind, c.mc, tc, whole, nnode, false);
+    ASSERT_GT(finite_count(want.predicted), static_cast<size_t>(2 * ntime));
+    for (int chunk : {4, 3, 1}) {
+      const ModelRun got = host_train(c.kind, c.mc, tc, packed, chunk, false);
+      for (size_t i = 0; i < pick.size(); ++i) {
+        const size_t from = static_cast<size_t>(pick[i]);
+        EXPECT_TRUE(same_bits(got.predicted, i, want.predicted, from, ntime))
+            << "predictions of node " << pick[i] << ", chunks of " << chunk;
+        EXPECT_TRUE(same_bits(got.epoch_loss, i, want.epoch_loss, from, tc.epochs))
+            << "epoch losses of node " << pick[i] << ", chunks of " << chunk;
+        EXPECT_TRUE(same_bits(got.params, i, want.params, from, static_cast<size_t>(P)))
+            << "parameters of node " << pick[i] << ", chunks of " << chunk;
+      }
+    }
+    // The keys matter: the same subset keyed by position trains node 4 differently.
+    Cube unkeyed = packed;
+    unkeyed.rng_node_keys.clear();
+    const ModelRun other = host_train(c.kind, c.mc, tc, unkeyed, 4, false);
+    EXPECT_FALSE(same_bits(other.params, 0, want.params, 4, static_cast<size_t>(P)));
+  }
+}
+
+TEST(RnnHostTrainer, RejectsKeysNotOnePerNode) {
+  const Cube whole = make_cube(synthetic_tec(3, 60), 3, 60);
+  Cube bad = whole;
+  bad.rng_node_keys = {0, 1};
+  TrainConfig tc = short_training();
+  tc.epochs = 1;
+  EXPECT_THROW(host_train(ModelKind::kRnn, small_recurrent_config(), tc, bad, 3, false),
+               InputError);
+}
+
+// The epoch captured once and replayed (every per-epoch value from memory: the epoch counter,
+// Adam's step counts) gives the eager loop's bits: predictions, losses of every epoch, weights.
+TEST(RnnHostTrainer, GraphReplayEqualsEagerBitForBit) {
+  const int nnode = 4, ntime = 110;
+  const Cube cube = make_cube(synthetic_tec(nnode, ntime), nnode, ntime);
+  const TrainConfig tc = short_training();
+  for (const Case& c : recurrent_cases(small_recurrent_config())) {
+    SCOPED_TRACE(c.label());
+    for (int chunk : {nnode, 3}) {
+      RnnTiming timing;
+      const ModelRun eager = host_train(c.kind, c.mc, tc, cube, chunk, false);
+      const ModelRun graph = host_train(c.kind, c.mc, tc, cube, chunk, true, &timing);
+      ASSERT_GT(finite_count(eager.epoch_loss), static_cast<size_t>(2 * tc.epochs));
+      EXPECT_TRUE(same_bits(graph.predicted, 0, eager.predicted, 0, eager.predicted.size()));
+      EXPECT_TRUE(same_bits(graph.epoch_loss, 0, eager.epoch_loss, 0, eager.epoch_loss.size()));
+      EXPECT_TRUE(same_bits(graph.params, 0, eager.params, 0, eager.params.size()));
+      ASSERT_EQ(timing.epoch_s.size(), static_cast<size_t>(tc.epochs));
+      for (double s : timing.epoch_s) EXPECT_GE(s, 0.0);
+      EXPECT_GT(timing.train_samples, 0);
+    }
+  }
+}
+
+// What a capture cannot hold is refused while capturing, as on the GPU.
+TEST(RnnHostTrainer, CaptureRefusesHostCopies) {
+  HostOps ops;
+  std::vector<float> host(4, 1.0f);
+  HostOps::Buffer<float> dev;
+  dev.resize(4);
+  EXPECT_THROW(ops.capture([&] { ops.to_device(dev.data(), host.data(), 4); }), std::logic_error);
+  EXPECT_THROW(ops.capture([&] { ops.to_host(host.data(), dev.data(), 4); }), std::logic_error);
+  // A captured launch runs on replay only, with the arguments it was captured with.
+  float* p = dev.data();
+  const HostOps::Graph g = ops.capture([&] { ops.zero(p, 4); });
+  EXPECT_TRUE(std::isnan(dev.data()[0]));  // new buffers hold garbage (NaN), untouched so far
+  ops.replay(g);
+  EXPECT_EQ(dev.data()[0], 0.0f);
 }
