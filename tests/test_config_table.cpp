@@ -43,6 +43,7 @@ const std::map<std::string, std::string>& changed_values() {
       {"train.folds", "4"},
       {"train.patience", "5"},
       {"train.validation_fraction", "0.25"},
+      {"train.precision", "\"bf16\""},
       {"detect.threshold", "2.5"},
       {"detect.false_alarm_rate", "0.05"},
       {"detect.scope", "\"series\""},
@@ -153,6 +154,26 @@ TEST(ConfigTable, TrainFractionIsASplitWithBothParts) {
       ADD_FAILURE() << bad << " accepted";
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find("expected a number in (0, 1)"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(ConfigTable, PrecisionIsOneOfFourNamesWrittenInLowerCase) {
+  ScanConfig c = parse_config("[train]\nprecision = \"TF32\"\n", "p.toml");
+  EXPECT_EQ(c.train.precision, Precision::kTf32);
+  EXPECT_EQ(value_written(c, "train.precision"), "\"tf32\"");
+  EXPECT_EQ(value_written(ScanConfig(), "train.precision"), "\"fp32\"");
+  EXPECT_EQ(paper_config().train.precision, Precision::kFp32);  // the paper's Keras: FP32
+  for (const char* bad : {"\"fp16\"", "32", "[\"tf32\"]"}) {
+    try {
+      parse_config(std::string("[train]\nprecision = ") + bad + "\n", "p.toml");
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(
+                    "p.toml:2: train.precision: expected \"fp32\", \"3xtf32\", \"tf32\" or "
+                    "\"bf16\""),
+                std::string::npos)
           << e.what();
     }
   }

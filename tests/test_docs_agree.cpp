@@ -366,7 +366,7 @@ std::set<std::string> offered_names(const std::string& message) {
   const size_t at = message.rfind("expected");
   std::string list = message.substr(at == std::string::npos ? 0 : at + 8);
   list = list.substr(0, list.find(", got"));
-  static const std::regex word(R"([a-z][a-z0-9-]*)");
+  static const std::regex word(R"([a-z0-9][a-z0-9-]*)");  // "3xtf32" starts with a digit
   std::set<std::string> names;
   for (const std::string& w : all_matches(list, word, 0))
     if (w != "one" && w != "of" && w != "or") names.insert(w);

@@ -346,6 +346,27 @@ class PersistenceTrainer : public Trainer {
   std::vector<ModelKind> kinds_;
 };
 
+TEST(CompositeTrainer, SendsAPrecisionATrainerLacksToTheNext) {
+  // The first trainer has FP32 only (Trainer's default); the CPU emulates every precision.
+  std::vector<std::unique_ptr<Trainer>> list;
+  list.push_back(std::make_unique<PersistenceTrainer>(std::vector<ModelKind>{ModelKind::kMlp}));
+  list.push_back(make_cpu_trainer(1));
+  auto* fp32_only = static_cast<PersistenceTrainer*>(list[0].get());
+  CompositeTrainer composite(std::move(list), /*announce_fallback=*/false);
+  EXPECT_TRUE(composite.supports_precision(ModelKind::kMlp, Precision::kBf16));
+  Synthetic s = make_synthetic();
+  ModelConfig mc;
+  mc.mlp_hidden = 4;
+  TrainConfig tc;
+  tc.epochs = 1;
+  composite.train(ModelKind::kMlp, mc, tc, s.cube, nullptr);
+  EXPECT_EQ(fp32_only->calls, 1);
+  tc.precision = Precision::kTf32;
+  const ModelRun tf32 = composite.train(ModelKind::kMlp, mc, tc, s.cube, nullptr);
+  EXPECT_EQ(fp32_only->calls, 1);  // not trained in FP32 by a trainer that has no TF32
+  EXPECT_NE(tf32.device.find("cpu"), std::string::npos) << tf32.device;
+}
+
 TEST(CompositeTrainer, UsesTheFirstTrainerThatSupportsTheModel) {
   std::vector<std::unique_ptr<Trainer>> list;
   list.push_back(std::make_unique<PersistenceTrainer>(std::vector<ModelKind>{ModelKind::kMlp}));

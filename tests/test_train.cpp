@@ -149,6 +149,69 @@ TEST(TrainNode, FirstStepIsOneAdamUpdate) {
   EXPECT_GT(moved, static_cast<int>(p0.size()) / 4);  // Adam's first step is ~lr per weight
 }
 
+// [train] precision reaches the training loop: the first epoch's loss (one full batch, before
+// the update) is the loss of the double model with the same operand rounding, and the first
+// Adam step (about -lr sign(g) per weight) follows that model's gradient. Tolerance 1e-5
+// relative, as above (float vs double accumulation); bf16's rounding moves the loss by far more.
+TEST(TrainNode, EachPrecisionTrainsWithItsOwnRounding) {
+  const int ntime = 300;
+  const std::vector<float> tec = diurnal_series(ntime, 1.0);
+  ModelConfig mc;
+  mc.mlp_hidden = 16;
+  const NodeWindows w = make_windows(tec.data(), ntime, 4, 0.65);
+  const int n = static_cast<int>(w.train_targets.size());
+  std::vector<double> x, y(n);
+  for (int t : w.train_targets)
+    for (int j = t - 4; j < t; ++j) x.push_back(w.z[j]);
+  for (int i = 0; i < n; ++i) y[i] = w.z[w.train_targets[i]];
+  const int node = 3;
+  std::vector<double> p0(parameter_count(ModelKind::kMlp, mc));
+  {
+    std::vector<float> f(p0.size());
+    init_parameters(ModelKind::kMlp, mc, 42, node, f.data());
+    p0.assign(f.begin(), f.end());
+  }
+  // The double model's loss and gradient in precision p.
+  auto reference = [&](Precision p, std::vector<double>* g) {
+    std::unique_ptr<CpuModel<double>> model = make_cpu_model<double>(ModelKind::kMlp, mc);
+    model->set_precision(p);
+    std::vector<double> yhat(n), dy(n);
+    model->forward(p0.data(), x.data(), n, yhat.data());
+    double mse = 0;
+    for (int i = 0; i < n; ++i) {
+      mse += (yhat[i] - y[i]) * (yhat[i] - y[i]) / n;
+      dy[i] = 2 * (yhat[i] - y[i]) / n;
+    }
+    g->resize(p0.size());
+    model->backward(p0.data(), dy.data(), g->data());
+    return mse;
+  };
+  std::vector<double> g_fp32;
+  const double mse_fp32 = reference(Precision::kFp32, &g_fp32);
+  for (Precision p : {Precision::kTf32x3, Precision::kTf32, Precision::kBf16}) {
+    TrainConfig tc;
+    tc.epochs = 1;
+    tc.batch = 1000;  // one minibatch
+    tc.precision = p;
+    const TrainResult r = train_node(ModelKind::kMlp, mc, tc, tec.data(), ntime, node);
+    std::vector<double> g;
+    const double mse = reference(p, &g);
+    std::printf("[precision] %s: first loss %.9g, reference %.9g (fp32 %.9g)\n", precision_name(p),
+                r.epoch_loss[0], mse, mse_fp32);
+    EXPECT_NEAR(r.epoch_loss[0], mse, 1e-5 * mse) << precision_name(p);
+    if (p == Precision::kBf16) {
+      EXPECT_GT(std::abs(mse - mse_fp32), 1e-4 * mse_fp32);
+    }
+    int checked = 0;
+    for (size_t i = 0; i < p0.size(); ++i) {
+      if (std::abs(g[i]) < 1e-3) continue;
+      ++checked;
+      ASSERT_LT((r.params[i] - p0[i]) * g[i], 0.0) << precision_name(p) << " parameter " << i;
+    }
+    EXPECT_GT(checked, static_cast<int>(p0.size()) / 4) << precision_name(p);
+  }
+}
+
 TEST(TrainNode, GapsAndDegenerateNodes) {
   const int ntime = 400;
   std::vector<float> tec = diurnal_series(ntime);
@@ -225,6 +288,22 @@ TEST(CpuTrainer, ResultsDoNotDependOnThreads) {
     // Different nodes start from different weights and learn different series.
     EXPECT_NE(one.predicted[0 * 240 + 100], one.predicted[1 * 240 + 100]);
   }
+}
+
+// The trainer trains in tc.precision: node 2 as train_node trains it alone in bf16, not fp32.
+TEST(CpuTrainer, TrainsInThePrecisionAsked) {
+  const Cube cube = small_cube(4, 240);
+  ModelConfig mc;
+  mc.mlp_hidden = 12;
+  TrainConfig tc;
+  tc.epochs = 2;
+  tc.precision = Precision::kBf16;
+  const ModelRun run = make_cpu_trainer(2)->train(ModelKind::kMlp, mc, tc, cube, nullptr);
+  const TrainResult bf16 = train_node(ModelKind::kMlp, mc, tc, cube.node_tec(2), 240, 2);
+  tc.precision = Precision::kFp32;
+  const TrainResult fp32 = train_node(ModelKind::kMlp, mc, tc, cube.node_tec(2), 240, 2);
+  EXPECT_TRUE(same_bits(bf16.predicted.data(), run.predicted.data() + 2 * 240, 240 * 4));
+  EXPECT_FALSE(same_bits(fp32.predicted.data(), run.predicted.data() + 2 * 240, 240 * 4));
 }
 
 TEST(CpuTrainer, RejectsAMalformedCube) {

@@ -248,6 +248,33 @@ TEST(PredictSeriesCpu, ReproducesTheTrainersPredictionsForEveryModel) {
   }
 }
 
+TEST(PredictSeriesCpu, PredictsInTheTrainingsPrecision) {
+  // Weights trained in tf32 predict the trainer's bits only with tf32 products (injection-
+  // recovery predicts again with them); fp32 products move them.
+  const int ntime = 150;
+  const Cube cube = cube_of({diurnal_series(ntime)});
+  const ModelConfig mc = small_models();
+  TrainConfig tc;
+  tc.epochs = 2;
+  tc.keep_params = true;
+  tc.precision = Precision::kTf32;
+  const ModelRun run = make_cpu_trainer(1)->train(ModelKind::kGru, mc, tc, cube, nullptr);
+  const NodeWindows w =
+      make_windows(cube.node_tec(0), ntime, input_length(ModelKind::kGru, mc), tc.train_fraction);
+  const int n = static_cast<int>(w.predict_targets.size());
+  std::vector<float> tf32(ntime, kNaN), fp32(ntime, kNaN);
+  predict_series_cpu(ModelKind::kGru, mc, run.params.data(), w.mean, w.std, cube.node_tec(0), ntime,
+                     w.predict_targets.data(), n, tf32.data(), false, Precision::kTf32);
+  predict_series_cpu(ModelKind::kGru, mc, run.params.data(), w.mean, w.std, cube.node_tec(0), ntime,
+                     w.predict_targets.data(), n, fp32.data());
+  int moved = 0;
+  for (int t : w.predict_targets) {
+    ASSERT_TRUE(same_bits(&tf32[t], &run.predicted[t], sizeof(float))) << "t " << t;
+    moved += !same_bits(&fp32[t], &run.predicted[t], sizeof(float));
+  }
+  EXPECT_GT(moved, n / 2);
+}
+
 TEST(PredictSeriesCpu, NormalisesWithTheGivenStatisticsAndSkipsMissingInputs) {
   const int ntime = 120;
   const std::vector<float> clean = diurnal_series(ntime);

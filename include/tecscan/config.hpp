@@ -64,9 +64,9 @@ struct ScanSettings {
 struct ScanConfig {
   ModelConfig model;  // [model]
   // [train]: epochs, batch, train_fraction, learning_rate, beta1, beta2, epsilon, seed,
-  // patience, validation_fraction. 20 epochs per fold: on El Salvador, recall at 1 % false
-  // alarms is the same for 10 to 100 epochs (docs/calibration.md); the paper's 100 is in
-  // paper_config().
+  // patience, validation_fraction, precision. 20 epochs per fold: on El Salvador, recall at
+  // 1 % false alarms is the same for 10 to 100 epochs (docs/calibration.md); the paper's 100
+  // is in paper_config().
   TrainConfig train = [] {
     TrainConfig t;
     t.epochs = 20;

@@ -167,6 +167,8 @@ class CompositeTrainer : public Trainer {
   // Throws InputError naming every trainer when none supports the model.
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override;
+  // Some trainer of the chain runs (k, p).
+  bool supports_precision(ModelKind k, Precision p) const override;
   // Thread-safe when all its trainers are; prefers concurrent models when one of them does.
   bool thread_safe() const override;
   bool prefers_concurrent_models() const override;

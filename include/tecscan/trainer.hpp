@@ -35,6 +35,9 @@ class Trainer {
   virtual bool supports(ModelKind k, const ModelConfig& mc) const = 0;
   // Whether train() implements every option of `tc` (the GPU trainers have no early stopping).
   virtual bool supports_train(const TrainConfig&) const { return true; }
+  // Whether train() runs model k in precision p (TrainConfig::precision) as asked: a trainer
+  // never trains in another precision than the one asked for. FP32 everywhere.
+  virtual bool supports_precision(ModelKind, Precision p) const { return p == Precision::kFp32; }
   // Whether train() may run from several threads at once (the CPU trainer: nothing shared).
   virtual bool thread_safe() const { return false; }
   // Whether concurrent train() calls run side by side on separate resources (a GPU trainer's
@@ -61,8 +64,10 @@ std::unique_ptr<Trainer> make_cpu_trainer(int threads);
 // targets whose inputs did not change keep their bits.
 // targets_only: forward just the requested targets (much faster for a few targets, e.g.
 // injection-recovery; the last bits may differ from the trainer's batching).
+// precision: the products' arithmetic, that of the training (TrainConfig::precision).
 void predict_series_cpu(ModelKind k, const ModelConfig& mc, const float* params, double mean,
                         double std, const float* tec, int ntime, const int* targets, int ntargets,
-                        float* predicted, bool targets_only = false);
+                        float* predicted, bool targets_only = false,
+                        Precision precision = Precision::kFp32);
 
 }  // namespace tecscan

@@ -40,7 +40,8 @@ struct ScanArgs {
   long events_per_task = 1;
   CLI::Option* events_per_task_given = nullptr;
   bool force = false;
-  bool pack = false;  // --pack: the task's events train together (packing.hpp)
+  bool pack = false;         // --pack: the task's events train together (packing.hpp)
+  bool cuda_graphs = false;  // --cuda-graphs: BackendOptions::cuda_graphs
 };
 
 // --event-index and --gpu-node-chunk: counts.
@@ -52,6 +53,7 @@ BackendOptions backend_options(const ScanArgs& a) {
   BackendOptions hardware;
   hardware.rnn_impl = a.rnn_impl;
   hardware.gpu_node_chunk = a.gpu_node_chunk;
+  hardware.cuda_graphs = a.cuda_graphs;
   return hardware;
 }
 
@@ -234,6 +236,11 @@ Command add_scan(CLI::App& app) {
   setting("--seed", "train.seed", "random seed for weights and batch order (an integer >= 0)",
           "INT")
       ->group("Method");
+  setting("--precision", "train.precision",
+          "arithmetic of the training products: fp32, 3xtf32, tf32 or bf16 (config [train] "
+          "precision; docs/precision.md)",
+          "TEXT")
+      ->group("Method");
   cmd->add_option("--set", a->overrides,
                   "override any config key, e.g. --set detect.scope=utc-hour --set "
                   "quiet.kp_max=3")
@@ -254,6 +261,11 @@ Command add_scan(CLI::App& app) {
                   "nodes trained per GPU launch (0 = sized from free device memory); lower it "
                   "if the GPU runs out of memory")
       ->check(in_range(kCountRange))
+      ->group("Hardware");
+  cmd->add_flag("--cuda-graphs", a->cuda_graphs,
+                "replay each training epoch of the fused recurrent models from a CUDA graph "
+                "(fewer launches; results identical by construction, off until confirmed on a "
+                "GPU: docs/gpu-rnn.md)")
       ->group("Hardware");
   setting("--threads", "scan.threads", "CPU threads, 0..4096 (0 = all cores)", "INT")
       ->group("Hardware");

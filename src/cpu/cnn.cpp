@@ -26,6 +26,7 @@ class CnnModel final : public CpuModel<T> {
 
   void forward(const T* params, const T* x, int batch, T* y) override {
     batch_ = batch;
+    const Precision prec = this->precision();
     const size_t b = static_cast<size_t>(batch), f = static_cast<size_t>(filters_);
     T* xs = x_.get(b * len_);
     std::copy(x, x + b * len_, xs);
@@ -33,34 +34,37 @@ class CnnModel final : public CpuModel<T> {
     T* a2 = a2_.get(b * len2_ * f);
     T* flat = pooled_out_.get(b * pooled_ * f);
     argmax_.resize(std::max(argmax_.size(), b * pooled_ * f));
-    layers::conv1d_forward(xs, batch, len_, 1, params + offset_[0], params + offset_[1], kernel_,
-                           filters_, cols1_.get(b * len1_ * kernel_), a1);
+    layers::conv1d_forward(prec, xs, batch, len_, 1, params + offset_[0], params + offset_[1],
+                           kernel_, filters_, cols1_.get(b * len1_ * kernel_), a1);
     layers::relu_inplace(a1, b * len1_ * f);
-    layers::conv1d_forward(a1, batch, len1_, filters_, params + offset_[2], params + offset_[3],
-                           kernel_, filters_, cols2_.get(b * len2_ * kernel_ * f), a2);
+    layers::conv1d_forward(prec, a1, batch, len1_, filters_, params + offset_[2],
+                           params + offset_[3], kernel_, filters_,
+                           cols2_.get(b * len2_ * kernel_ * f), a2);
     layers::relu_inplace(a2, b * len2_ * f);
     layers::maxpool1d_forward(a2, batch, len2_, filters_, pool_, flat, argmax_.data());
-    layers::dense_forward(flat, batch, pooled_ * filters_, params + offset_[4], params + offset_[5],
-                          1, y);
+    layers::dense_forward(prec, flat, batch, pooled_ * filters_, params + offset_[4],
+                          params + offset_[5], 1, y);
   }
 
   void backward(const T* params, const T* dy, T* grad) override {
     const int batch = batch_, features = pooled_ * filters_;
+    const Precision prec = this->precision();
     const size_t b = static_cast<size_t>(batch), f = static_cast<size_t>(filters_);
     T* dflat = dflat_.get(b * features);
     T* da2 = da2_.get(b * len2_ * f);
     T* da1 = da1_.get(b * len1_ * f);
     T* dcols2 = dcols2_.get(b * len2_ * kernel_ * f);
-    layers::dense_backward(pooled_out_.data(), batch, features, params + offset_[4], 1, dy,
+    layers::dense_backward(prec, pooled_out_.data(), batch, features, params + offset_[4], 1, dy,
                            grad + offset_[4], grad + offset_[5], dflat);
     layers::maxpool1d_backward(dflat, argmax_.data(), batch, len2_, filters_, pool_, da2);
     layers::relu_backward_inplace(a2_.data(), da2, b * len2_ * f);
-    layers::conv1d_backward(cols2_.data(), batch, len1_, filters_, params + offset_[2], kernel_,
-                            filters_, da2, grad + offset_[2], grad + offset_[3], dcols2, da1);
+    layers::conv1d_backward(prec, cols2_.data(), batch, len1_, filters_, params + offset_[2],
+                            kernel_, filters_, da2, grad + offset_[2], grad + offset_[3], dcols2,
+                            da1);
     layers::relu_backward_inplace(a1_.data(), da1, b * len1_ * f);
-    layers::conv1d_backward(cols1_.data(), batch, len_, 1, params + offset_[0], kernel_, filters_,
-                            da1, grad + offset_[0], grad + offset_[1], static_cast<T*>(nullptr),
-                            static_cast<T*>(nullptr));
+    layers::conv1d_backward(prec, cols1_.data(), batch, len_, 1, params + offset_[0], kernel_,
+                            filters_, da1, grad + offset_[0], grad + offset_[1],
+                            static_cast<T*>(nullptr), static_cast<T*>(nullptr));
   }
 
  private:

@@ -51,6 +51,7 @@ class CnnLstmModel final : public CpuModel<T> {
 
   void forward(const T* p, const T* x, int batch, T* y) override {
     batch_ = batch;
+    const Precision prec = this->precision();
     // The conv stack sees every block of every sample as one batch of n = batch * subseq rows:
     // x [batch, subseq * window] already is [n, window] with row b * subseq + s.
     const int n = batch * subseq_;
@@ -59,21 +60,24 @@ class CnnLstmModel final : public CpuModel<T> {
     T* a2 = a2_.get(nn * len2_ * f);
     T* flat = flat_.get(nn * features_);
     argmax_.resize(std::max(argmax_.size(), nn * features_));
-    layers::conv1d_forward(x, n, len_, 1, p + offset_[0], p + offset_[1], kernel_, filters_,
+    layers::conv1d_forward(prec, x, n, len_, 1, p + offset_[0], p + offset_[1], kernel_, filters_,
                            cols1_.get(nn * len1_ * kernel_), a1);
     layers::relu_inplace(a1, nn * len1_ * f);
-    layers::conv1d_forward(a1, n, len1_, filters_, p + offset_[2], p + offset_[3], kernel_,
+    layers::conv1d_forward(prec, a1, n, len1_, filters_, p + offset_[2], p + offset_[3], kernel_,
                            filters_, cols2_.get(nn * len2_ * kernel_ * f), a2);
     layers::relu_inplace(a2, nn * len2_ * f);
     layers::maxpool1d_forward(a2, n, len2_, filters_, pool_, flat, argmax_.data());
     // LSTM input is time-major: row s * batch + b.
     T* xt = lstm_in_.get(nn * features_);
     swap_outer_dims(flat, batch, subseq_, features_, xt);
-    last_h_ = lstm_.forward(p + offset_[4], p + offset_[5], p + offset_[6], xt, batch, subseq_);
-    layers::dense_forward(last_h_, batch, lstm_.units(), p + offset_[7], p + offset_[8], 1, y);
+    last_h_ =
+        lstm_.forward(prec, p + offset_[4], p + offset_[5], p + offset_[6], xt, batch, subseq_);
+    layers::dense_forward(prec, last_h_, batch, lstm_.units(), p + offset_[7], p + offset_[8], 1,
+                          y);
   }
 
   void backward(const T* p, const T* dy, T* grad) override {
+    const Precision prec = this->precision();
     const int n = batch_ * subseq_, u = lstm_.units();
     const size_t nn = static_cast<size_t>(n), f = static_cast<size_t>(filters_);
     T* dh = dlast_h_.get(static_cast<size_t>(batch_) * u);
@@ -81,18 +85,18 @@ class CnnLstmModel final : public CpuModel<T> {
     T* dflat = dflat_.get(nn * features_);
     T* da2 = da2_.get(nn * len2_ * f);
     T* da1 = da1_.get(nn * len1_ * f);
-    layers::dense_backward(last_h_, batch_, u, p + offset_[7], 1, dy, grad + offset_[7],
+    layers::dense_backward(prec, last_h_, batch_, u, p + offset_[7], 1, dy, grad + offset_[7],
                            grad + offset_[8], dh);
-    lstm_.backward(p + offset_[4], p + offset_[5], lstm_in_.data(), dh, grad + offset_[4],
+    lstm_.backward(prec, p + offset_[4], p + offset_[5], lstm_in_.data(), dh, grad + offset_[4],
                    grad + offset_[5], grad + offset_[6], dxt);
     swap_outer_dims(dxt, subseq_, batch_, features_, dflat);
     layers::maxpool1d_backward(dflat, argmax_.data(), n, len2_, filters_, pool_, da2);
     layers::relu_backward_inplace(a2_.data(), da2, nn * len2_ * f);
-    layers::conv1d_backward(cols2_.data(), n, len1_, filters_, p + offset_[2], kernel_, filters_,
-                            da2, grad + offset_[2], grad + offset_[3],
+    layers::conv1d_backward(prec, cols2_.data(), n, len1_, filters_, p + offset_[2], kernel_,
+                            filters_, da2, grad + offset_[2], grad + offset_[3],
                             dcols2_.get(nn * len2_ * kernel_ * f), da1);
     layers::relu_backward_inplace(a1_.data(), da1, nn * len1_ * f);
-    layers::conv1d_backward(cols1_.data(), n, len_, 1, p + offset_[0], kernel_, filters_, da1,
+    layers::conv1d_backward(prec, cols1_.data(), n, len_, 1, p + offset_[0], kernel_, filters_, da1,
                             grad + offset_[0], grad + offset_[1], static_cast<T*>(nullptr),
                             static_cast<T*>(nullptr));
   }

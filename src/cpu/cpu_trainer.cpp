@@ -28,6 +28,8 @@ class CpuTrainer final : public Trainer {
   // Every call trains with its own models and threads; it already uses every core, so it does
   // not ask for concurrent models.
   bool thread_safe() const override { return true; }
+  // Every precision: the CPU reference emulates the tensor cores' operand rounding.
+  bool supports_precision(ModelKind, Precision) const override { return true; }
 
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {

@@ -18,9 +18,11 @@ namespace tecscan {
 namespace {
 
 using Eigen::Index;
+using layers::add_product;
 using layers::ConstMapR;
 using layers::ConstRowVecMap;
 using layers::MapR;
+using layers::product;
 using layers::RowVecMap;
 using layers::sigmoid_block;
 
@@ -36,13 +38,14 @@ class GruModel final : public CpuModel<T> {
 
   void forward(const T* p, const T* x, int batch, T* y) override {
     batch_ = batch;
+    const Precision prec = this->precision();
     const Index nb = batch, u = units_, rows = nb * steps_;
     // [batch, steps] -> time-major [steps, batch]: row t * batch + b of a [rows, 1] matrix.
     T* xt = x_time_major_.get(rows);
     MapR<T>(xt, steps_, nb) = ConstMapR<T>(x, nb, steps_).transpose();
     // gates [rows, 3u]: the input projections x W + b_in, turned into z, r, hh step by step.
     MapR<T> gates(gates_.get(rows * 3 * u), rows, 3 * u);
-    gates.noalias() = ConstMapR<T>(xt, rows, 1) * ConstMapR<T>(p + offset_[0], 1, 3 * u);
+    product(prec, gates, ConstMapR<T>(xt, rows, 1), ConstMapR<T>(p + offset_[0], 1, 3 * u));
     gates.rowwise() += ConstRowVecMap<T>(p + offset_[2], 3 * u);  // bias row 0 = b_in
     // h [(steps + 1) * batch, u]: block 0 is the zero state, block t + 1 is h_t.
     MapR<T> h(h_.get((rows + nb) * u), rows + nb, u);
@@ -56,7 +59,7 @@ class GruModel final : public CpuModel<T> {
       auto h_prev = h.middleRows(t * nb, nb);
       if (reset_after_) {
         if (t > 0)
-          rec.noalias() = h_prev * recurrent;
+          product(prec, rec, h_prev, recurrent);
         else
           rec.setZero();
         rec.rowwise() += ConstRowVecMap<T>(p + offset_[2] + 3 * u, 3 * u);  // b_rec
@@ -65,22 +68,23 @@ class GruModel final : public CpuModel<T> {
         aux.middleRows(t * nb, nb) = rec.rightCols(u);
         g.rightCols(u).array() += g.middleCols(u, u).array() * rec.rightCols(u).array();
       } else {
-        if (t > 0) g.leftCols(2 * u).noalias() += h_prev * recurrent.leftCols(2 * u);
+        if (t > 0) add_product(prec, g.leftCols(2 * u), h_prev, recurrent.leftCols(2 * u));
         sigmoid_block(g.leftCols(2 * u));
         auto r_h = aux.middleRows(t * nb, nb);
         r_h.array() = g.middleCols(u, u).array() * h_prev.array();
-        if (t > 0) g.rightCols(u).noalias() += r_h * recurrent.rightCols(u);
+        if (t > 0) add_product(prec, g.rightCols(u), r_h, recurrent.rightCols(u));
       }
       g.rightCols(u).array() = g.rightCols(u).array().tanh();
       auto z = g.leftCols(u).array();
       h.middleRows((t + 1) * nb, nb).array() =
           z * h_prev.array() + (T(1) - z) * g.rightCols(u).array();
     }
-    layers::dense_forward(h_.data() + rows * u, batch, units_, p + offset_[3], p + offset_[4], 1,
-                          y);
+    layers::dense_forward(prec, h_.data() + rows * u, batch, units_, p + offset_[3], p + offset_[4],
+                          1, y);
   }
 
   void backward(const T* p, const T* dy, T* grad) override {
+    const Precision prec = this->precision();
     const Index nb = batch_, u = units_, rows = nb * steps_;
     ConstMapR<T> gates(gates_.data(), rows, 3 * u);
     ConstMapR<T> h(h_.data(), rows + nb, u);
@@ -91,7 +95,7 @@ class GruModel final : public CpuModel<T> {
     MapR<T> drec(drec_.get(rows * 3 * u), rows, 3 * u);
     MapR<T> dh(dh_.get(nb * u), nb, u);
     MapR<T> d_rh(d_rh_.get(nb * u), nb, u);
-    layers::dense_backward(h_.data() + rows * u, batch_, units_, p + offset_[3], 1, dy,
+    layers::dense_backward(prec, h_.data() + rows * u, batch_, units_, p + offset_[3], 1, dy,
                            grad + offset_[3], grad + offset_[4], dh.data());
     for (Index t = steps_ - 1; t >= 0; --t) {
       auto g = gates.middleRows(t * nb, nb);
@@ -108,27 +112,28 @@ class GruModel final : public CpuModel<T> {
         dr.array() = dhh.array() * aux.middleRows(t * nb, nb).array() * r * (T(1) - r);
         dr_t.leftCols(2 * u) = dg.leftCols(2 * u);
         dr_t.rightCols(u).array() = dhh.array() * r;
-        if (t > 0) dh.noalias() += dr_t * recurrent.transpose();
+        if (t > 0) add_product(prec, dh, dr_t, recurrent.transpose());
       } else {
         if (t > 0) {
-          d_rh.noalias() = dhh * recurrent.rightCols(u).transpose();
+          product(prec, d_rh, dhh, recurrent.rightCols(u).transpose());
           dr.array() = d_rh.array() * h_prev * r * (T(1) - r);
           dh.array() += d_rh.array() * r;
-          dh.noalias() += dg.leftCols(2 * u) * recurrent.leftCols(2 * u).transpose();
+          add_product(prec, dh, dg.leftCols(2 * u), recurrent.leftCols(2 * u).transpose());
         } else {
           dr.setZero();  // h_0 = 0: r does not reach the output
         }
       }
     }
     MapR<T> dkernel(grad + offset_[0], 1, 3 * u), drecurrent(grad + offset_[1], u, 3 * u);
-    dkernel.noalias() = ConstMapR<T>(x_time_major_.data(), rows, 1).transpose() * dgates;
+    product(prec, dkernel, ConstMapR<T>(x_time_major_.data(), rows, 1).transpose(), dgates);
     RowVecMap<T>(grad + offset_[2], 3 * u) = dgates.colwise().sum();
     if (reset_after_) {
-      drecurrent.noalias() = h.topRows(rows).transpose() * drec;
+      product(prec, drecurrent, h.topRows(rows).transpose(), drec);
       RowVecMap<T>(grad + offset_[2] + 3 * u, 3 * u) = drec.colwise().sum();
     } else {
-      drecurrent.leftCols(2 * u).noalias() = h.topRows(rows).transpose() * dgates.leftCols(2 * u);
-      drecurrent.rightCols(u).noalias() = aux.transpose() * dgates.rightCols(u);
+      product(prec, drecurrent.leftCols(2 * u), h.topRows(rows).transpose(),
+              dgates.leftCols(2 * u));
+      product(prec, drecurrent.rightCols(u), aux.transpose(), dgates.rightCols(u));
     }
   }
 

@@ -3,12 +3,16 @@
 // t * channels + c); weights are Keras' row-major tensors, so a Dense kernel [in, out] or a
 // Conv1D kernel [k, cin, cout] (= [k * cin, cout]) maps straight onto an Eigen matrix and every
 // layer is a [B x in] * [in x out] GEMM. Generic over T (float for training, double for checks).
+// Every matrix product of every model goes through product() / add_product(), the one place a
+// training precision (precision.hpp) is applied.
 #pragma once
 #include <Eigen/Core>
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
 #include <vector>
+
+#include "tecscan/precision.hpp"
 
 namespace tecscan {
 namespace layers {
@@ -45,6 +49,42 @@ class Scratch {
  private:
   AlignedVector<T> data_;
 };
+
+// ---- matrix products in a training precision --------------------------------------------------
+// fp32: Eigen's product, exactly as before the precisions existed. Otherwise both operands are
+// rounded as the tensor cores round them (round_operand) and the product accumulates in T, so a
+// float model emulates a tensor-core product up to summation order, and a double model (the
+// checks' reference) applies the same rounding to its values taken as floats.
+
+template <typename T>
+struct OperandRounding {
+  Precision p;
+  T operator()(T x) const { return static_cast<T>(round_operand(p, static_cast<float>(x))); }
+};
+
+// dst = a b
+template <typename Dst, typename A, typename B>
+void product(Precision p, Dst&& dst, const A& a, const B& b) {
+  using T = typename std::decay_t<Dst>::Scalar;
+  if (p == Precision::kFp32) {
+    dst.noalias() = a * b;
+  } else {
+    const OperandRounding<T> r{p};
+    dst.noalias() = a.unaryExpr(r) * b.unaryExpr(r);
+  }
+}
+
+// dst += a b
+template <typename Dst, typename A, typename B>
+void add_product(Precision p, Dst&& dst, const A& a, const B& b) {
+  using T = typename std::decay_t<Dst>::Scalar;
+  if (p == Precision::kFp32) {
+    dst.noalias() += a * b;
+  } else {
+    const OperandRounding<T> r{p};
+    dst.noalias() += a.unaryExpr(r) * b.unaryExpr(r);
+  }
+}
 
 // ---- activations (applied in place; derivatives from the activation's output) ---------------
 
@@ -90,23 +130,24 @@ inline void tanh_backward_inplace(const T* a, T* d, size_t n) {
 
 // ---- dense -----------------------------------------------------------------------------------
 
-// y[B, out] = x[B, in] * w[in, out] + bias[out].
+// y[B, out] = x[B, in] * w[in, out] + bias[out] (the bias added in T after the product).
 template <typename T>
-inline void dense_forward(const T* x, int batch, int in, const T* w, const T* bias, int out, T* y) {
+inline void dense_forward(Precision p, const T* x, int batch, int in, const T* w, const T* bias,
+                          int out, T* y) {
   MapR<T> Y(y, batch, out);
-  Y.noalias() = ConstMapR<T>(x, batch, in) * ConstMapR<T>(w, in, out);
+  product(p, Y, ConstMapR<T>(x, batch, in), ConstMapR<T>(w, in, out));
   Y.rowwise() += ConstRowVecMap<T>(bias, out);
 }
 
 // Given dy[B, out]: dw = x^T dy, dbias = column sums of dy (both overwritten) and, when dx is
-// not null, dx[B, in] = dy w^T (overwritten).
+// not null, dx[B, in] = dy w^T (overwritten). The column sums are no product: always in T.
 template <typename T>
-inline void dense_backward(const T* x, int batch, int in, const T* w, int out, const T* dy, T* dw,
-                           T* dbias, T* dx) {
+inline void dense_backward(Precision p, const T* x, int batch, int in, const T* w, int out,
+                           const T* dy, T* dw, T* dbias, T* dx) {
   ConstMapR<T> DY(dy, batch, out);
-  MapR<T>(dw, in, out).noalias() = ConstMapR<T>(x, batch, in).transpose() * DY;
+  product(p, MapR<T>(dw, in, out), ConstMapR<T>(x, batch, in).transpose(), DY);
   RowVecMap<T>(dbias, out) = DY.colwise().sum();
-  if (dx) MapR<T>(dx, batch, in).noalias() = DY * ConstMapR<T>(w, in, out).transpose();
+  if (dx) product(p, MapR<T>(dx, batch, in), DY, ConstMapR<T>(w, in, out).transpose());
 }
 
 // ---- Conv1D, padding "valid", stride 1 -------------------------------------------------------
@@ -145,20 +186,21 @@ inline void col2im(const T* dcols, int batch, int len, int cin, int k, T* dx) {
 
 // y = conv(x) + bias; cols[B * lout, k * cin] receives the im2col matrix (kept for backward).
 template <typename T>
-inline void conv1d_forward(const T* x, int batch, int len, int cin, const T* kernel, const T* bias,
-                           int k, int cout, T* cols, T* y) {
+inline void conv1d_forward(Precision p, const T* x, int batch, int len, int cin, const T* kernel,
+                           const T* bias, int k, int cout, T* cols, T* y) {
   const int lout = conv_output_length(len, k);
   im2col(x, batch, len, cin, k, cols);
-  dense_forward(cols, batch * lout, k * cin, kernel, bias, cout, y);
+  dense_forward(p, cols, batch * lout, k * cin, kernel, bias, cout, y);
 }
 
 // Given dy[B, lout * cout]: dkernel, dbias (overwritten) and, when dx is not null, dx[B, len *
 // cin] (overwritten; dcols[B * lout, k * cin] is its scratch).
 template <typename T>
-inline void conv1d_backward(const T* cols, int batch, int len, int cin, const T* kernel, int k,
-                            int cout, const T* dy, T* dkernel, T* dbias, T* dcols, T* dx) {
+inline void conv1d_backward(Precision p, const T* cols, int batch, int len, int cin,
+                            const T* kernel, int k, int cout, const T* dy, T* dkernel, T* dbias,
+                            T* dcols, T* dx) {
   const int lout = conv_output_length(len, k);
-  dense_backward(cols, batch * lout, k * cin, kernel, cout, dy, dkernel, dbias,
+  dense_backward(p, cols, batch * lout, k * cin, kernel, cout, dy, dkernel, dbias,
                  dx ? dcols : static_cast<T*>(nullptr));
   if (dx) col2im(dcols, batch, len, cin, k, dx);
 }

@@ -12,9 +12,11 @@ namespace tecscan {
 namespace {
 
 using Eigen::Index;
+using layers::add_product;
 using layers::ConstMapR;
 using layers::ConstRowVecMap;
 using layers::MapR;
+using layers::product;
 using layers::RowVecMap;
 using layers::sigmoid_block;
 
@@ -54,8 +56,8 @@ void times_derivative(Activation act, const ABlock& a, DBlock&& d) {
 }  // namespace
 
 template <typename T>
-const T* LstmLayer<T>::forward(const T* kernel, const T* recurrent, const T* bias, const T* x,
-                               int batch, int steps) {
+const T* LstmLayer<T>::forward(Precision p, const T* kernel, const T* recurrent, const T* bias,
+                               const T* x, int batch, int steps) {
   batch_ = batch;
   steps_ = steps;
   const Index u = units_, nb = batch, rows = nb * steps;
@@ -66,13 +68,13 @@ const T* LstmLayer<T>::forward(const T* kernel, const T* recurrent, const T* bia
   ConstMapR<T> recurrent_kernel(recurrent, u, 4 * u);
 
   // Input projections of every step in one GEMM; the recurrence adds h_{t-1} U step by step.
-  gates.noalias() = ConstMapR<T>(x, rows, inputs_) * ConstMapR<T>(kernel, inputs_, 4 * u);
+  product(p, gates, ConstMapR<T>(x, rows, inputs_), ConstMapR<T>(kernel, inputs_, 4 * u));
   gates.rowwise() += ConstRowVecMap<T>(bias, 4 * u);
   h.topRows(nb).setZero();
   c.topRows(nb).setZero();
   for (Index t = 0; t < steps; ++t) {
     auto g = gates.middleRows(t * nb, nb);
-    if (t > 0) g.noalias() += h.middleRows(t * nb, nb) * recurrent_kernel;
+    if (t > 0) add_product(p, g, h.middleRows(t * nb, nb), recurrent_kernel);
     sigmoid_block(g.leftCols(2 * u));  // i, f
     activate_block(activation_, g.middleCols(2 * u, u));
     sigmoid_block(g.rightCols(u));  // o
@@ -88,8 +90,8 @@ const T* LstmLayer<T>::forward(const T* kernel, const T* recurrent, const T* bia
 }
 
 template <typename T>
-void LstmLayer<T>::backward(const T* kernel, const T* recurrent, const T* x, const T* dh_last,
-                            T* dkernel, T* drecurrent, T* dbias, T* dx) {
+void LstmLayer<T>::backward(Precision p, const T* kernel, const T* recurrent, const T* x,
+                            const T* dh_last, T* dkernel, T* drecurrent, T* dbias, T* dx) {
   const Index u = units_, nb = batch_, rows = nb * steps_;
   ConstMapR<T> gates(gates_.data(), rows, 4 * u);
   ConstMapR<T> h(h_.data(), rows + nb, u);
@@ -122,16 +124,15 @@ void LstmLayer<T>::backward(const T* kernel, const T* recurrent, const T* x, con
     dcand.array() = dc.array() * i;
     times_derivative(activation_, g.middleCols(2 * u, u), dcand);
     dc.array() *= f;
-    if (t > 0) dh.noalias() = dg * recurrent_kernel.transpose();
+    if (t > 0) product(p, dh, dg, recurrent_kernel.transpose());
   }
   // Weight gradients of all steps at once: h rows [0, rows) are h_{t-1} of every step.
-  MapR<T>(drecurrent, u, 4 * u).noalias() = h.topRows(rows).transpose() * dgates;
-  ConstMapR<T> xs(x, rows, inputs_);
-  MapR<T>(dkernel, inputs_, 4 * u).noalias() = xs.transpose() * dgates;
+  product(p, MapR<T>(drecurrent, u, 4 * u), h.topRows(rows).transpose(), dgates);
+  product(p, MapR<T>(dkernel, inputs_, 4 * u), ConstMapR<T>(x, rows, inputs_).transpose(), dgates);
   RowVecMap<T>(dbias, 4 * u) = dgates.colwise().sum();
   if (dx)
-    MapR<T>(dx, rows, inputs_).noalias() =
-        dgates * ConstMapR<T>(kernel, inputs_, 4 * u).transpose();
+    product(p, MapR<T>(dx, rows, inputs_), dgates,
+            ConstMapR<T>(kernel, inputs_, 4 * u).transpose());
 }
 
 template class LstmLayer<float>;
@@ -151,27 +152,31 @@ class LstmModel final : public CpuModel<T> {
 
   void forward(const T* p, const T* x, int batch, T* y) override {
     batch_ = batch;
+    const Precision prec = this->precision();
     const Index nb = batch, u = lstm_.units();
     // [batch, steps] -> time-major [steps, batch] (one feature per step).
     T* xt = x_time_major_.get(nb * steps_);
     MapR<T>(xt, steps_, nb) = ConstMapR<T>(x, nb, steps_).transpose();
-    last_h_ = lstm_.forward(p + offset_[0], p + offset_[1], p + offset_[2], xt, batch, steps_);
+    last_h_ =
+        lstm_.forward(prec, p + offset_[0], p + offset_[1], p + offset_[2], xt, batch, steps_);
     T* d1 = dense_out_.get(nb * dense_);
-    layers::dense_forward(last_h_, batch, static_cast<int>(u), p + offset_[3], p + offset_[4],
+    layers::dense_forward(prec, last_h_, batch, static_cast<int>(u), p + offset_[3], p + offset_[4],
                           dense_, d1);
-    layers::dense_forward(d1, batch, dense_, p + offset_[5], p + offset_[6], 1, y);
+    layers::dense_forward(prec, d1, batch, dense_, p + offset_[5], p + offset_[6], 1, y);
   }
 
   void backward(const T* p, const T* dy, T* grad) override {
+    const Precision prec = this->precision();
     const int u = lstm_.units();
     T* dd1 = ddense_out_.get(static_cast<size_t>(batch_) * dense_);
     T* dh = dlast_h_.get(static_cast<size_t>(batch_) * u);
-    layers::dense_backward(dense_out_.data(), batch_, dense_, p + offset_[5], 1, dy,
+    layers::dense_backward(prec, dense_out_.data(), batch_, dense_, p + offset_[5], 1, dy,
                            grad + offset_[5], grad + offset_[6], dd1);
-    layers::dense_backward(last_h_, batch_, u, p + offset_[3], dense_, dd1, grad + offset_[3],
+    layers::dense_backward(prec, last_h_, batch_, u, p + offset_[3], dense_, dd1, grad + offset_[3],
                            grad + offset_[4], dh);
-    lstm_.backward(p + offset_[0], p + offset_[1], x_time_major_.data(), dh, grad + offset_[0],
-                   grad + offset_[1], grad + offset_[2], static_cast<T*>(nullptr));
+    lstm_.backward(prec, p + offset_[0], p + offset_[1], x_time_major_.data(), dh,
+                   grad + offset_[0], grad + offset_[1], grad + offset_[2],
+                   static_cast<T*>(nullptr));
   }
 
  private:

@@ -17,15 +17,16 @@ class LstmLayer {
   int inputs() const { return inputs_; }
   int units() const { return units_; }
 
-  // kernel [inputs, 4u], recurrent [u, 4u], bias [4u]. Returns h of the last step, [batch, u],
-  // valid until the next forward(). Keeps what backward() needs (x itself is not copied).
-  const T* forward(const T* kernel, const T* recurrent, const T* bias, const T* x, int batch,
-                   int steps);
+  // kernel [inputs, 4u], recurrent [u, 4u], bias [4u]; p: the products' precision (the
+  // model's). Returns h of the last step, [batch, u], valid until the next forward(). Keeps
+  // what backward() needs (x itself is not copied).
+  const T* forward(Precision p, const T* kernel, const T* recurrent, const T* bias, const T* x,
+                   int batch, int steps);
 
   // dh_last: dLoss/dh of the last step [batch, u]; x: the same input as in forward(). Overwrites
   // dkernel, drecurrent, dbias and, when dx is not null, dx [steps * batch, inputs].
-  void backward(const T* kernel, const T* recurrent, const T* x, const T* dh_last, T* dkernel,
-                T* drecurrent, T* dbias, T* dx);
+  void backward(Precision p, const T* kernel, const T* recurrent, const T* x, const T* dh_last,
+                T* dkernel, T* drecurrent, T* dbias, T* dx);
 
  private:
   int inputs_, units_;

@@ -21,31 +21,34 @@ class MlpModel final : public CpuModel<T> {
 
   void forward(const T* params, const T* x, int batch, T* y) override {
     batch_ = batch;
+    const Precision prec = this->precision();
     const size_t b = static_cast<size_t>(batch), h = static_cast<size_t>(hidden_);
     T* xs = x_.get(b * in_);
     std::copy(x, x + b * in_, xs);  // the caller's buffer may change before backward()
     T* a1 = a1_.get(b * h);
     T* a2 = a2_.get(b * h);
-    layers::dense_forward(xs, batch, in_, params + offset_[0], params + offset_[1], hidden_, a1);
+    layers::dense_forward(prec, xs, batch, in_, params + offset_[0], params + offset_[1], hidden_,
+                          a1);
     layers::relu_inplace(a1, b * h);
-    layers::dense_forward(a1, batch, hidden_, params + offset_[2], params + offset_[3], hidden_,
-                          a2);
+    layers::dense_forward(prec, a1, batch, hidden_, params + offset_[2], params + offset_[3],
+                          hidden_, a2);
     layers::relu_inplace(a2, b * h);
-    layers::dense_forward(a2, batch, hidden_, params + offset_[4], params + offset_[5], 1, y);
+    layers::dense_forward(prec, a2, batch, hidden_, params + offset_[4], params + offset_[5], 1, y);
   }
 
   void backward(const T* params, const T* dy, T* grad) override {
     const int batch = batch_;
+    const Precision prec = this->precision();
     const size_t n = static_cast<size_t>(batch) * hidden_;
     T* d2 = d2_.get(n);
     T* d1 = d1_.get(n);
-    layers::dense_backward(a2_.data(), batch, hidden_, params + offset_[4], 1, dy,
+    layers::dense_backward(prec, a2_.data(), batch, hidden_, params + offset_[4], 1, dy,
                            grad + offset_[4], grad + offset_[5], d2);
     layers::relu_backward_inplace(a2_.data(), d2, n);
-    layers::dense_backward(a1_.data(), batch, hidden_, params + offset_[2], hidden_, d2,
+    layers::dense_backward(prec, a1_.data(), batch, hidden_, params + offset_[2], hidden_, d2,
                            grad + offset_[2], grad + offset_[3], d1);
     layers::relu_backward_inplace(a1_.data(), d1, n);
-    layers::dense_backward(x_.data(), batch, in_, params + offset_[0], hidden_, d1,
+    layers::dense_backward(prec, x_.data(), batch, in_, params + offset_[0], hidden_, d1,
                            grad + offset_[0], grad + offset_[1], static_cast<T*>(nullptr));
   }
 

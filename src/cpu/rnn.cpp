@@ -11,9 +11,11 @@ namespace tecscan {
 namespace {
 
 using Eigen::Index;
+using layers::add_product;
 using layers::ConstMapR;
 using layers::ConstRowVecMap;
 using layers::MapR;
+using layers::product;
 using layers::RowVecMap;
 
 template <typename T>
@@ -27,6 +29,7 @@ class RnnModel final : public CpuModel<T> {
 
   void forward(const T* p, const T* x, int batch, T* y) override {
     batch_ = batch;
+    const Precision prec = this->precision();
     const Index nb = batch, u = units_, rows = nb * steps_;
     // [batch, steps] -> time-major [steps, batch]: row t * batch + b of a [rows, 1] matrix.
     T* xt = x_time_major_.get(rows);
@@ -35,33 +38,35 @@ class RnnModel final : public CpuModel<T> {
     MapR<T> h(h_.get((rows + nb) * u), rows + nb, u);
     ConstMapR<T> recurrent(p + offset_[1], u, u);
     h.topRows(nb).setZero();
-    h.bottomRows(rows).noalias() = ConstMapR<T>(xt, rows, 1) * ConstMapR<T>(p + offset_[0], 1, u);
+    product(prec, h.bottomRows(rows), ConstMapR<T>(xt, rows, 1),
+            ConstMapR<T>(p + offset_[0], 1, u));
     h.bottomRows(rows).rowwise() += ConstRowVecMap<T>(p + offset_[2], u);
     for (Index t = 0; t < steps_; ++t) {
       auto h_t = h.middleRows((t + 1) * nb, nb);
-      if (t > 0) h_t.noalias() += h.middleRows(t * nb, nb) * recurrent;
+      if (t > 0) add_product(prec, h_t, h.middleRows(t * nb, nb), recurrent);
       h_t.array() = h_t.array().tanh();
     }
-    layers::dense_forward(h_.data() + rows * u, batch, units_, p + offset_[3], p + offset_[4], 1,
-                          y);
+    layers::dense_forward(prec, h_.data() + rows * u, batch, units_, p + offset_[3], p + offset_[4],
+                          1, y);
   }
 
   void backward(const T* p, const T* dy, T* grad) override {
+    const Precision prec = this->precision();
     const Index nb = batch_, u = units_, rows = nb * steps_;
     ConstMapR<T> h(h_.data(), rows + nb, u);
     ConstMapR<T> recurrent(p + offset_[1], u, u);
     MapR<T> dz(dz_.get(rows * u), rows, u);  // dLoss/d(pre-activation) of every step
     MapR<T> dh(dh_.get(nb * u), nb, u);
-    layers::dense_backward(h_.data() + rows * u, batch_, units_, p + offset_[3], 1, dy,
+    layers::dense_backward(prec, h_.data() + rows * u, batch_, units_, p + offset_[3], 1, dy,
                            grad + offset_[3], grad + offset_[4], dh.data());
     for (Index t = steps_ - 1; t >= 0; --t) {
       auto dz_t = dz.middleRows(t * nb, nb);
       dz_t.array() = dh.array() * (T(1) - h.middleRows((t + 1) * nb, nb).array().square());
-      if (t > 0) dh.noalias() = dz_t * recurrent.transpose();
+      if (t > 0) product(prec, dh, dz_t, recurrent.transpose());
     }
-    MapR<T>(grad + offset_[1], u, u).noalias() = h.topRows(rows).transpose() * dz;
-    MapR<T>(grad + offset_[0], 1, u).noalias() =
-        ConstMapR<T>(x_time_major_.data(), rows, 1).transpose() * dz;
+    product(prec, MapR<T>(grad + offset_[1], u, u), h.topRows(rows).transpose(), dz);
+    product(prec, MapR<T>(grad + offset_[0], 1, u),
+            ConstMapR<T>(x_time_major_.data(), rows, 1).transpose(), dz);
     RowVecMap<T>(grad + offset_[2], u) = dz.colwise().sum();
   }
 

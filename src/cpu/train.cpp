@@ -90,6 +90,7 @@ int validation_count(const TrainConfig& tc, int n) {
 TrainResult train_node_with_model(CpuModel<float>& model, const ModelConfig& mc,
                                   const TrainConfig& tc, const float* tec, int ntime, int node) {
   check_train_config(tc);
+  model.set_precision(tc.precision);  // training, validation and predictions alike
   const ModelKind kind = model.kind();
   const NodeWindows w =
       make_windows(tec, ntime, input_length(kind, mc), tc.train_fraction, tc.holdout);
@@ -188,7 +189,7 @@ TrainResult train_node(ModelKind k, const ModelConfig& mc, const TrainConfig& tc
 
 void predict_series_cpu(ModelKind k, const ModelConfig& mc, const float* params, double mean,
                         double std, const float* tec, int ntime, const int* targets, int ntargets,
-                        float* predicted, bool targets_only) {
+                        float* predicted, bool targets_only, Precision precision) {
   if (ntime < 0 || ntargets < 0)
     throw InputError("predict_series_cpu: negative series length or target count");
   for (int i = 0; i < ntargets; ++i)
@@ -216,6 +217,7 @@ void predict_series_cpu(ModelKind k, const ModelConfig& mc, const float* params,
   std::vector<float> all(static_cast<size_t>(ntime), kNaN);
   const Buffer p(params, params + nparam);  // aligned, as in training
   std::unique_ptr<CpuModel<float>> model = make_cpu_model<float>(k, mc);
+  model->set_precision(precision);  // the products of the training's precision
   forward_targets(*model, p.data(), z.data(), len, usable.data(), static_cast<int>(usable.size()),
                   [&](const int* t, int count, const float* out) {
                     for (int i = 0; i < count; ++i) all[t[i]] = denormalise(out[i], mean, std);

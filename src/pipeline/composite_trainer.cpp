@@ -21,6 +21,12 @@ Trainer* CompositeTrainer::choose(ModelKind k, const ModelConfig& mc) const {
   return nullptr;
 }
 
+bool CompositeTrainer::supports_precision(ModelKind k, Precision p) const {
+  for (const auto& t : trainers_)
+    if (t->supports_precision(k, p)) return true;
+  return false;
+}
+
 bool CompositeTrainer::thread_safe() const {
   for (const auto& t : trainers_)
     if (!t->thread_safe()) return false;
@@ -42,12 +48,16 @@ ModelRun CompositeTrainer::train(ModelKind k, const ModelConfig& mc, const Train
   // The first trainer that runs both the model and every [train] option.
   Trainer* t = nullptr;
   for (const auto& c : trainers_)
-    if (c->supports(k, mc) && c->supports_train(tc)) {
+    if (c->supports(k, mc) && c->supports_train(tc) && c->supports_precision(k, tc.precision)) {
       t = c.get();
       break;
     }
-  // Only early stopping makes a trainer refuse a [train] configuration today.
-  const char* train_reason = tc.patience > 0 ? " (early stopping runs on the CPU only)" : "";
+  // Early stopping and the precision make a trainer refuse a [train] configuration today.
+  const std::string why = tc.patience > 0 ? " (early stopping runs on the CPU only)"
+                          : tc.precision != Precision::kFp32
+                              ? std::string(" (precision ") + precision_name(tc.precision) + ")"
+                              : std::string();
+  const char* train_reason = why.c_str();
   if (!t)
     throw InputError(std::string("no backend (") + name() + ") supports the model " +
                      model_name(k) + " with this [model] and [train] configuration" + train_reason);

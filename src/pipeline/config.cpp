@@ -170,6 +170,20 @@ struct ActivationName {
   std::string write(Activation a) const { return toml_string(activation_name(a)); }
 };
 
+// [train] precision: parse_precision's names (case-insensitive), written in lower case.
+struct PrecisionName {
+  void read(const ValueReader& r, const toml::node& v, const std::string& k, Precision& dst) const {
+    const char* what = "\"fp32\", \"3xtf32\", \"tf32\" or \"bf16\"";
+    const std::string name = r.text(v, k, what);
+    try {
+      dst = parse_precision(name);
+    } catch (const InputError&) {
+      r.fail(&v, k, std::string("expected ") + what + ", got \"" + name + "\"");
+    }
+  }
+  std::string write(Precision p) const { return toml_string(precision_name(p)); }
+};
+
 struct ScopeName {
   void read(const ValueReader& r, const toml::node& v, const std::string& k, DtecScope& dst) const {
     const std::string name = r.text(v, k, "\"series\" or \"utc-hour\"");
@@ -364,6 +378,7 @@ const std::vector<ConfigKey>& config_keys() {
                  WholeNumber{{0, 100000, false, false, true}}),
       config_key("train", "validation_fraction", TECSCAN_MEMBER(train.validation_fraction),
                  RealNumber{{0, 0.5, true, false}}),
+      config_key("train", "precision", TECSCAN_MEMBER(train.precision), PrecisionName{}),
 
       config_key("detect", "threshold", TECSCAN_MEMBER(detect.threshold), RealNumber{kPositive}),
       config_key("detect", "false_alarm_rate", TECSCAN_MEMBER(detect.false_alarm_rate),

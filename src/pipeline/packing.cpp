@@ -56,6 +56,9 @@ class PackedTraining::Participant final : public Trainer {
   bool supports_train(const TrainConfig& tc) const override {
     return packing_.inner_.supports_train(tc);
   }
+  bool supports_precision(ModelKind k, Precision p) const override {
+    return packing_.inner_.supports_precision(k, p);
+  }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
     return packing_.train_request(k, mc, tc, cube, progress);

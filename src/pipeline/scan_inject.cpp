@@ -87,7 +87,7 @@ std::vector<uint8_t> injected_anomalies(const DetectorResult& d, const Cube& cub
         predict_series_cpu(kind, config.model, d.fold_params[k].data() + n * nparam, mean[n],
                            std_dev[n], tec.data() + n * nt, static_cast<int>(nt), targets.data(),
                            static_cast<int>(targets.size()), predicted.data() + n * nt,
-                           /*targets_only=*/true);
+                           /*targets_only=*/true, config.train.precision);
       }
     });
   }

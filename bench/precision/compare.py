@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Training precision vs the science: for each network, the anomaly set (anomaly/<model> of
+scan.h5) and DTEC (dtec/<model>) of each precision's scan against the fp32 seed-42 reference,
+next to the fp32 seed-43 scan's agreement with it (the seed-to-seed spread). A precision
+passes for a model when its Jaccard and its correlation are both at least the seed spread's.
+Jaccard and Pearson correlation are bench/peers/compare.py's. Writes a Markdown table and JSON.
+
+  compare.py --work DIR [--epochs N --threads T] --md table.md --json table.json
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+
+from compare import corr, fmt, jaccard  # noqa: E402
+
+MODELS = ["mlp", "cnn", "rnn", "gru", "lstm", "cnn-lstm"]
+REFERENCE, SEED = "fp32", "fp32-seed43"
+PRECISIONS = ["3xtf32", "tf32", "bf16"]
+
+
+def set_agreement(a, b):
+    """Jaccard of two anomaly sets; two empty sets agree (1)."""
+    return jaccard(a, b) if (a | b).any() else 1.0
+
+
+def read_run(work, name):
+    with h5py.File(os.path.join(work, name, "scan.h5"), "r") as f:
+        return {m: (f["anomaly/" + m][()] != 0, f["dtec/" + m][()].astype(np.float64))
+                for m in MODELS}
+
+
+def wall(work, name):
+    try:
+        with open(os.path.join(work, name + ".wall")) as f:
+            return float(f.read())
+    except (OSError, ValueError):
+        return float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--epochs", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--json", required=True)
+    a = ap.parse_args()
+
+    ref = read_run(a.work, REFERENCE)
+    runs = {name: read_run(a.work, name) for name in [SEED] + PRECISIONS}
+    rows, passed = [], {p: [] for p in PRECISIONS}
+    for m in MODELS:
+        ref_set, ref_dtec = ref[m]
+        row = {"model": m, "anomalies_fp32": int(ref_set.sum())}
+        for name, run in runs.items():
+            s, d = run[m]
+            row[name] = {"jaccard": set_agreement(ref_set, s), "corr": corr(ref_dtec, d),
+                         "anomalies": int(s.sum())}
+        for p in PRECISIONS:
+            ok = (row[p]["jaccard"] >= row[SEED]["jaccard"]
+                  and row[p]["corr"] >= row[SEED]["corr"])
+            row[p]["passes"] = bool(ok)
+            if ok:
+                passed[p].append(m)
+        rows.append(row)
+
+    out = ["| model | anomalies (fp32) | seed 43: Jaccard | seed 43: DTEC corr | "
+           + " | ".join(f"{p}: Jaccard | {p}: DTEC corr" for p in PRECISIONS) + " |",
+           "|---|---:|---:|---:|" + "---:|---:|" * len(PRECISIONS)]
+    for r in rows:
+        cells = [r["model"], str(r["anomalies_fp32"]), fmt(r[SEED]["jaccard"], 4),
+                 fmt(r[SEED]["corr"], 6)]
+        for p in PRECISIONS:
+            mark = "" if r[p]["passes"] else " ✗"
+            cells += [fmt(r[p]["jaccard"], 4) + mark, fmt(r[p]["corr"], 6) + mark]
+        out.append("| " + " | ".join(cells) + " |")
+    out.append("")
+    for p in PRECISIONS:
+        n = len(passed[p])
+        out.append(f"- **{p}**: agreement with fp32 >= seed-to-seed agreement (Jaccard and DTEC "
+                   f"correlation) for {n} of {len(MODELS)} networks"
+                   + ("" if n == len(MODELS) else
+                      f" (fails: {', '.join(m for m in MODELS if m not in passed[p])})") + ".")
+    walls = ", ".join(f"{n} {wall(a.work, n):.0f}" for n in [REFERENCE, SEED] + PRECISIONS)
+    out.append(f"- Wall time per scan (s, six networks, {a.epochs} epochs, {a.threads} threads; "
+               f"CPU emulation, not tensor-core speed): {walls}.")
+    with open(a.md, "w") as f:
+        f.write("\n".join(out) + "\n")
+    with open(a.json, "w") as f:
+        json.dump({"epochs": a.epochs, "threads": a.threads, "reference": REFERENCE,
+                   "seed_spread": SEED, "rows": rows, "passes": passed,
+                   "wall_s": {n: wall(a.work, n) for n in [REFERENCE, SEED] + PRECISIONS}},
+                  f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

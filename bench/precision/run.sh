@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Training precision vs the science, CPU emulation (issue 14): the bundled El Salvador 2001 event
+# scanned with configs/paper.toml and the six networks in fp32 (seed 42: the reference; seed 43:
+# the seed-to-seed spread) and in tf32, bf16 and 3xtf32 (seed 42) as the CPU trainer emulates
+# them (every product's operands rounded, FP32 accumulation: docs/precision.md). compare.py
+# writes each precision's anomaly-set Jaccard and DTEC correlation against the fp32 reference
+# next to the seed spread.
+#
+#   bash bench/precision/run.sh      # BUILD_DIR=build EPOCHS=100 THREADS=2 WORK=/tmp/tecscan-precision
+#
+# The cube is the CPU peers benchmark's (bench/peers/run_cpu.sh: 83 nodes x 660 epochs); the
+# quiet criterion as bench/calibration's es-paper scan and the demo set it (the bundled indices
+# have no Dst for January 2001 and no adjusted F10.7: missing values are ignored). Each
+# scan's wall time and the 1-minute load average before and after go to $WORK/load.log: the
+# agreement does not depend on the load, the times do. PY: a Python with numpy and h5py
+# (default: /tmp/peers-venv/bin/python when present, else python3). Nothing is written into the
+# repository; the table is $WORK/table.md (and $WORK/table.json).
+set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+EPOCHS=${EPOCHS:-100}
+THREADS=${THREADS:-2}
+WORK=${WORK:-/tmp/tecscan-precision}
+PY=${PY:-$([[ -x /tmp/peers-venv/bin/python ]] && echo /tmp/peers-venv/bin/python || echo python3)}
+TECSCAN=$BUILD_DIR/tecscan
+mkdir -p "$WORK"
+"$PY" -c 'import h5py, numpy' || {
+  echo "run.sh: $PY lacks numpy or h5py (set PY=...)" >&2
+  exit 2
+}
+
+[[ -e $WORK/cube.h5 ]] || "$TECSCAN" ingest \
+  --ionex "$ROOT/data/ionex/jpl-2000-2001" \
+  --indices "$ROOT/data/indices/SW-All.txt" "$ROOT/data/indices/dst2000.txt" \
+  --catalog "$ROOT/data/catalogs/comcat_m4.5_2000-10_2001-02.csv" --event-id usp000a7m5 \
+  --days-before 60 --days-after 7 --out "$WORK/cube.h5" 2>"$WORK/ingest.log"
+
+# scan NAME SEED PRECISION
+scan() {
+  local out=$WORK/$1 t0 t1
+  rm -rf "$out"
+  echo "$1 before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.log"
+  t0=$(date +%s.%N)
+  "$TECSCAN" scan --cube "$WORK/cube.h5" --config "$ROOT/configs/paper.toml" \
+    --models mlp,cnn,rnn,gru,lstm,cnn-lstm --epochs "$EPOCHS" --device cpu --threads "$THREADS" \
+    --set quiet.f107_max=inf --set quiet.missing=ignore \
+    --seed "$2" --precision "$3" --quiet --out "$out" >"$out.log" 2>&1
+  t1=$(date +%s.%N)
+  echo "$1 after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.log"
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$out.wall"
+  echo "$1: $(cat "$out.wall") s"
+}
+: >"$WORK/load.log"
+scan fp32 42 fp32
+scan fp32-seed43 43 fp32
+scan tf32 42 tf32
+scan bf16 42 bf16
+scan 3xtf32 42 3xtf32
+
+"$PY" "$HERE/compare.py" --work "$WORK" --epochs "$EPOCHS" --threads "$THREADS" \
+  --md "$WORK/table.md" --json "$WORK/table.json"
+cat "$WORK/table.md"
