@@ -88,18 +88,18 @@ class FfModel {
     if (is_mlp())
       ff::mlp_train_epoch(mlp_, a, epoch, naive, max_batches, precision_);
     else
-      ff::cnn_train_epoch(cnn_, a, epoch, naive, max_batches);
+      ff::cnn_train_epoch(cnn_, a, epoch, naive, max_batches, precision_);
   }
   void predict(const ff::TrainArgs& a, bool naive, int max_predict) const {
     if (is_mlp())
       ff::mlp_predict(mlp_, a, naive, max_predict, precision_);
     else
-      ff::cnn_predict(cnn_, a, naive, max_predict);
+      ff::cnn_predict(cnn_, a, naive, max_predict, precision_);
   }
 
  private:
   ModelKind kind_;
-  Precision precision_;  // the MLP's products (tensor cores unless fp32); the CNN runs FP32
+  Precision precision_;  // the products' arithmetic (tensor cores unless fp32)
   ff::MlpDims mlp_;
   ff::CnnDims cnn_;
   int64_t nparam_ = 0;
@@ -125,9 +125,6 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
                                bool keep_detail) {
   const auto wall_start = std::chrono::steady_clock::now();
   check_train_config(tc);
-  if (tc.precision != Precision::kFp32 && k != ModelKind::kMlp)
-    throw InputError(std::string(model_name(k)) + " on the GPU trains in fp32 only, not " +
-                     precision_name(tc.precision) + " (the CPU emulates other precisions)");
   const FfModel model(k, mc, tc.precision);
   const int64_t nnode = static_cast<int64_t>(cube.nnode()), T = static_cast<int64_t>(cube.ntime());
   if (cube.tec.size() != static_cast<size_t>(nnode * T))
@@ -447,12 +444,8 @@ class CudaFeedForwardTrainer final : public Trainer {
   }
   // No early stopping: the composite trainer sends such runs to the CPU.
   bool supports_train(const TrainConfig& tc) const override { return tc.patience == 0; }
-  // The MLP in every precision (tensor cores, kernels/mma.cuh); the CNN in FP32 only, so the
-  // composite trainer sends a CNN in another precision to the CPU's emulation instead of
-  // silently training it in FP32.
-  bool supports_precision(ModelKind k, Precision p) const override {
-    return p == Precision::kFp32 || k == ModelKind::kMlp;
-  }
+  // Both models in every precision (tensor cores, kernels/mma.cuh).
+  bool supports_precision(ModelKind, Precision) const override { return true; }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
     return train_feedforward(k, mc, tc, cube, options_, progress, false).run;

@@ -1,13 +1,41 @@
 // Launchers of the CNN kernels (cnn_kernels.cuh, ff_loop.cuh).
+#include <stdexcept>
+#include <string>
+
 #include "cnn_kernels.cuh"
 
 namespace tecscan {
 namespace ff {
 
 namespace {
-using Fixed = CnnModel<CnnFixedDims<4, 2, 100, 2>>;  // the paper's Table 1 with window 4
+template <Precision P>
+using Fixed = CnnModel<CnnFixedDims<4, 2, 100, 2>, P>;  // the paper's Table 1 with window 4
+template <Precision P>
+using Dynamic = CnnModel<CnnDims, P>;
 bool is_fixed(const CnnDims& d) {
   return d.L == 4 && d.K == 2 && d.F == 100 && d.Pool == 2;
+}
+
+// f(model) with the model instantiated for d's sizes and the precision.
+template <typename F>
+void with_fast_model(const CnnDims& d, Precision precision, const F& f) {
+  const bool fixed = is_fixed(d);
+  switch (precision) {
+    case Precision::kFp32:
+      return fixed ? f(Fixed<Precision::kFp32>{}) : f(Dynamic<Precision::kFp32>{d});
+    case Precision::kTf32x3:
+      return fixed ? f(Fixed<Precision::kTf32x3>{}) : f(Dynamic<Precision::kTf32x3>{d});
+    case Precision::kTf32:
+      return fixed ? f(Fixed<Precision::kTf32>{}) : f(Dynamic<Precision::kTf32>{d});
+    case Precision::kBf16:
+      return fixed ? f(Fixed<Precision::kBf16>{}) : f(Dynamic<Precision::kBf16>{d});
+  }
+}
+
+void check_naive_precision(bool naive, Precision precision) {
+  if (naive && precision != Precision::kFp32)
+    throw std::invalid_argument(std::string("the naive CNN kernels run fp32 only, not ") +
+                                precision_name(precision));
 }
 }  // namespace
 
@@ -19,22 +47,22 @@ int64_t cnn_naive_acts_floats(const CnnDims& d, int batch) {
   return naive_acts_floats(CnnModel<CnnDims>{d}, batch);
 }
 
-void cnn_train_epoch(const CnnDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches) {
+void cnn_train_epoch(const CnnDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
+                     Precision precision) {
+  check_naive_precision(naive, precision);
   if (naive)
     run_naive_epoch(CnnModel<CnnDims>{d}, a, epoch, max_batches);
-  else if (is_fixed(d))
-    run_fast_epoch(Fixed{}, a, epoch);
   else
-    run_fast_epoch(CnnModel<CnnDims>{d}, a, epoch);
+    with_fast_model(d, precision, [&](const auto& model) { run_fast_epoch(model, a, epoch); });
 }
 
-void cnn_predict(const CnnDims& d, const TrainArgs& a, bool naive, int max_predict) {
+void cnn_predict(const CnnDims& d, const TrainArgs& a, bool naive, int max_predict,
+                 Precision precision) {
+  check_naive_precision(naive, precision);
   if (naive)
     run_naive_predict(CnnModel<CnnDims>{d}, a, max_predict);
-  else if (is_fixed(d))
-    run_fast_predict(Fixed{}, a);
   else
-    run_fast_predict(CnnModel<CnnDims>{d}, a);
+    with_fast_model(d, precision, [&](const auto& model) { run_fast_predict(model, a); });
 }
 
 }  // namespace ff

@@ -7,6 +7,7 @@
 
 #include "block.cuh"
 #include "ff_loop.cuh"
+#include "mma.cuh"
 
 namespace tecscan {
 namespace ff {
@@ -35,9 +36,12 @@ struct CnnActs {
   float* g1;   // [batch][T1][F] dLoss/d(conv 1 pre-activation)
 };
 
-template <class D>
+// Prec: the arithmetic of the fast path's matrix products (precision.hpp); the naive path and
+// the per-unit formulas are FP32.
+template <class D, Precision Prec = Precision::kFp32>
 struct CnnModel {
   using Acts = CnnActs;
+  static constexpr Precision kPrecision = Prec;
   D d;
 
   TECSCAN_HD int T1() const { return d.L - d.K + 1; }   // steps after conv 1
@@ -160,6 +164,10 @@ struct CnnModel {
   // conv 2 forward, the conv 1 delta and the conv1d_2/kernel gradient are register-tiled
   // block_gemm calls with the per-unit functions' summation order.
   TECSCAN_HD void forward(const Block& blk, const float* P, const Acts& s, int count) const {
+    if constexpr (Prec != Precision::kFp32) {
+      forward_tc(blk, P, s, count);
+      return;
+    }
     const int F = d.F, t1 = T1(), t2 = T2();
     blk.parallel_for(count * t1 * F, [&](int o) { s.c1[o] = c1_unit(P, s, o); });
     blk.sync();
@@ -191,6 +199,10 @@ struct CnnModel {
 
   TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, float* wt,
                                 const Acts& s, int count, float alpha, const AdamArgs& adam) const {
+    if constexpr (Prec != Precision::kFp32) {
+      backward_adam_tc(blk, P, m, v, wt, s, count, alpha, adam);
+      return;
+    }
     const int F = d.F, K = d.K, t1 = T1(), t2 = T2();
     blk.parallel_for(count * t2 * F, [&](int o) { s.g2[o] = g2_unit(P, s, o); });
     blk.sync();
@@ -225,6 +237,101 @@ struct CnnModel {
     blk.sync();
   }
 
+  // ---- fast path on tensor cores (Prec != fp32) -------------------------------------------
+  // Every product runs through block_mma in precision Prec, as a GEMM over the im2col view
+  // (row r = (b, t), the patch of step t): forward conv 1 (x patches x conv1d_1/kernel), conv 2
+  // (c1 patches x conv1d_2/kernel) and the dense layer (pooled x dense/kernel); the input deltas
+  // dy dense^T (K = 1, then routed through the pool) and g2 conv1d_2^T (col2im folded into the
+  // accessor, as the fp32 path does); the kernel gradients patches^T delta, each with its Adam
+  // step in the epilogue. The biases, their gradients (column sums), relu, the max-pool, the
+  // loss and Adam stay FP32 (docs/gpu-tensor-cores.md).
+  TECSCAN_HD void forward_tc(const Block& blk, const float* P, const Acts& s, int count) const {
+    const int L = d.L, F = d.F, t1 = T1(), t2 = T2();
+    const float* kernel1 = P + k1();
+    const float* kernel2 = P + k2();
+    const float* dense = P + wd();
+    block_mma<Prec>(
+        blk, count * t1, F, d.K, [&](int r, int k) { return s.x[(r / t1) * L + r % t1 + k]; },
+        [&](int k, int c) { return kernel1[k * F + c]; },
+        [&](int r, int c, float acc) { s.c1[r * F + c] = relu(acc + P[b1() + c]); });
+    blk.sync();
+    block_mma<Prec>(
+        blk, count * t2, F, d.K * F,
+        [&](int r, int k) { return s.c1[((r / t2) * t1 + r % t2) * F + k]; },
+        [&](int k, int c) { return kernel2[k * F + c]; },
+        [&](int r, int c, float acc) { s.c2[r * F + c] = relu(acc + P[b2() + c]); });
+    blk.sync();
+    // Flatten: feature k = q * F + c is the pool's window q, channel c.
+    block_mma<Prec>(
+        blk, count, 1, NP() * F, [&](int r, int k) { return pooled(s, r, k / F, k % F); },
+        [&](int k, int) { return dense[k]; },
+        [&](int r, int, float acc) { s.y[r] = acc + P[bd()]; });
+    blk.sync();
+  }
+
+  TECSCAN_HD void backward_adam_tc(const Block& blk, float* P, float* m, float* v, float* wt,
+                                   const Acts& s, int count, float alpha,
+                                   const AdamArgs& adam) const {
+    const int L = d.L, F = d.F, K = d.K, t1 = T1(), t2 = T2(), np = NP(), pool = d.Pool;
+    const float* dense = P + wd();
+    // dLoss/dpooled = dy dense^T (a product with K = 1), routed to each window's first maximum
+    // through relu' (g2_unit's rule); the steps the floor pool drops get zeros (disjoint).
+    block_mma<Prec>(
+        blk, count, np * F, 1, [&](int r, int) { return s.dy[r]; },
+        [&](int, int j) { return dense[j]; },
+        [&](int b, int j, float acc) {
+          const int q = j / F, c = j % F, best = pool_argmax(s, b, q, c);
+          for (int t = q * pool; t < (q + 1) * pool; ++t) {
+            const int o = (b * t2 + t) * F + c;
+            s.g2[o] = t == best && s.c2[o] > 0.0f ? acc : 0.0f;
+          }
+        });
+    const int dropped = t2 - np * pool;
+    blk.parallel_for(count * dropped * F, [&](int i) {
+      const int b = i / (dropped * F), t = np * pool + (i / F) % dropped;
+      s.g2[(b * t2 + t) * F + i % F] = 0.0f;
+    });
+    blk.sync();
+    // g1 = relu'(c1) * col2im(g2 conv1d_2^T): the fp32 path's accessors (k = (K-1-w) * F + c).
+    block_mma<Prec>(
+        blk, count * t1, F, K * F,
+        [&](int r, int k) {
+          const int u = r % t1 - (K - 1 - k / F);
+          return u >= 0 && u < t2 ? s.g2[((r / t1) * t2 + u) * F + k % F] : 0.0f;
+        },
+        [&](int k, int c) { return wt[((K - 1 - k / F) * F + k % F) * F + c]; },
+        [&](int r, int c, float acc) { s.g1[r * F + c] = s.c1[r * F + c] > 0.0f ? acc : 0.0f; });
+    blk.sync();
+    // Every delta is known: each kernel gradient patches^T delta with its Adam step (conv 2's
+    // also refreshes the transposed copy), the biases' column sums on their own. The parameters
+    // each product updates are disjoint and none reads another's: no syncs.
+    block_mma<Prec>(
+        blk, K, F, count * t1, [&](int w, int k) { return s.x[(k / t1) * L + k % t1 + w]; },
+        [&](int k, int c) { return s.g1[k * F + c]; },
+        [&](int w, int c, float g) {
+          adam_param(P, m, v, k1() + int64_t(w) * F + c, g, alpha, adam);
+        });
+    block_mma<Prec>(
+        blk, K * F, F, count * t2,
+        [&](int f, int k) { return s.c1[((k / t2) * t1 + k % t2) * F + f]; },
+        [&](int k, int c) { return s.g2[k * F + c]; },
+        [&](int f, int c, float g) {
+          const int64_t q = int64_t(f) * F + c;
+          adam_param(P, m, v, k2() + q, g, alpha, adam);
+          wt[transposed_index(q)] = P[k2() + q];
+        });
+    block_mma<Prec>(
+        blk, np * F, 1, count, [&](int j, int b) { return pooled(s, b, j / F, j % F); },
+        [&](int b, int) { return s.dy[b]; },
+        [&](int j, int, float g) { adam_param(P, m, v, wd() + j, g, alpha, adam); });
+    // Biases b1, b2 (F each) and bd.
+    blk.parallel_for(2 * F + 1, [&](int i) {
+      const int64_t p = i < F ? b1() + i : i < 2 * F ? b2() + (i - F) : bd();
+      adam_param(P, m, v, p, param_grad(P, s, p, count), alpha, adam);
+    });
+    blk.sync();
+  }
+
   // ---- naive path ----------------------------------------------------------------------------
   TECSCAN_HD void forward_sample(const float* P, const Acts& s, int b) const {
     for (int o = b * T1() * d.F; o < (b + 1) * T1() * d.F; ++o) s.c1[o] = c1_unit(P, s, o);
@@ -242,8 +349,12 @@ struct CnnModel {
 // any other size the run-time one. The shuffle of the epoch must have run.
 int64_t cnn_fast_smem_bytes(const CnnDims& d, int batch);  // the fast path's shared memory
 int64_t cnn_naive_acts_floats(const CnnDims& d, int batch);
-void cnn_train_epoch(const CnnDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches);
-void cnn_predict(const CnnDims& d, const TrainArgs& a, bool naive, int max_predict);
+// precision: the fast path's products (precision.hpp); the naive kernels are the FP32 reference
+// and refuse any other precision (std::invalid_argument).
+void cnn_train_epoch(const CnnDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
+                     Precision precision = Precision::kFp32);
+void cnn_predict(const CnnDims& d, const TrainArgs& a, bool naive, int max_predict,
+                 Precision precision = Precision::kFp32);
 
 }  // namespace ff
 }  // namespace tecscan

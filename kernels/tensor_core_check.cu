@@ -24,19 +24,38 @@ __global__ void operand_rounding_kernel(bool bf16, int n, const float* x, float*
               : __uint_as_float(tf32_operand(x[i]));
 }
 
-struct StepOut {
-  float *a1, *a2, *y, *dy, *d2, *d1;
+// f(PrecisionTag<p>{}): a run-time precision as a template argument.
+template <Precision P>
+struct PrecisionTag {
+  static constexpr Precision value = P;
 };
+template <typename F>
+auto with_precision(Precision p, const F& f) {
+  switch (p) {
+    case Precision::kTf32x3:
+      return f(PrecisionTag<Precision::kTf32x3>{});
+    case Precision::kTf32:
+      return f(PrecisionTag<Precision::kTf32>{});
+    case Precision::kBf16:
+      return f(PrecisionTag<Precision::kBf16>{});
+    case Precision::kFp32:
+      break;
+  }
+  return f(PrecisionTag<Precision::kFp32>{});
+}
 
+// One minibatch of a model's fast path in one block (forward, loss gradient, backward_adam with
+// beta1 = 0, whose first moment is the gradient); then the block's activations, its shared
+// memory as model.carve lays it out, copied to acts_out.
 template <class M>
 __global__ void __launch_bounds__(kFastThreads)
-    mlp_step_kernel(M model, float* P, float* grad, float* v, float* wt, const float* x,
-                    const float* target, int count, int batch, StepOut out) {
+    step_kernel(M model, float* P, float* grad, float* v, float* wt, const float* x,
+                const float* target, int count, int batch, float* acts_out) {
   extern __shared__ __align__(16) unsigned char smem[];
   const Block blk{};
   SmemCarver carver(smem);
-  const MlpActs s = model.carve(carver, batch);
-  const int L = model.d.L, H = model.d.H;
+  const typename M::Acts s = model.carve(carver, batch);
+  const int L = model.input_len();
   blk.parallel_for(count * L, [&](int i) { s.x[i] = x[i]; });
   blk.parallel_for(count, [&](int b) { s.tgt[b] = target[b]; });
   blk.sync();
@@ -47,35 +66,41 @@ __global__ void __launch_bounds__(kFastThreads)
   AdamArgs adam;
   adam.beta1 = 0.0f;
   model.backward_adam(blk, P, grad, v, wt, s, count, 1e-3f, adam);
-  blk.parallel_for(count * H, [&](int i) {
-    out.a1[i] = s.a1[i], out.a2[i] = s.a2[i], out.d2[i] = s.d2[i], out.d1[i] = s.d1[i];
-  });
-  blk.parallel_for(count, [&](int b) { out.y[b] = s.y[b], out.dy[b] = s.dy[b]; });
+  const float* acts = reinterpret_cast<const float*>(smem);
+  blk.parallel_for(static_cast<int>(carver.bytes() / sizeof(float)),
+                   [&](int i) { acts_out[i] = acts[i]; });
 }
 
-template <Precision P>
-MlpDeviceStep run_mlp_step(const MlpDims& d, const std::vector<float>& params,
-                           const std::vector<float>& x, const std::vector<float>& target, int count,
-                           int batch) {
-  const MlpModel<MlpDims, P> model{d};
+// The step on the device: its gradient, and its activations carved from acts_storage (host
+// memory laid out as the kernel's shared memory).
+template <class M>
+std::vector<float> run_step(const M& model, const std::vector<float>& params,
+                            const std::vector<float>& x, const std::vector<float>& target,
+                            int count, int batch, std::vector<float>& acts_storage,
+                            typename M::Acts& acts) {
   DeviceBuffer<float> p, grad(params.size()), v(params.size()),
-      wt(static_cast<size_t>(model.transposed_size())), dx, dtarget;
+      wt(static_cast<size_t>(model.transposed_size())), dx, dtarget,
+      dacts(static_cast<size_t>(naive_acts_floats(model, batch)));
   p.upload(params);
   grad.fill_zero();
   v.fill_zero();
   dx.upload(x);
   dtarget.upload(target);
-  const size_t rows = static_cast<size_t>(count) * d.H;
-  DeviceBuffer<float> a1(rows), a2(rows), d2(rows), d1(rows), y(count), dy(count);
-  const StepOut out{a1.data(), a2.data(), y.data(), dy.data(), d2.data(), d1.data()};
   const int64_t bytes = fast_smem_bytes(model, batch);
-  allow_smem(mlp_step_kernel<MlpModel<MlpDims, P>>, bytes);
-  mlp_step_kernel<<<1, kFastThreads, bytes>>>(model, p.data(), grad.data(), v.data(), wt.data(),
-                                              dx.data(), dtarget.data(), count, batch, out);
+  allow_smem(step_kernel<M>, bytes);
+  step_kernel<M><<<1, kFastThreads, bytes>>>(model, p.data(), grad.data(), v.data(), wt.data(),
+                                             dx.data(), dtarget.data(), count, batch, dacts.data());
   CUDA_CHECK_LAUNCH();
   CUDA_CHECK(cudaDeviceSynchronize());
-  return {a1.download(), a2.download(), y.download(),   dy.download(),
-          d2.download(), d1.download(), grad.download()};
+  acts_storage = dacts.download();
+  SmemCarver carver(acts_storage.data());
+  acts = model.carve(carver, batch);
+  return grad.download();
+}
+
+// The first count * width floats of a.
+std::vector<float> rows(const float* a, int count, int width) {
+  return std::vector<float>(a, a + static_cast<size_t>(count) * width);
 }
 
 template <Precision P>
@@ -94,17 +119,8 @@ std::vector<float> run_block_product(int M, int N, int K, const std::vector<floa
 
 std::vector<float> device_block_product(Precision p, int M, int N, int K,
                                         const std::vector<float>& A, const std::vector<float>& B) {
-  switch (p) {
-    case Precision::kTf32x3:
-      return run_block_product<Precision::kTf32x3>(M, N, K, A, B);
-    case Precision::kTf32:
-      return run_block_product<Precision::kTf32>(M, N, K, A, B);
-    case Precision::kBf16:
-      return run_block_product<Precision::kBf16>(M, N, K, A, B);
-    case Precision::kFp32:
-      break;
-  }
-  return run_block_product<Precision::kFp32>(M, N, K, A, B);
+  return with_precision(
+      p, [&](auto tag) { return run_block_product<decltype(tag)::value>(M, N, K, A, B); });
 }
 
 std::vector<float> device_operand_rounding(Precision p, const std::vector<float>& x) {
@@ -120,17 +136,38 @@ std::vector<float> device_operand_rounding(Precision p, const std::vector<float>
 MlpDeviceStep device_mlp_step(Precision p, const MlpDims& d, const std::vector<float>& params,
                               const std::vector<float>& x, const std::vector<float>& target,
                               int count, int batch) {
-  switch (p) {
-    case Precision::kTf32x3:
-      return run_mlp_step<Precision::kTf32x3>(d, params, x, target, count, batch);
-    case Precision::kTf32:
-      return run_mlp_step<Precision::kTf32>(d, params, x, target, count, batch);
-    case Precision::kBf16:
-      return run_mlp_step<Precision::kBf16>(d, params, x, target, count, batch);
-    case Precision::kFp32:
-      break;
-  }
-  return run_mlp_step<Precision::kFp32>(d, params, x, target, count, batch);
+  return with_precision(p, [&](auto tag) {
+    const MlpModel<MlpDims, decltype(tag)::value> model{d};
+    std::vector<float> storage;
+    MlpActs a;
+    std::vector<float> grad = run_step(model, params, x, target, count, batch, storage, a);
+    return MlpDeviceStep{rows(a.a1, count, d.H),
+                         rows(a.a2, count, d.H),
+                         rows(a.y, count, 1),
+                         rows(a.dy, count, 1),
+                         rows(a.d2, count, d.H),
+                         rows(a.d1, count, d.H),
+                         grad};
+  });
+}
+
+CnnDeviceStep device_cnn_step(Precision p, const CnnDims& d, const std::vector<float>& params,
+                              const std::vector<float>& x, const std::vector<float>& target,
+                              int count, int batch) {
+  return with_precision(p, [&](auto tag) {
+    const CnnModel<CnnDims, decltype(tag)::value> model{d};
+    const int t1 = model.T1(), t2 = model.T2();
+    std::vector<float> storage;
+    CnnActs a;
+    std::vector<float> grad = run_step(model, params, x, target, count, batch, storage, a);
+    return CnnDeviceStep{rows(a.c1, count * t1, d.F),
+                         rows(a.c2, count * t2, d.F),
+                         rows(a.y, count, 1),
+                         rows(a.dy, count, 1),
+                         rows(a.g2, count * t2, d.F),
+                         rows(a.g1, count * t1, d.F),
+                         grad};
+  });
 }
 
 }  // namespace ff

@@ -1,9 +1,11 @@
 // Device entry points of the tensor-core code for tests/gpu/test_gpu_tensor_core.cpp: the
-// same bodies the host tests emulate (mma.cuh, MlpModel), run in one thread block on the GPU.
+// same bodies the host tests emulate (mma.cuh, MlpModel, CnnModel), run in one thread block on
+// the GPU.
 // Plain C++ declarations (kernels/tensor_core_check.cu defines them).
 #pragma once
 #include <vector>
 
+#include "cnn_kernels.cuh"
 #include "mlp_kernels.cuh"
 #include "tecscan/precision.hpp"
 
@@ -24,6 +26,15 @@ struct MlpDeviceStep {
   std::vector<float> a1, a2, y, dy, d2, d1, grad;
 };
 MlpDeviceStep device_mlp_step(Precision p, const MlpDims& d, const std::vector<float>& params,
+                              const std::vector<float>& x, const std::vector<float>& target,
+                              int count, int batch);
+
+// The same for the CNN: conv 1 and 2 outputs c1, c2 ([count][T][F]), y, dy, the deltas g2, g1
+// and the gradient.
+struct CnnDeviceStep {
+  std::vector<float> c1, c2, y, dy, g2, g1, grad;
+};
+CnnDeviceStep device_cnn_step(Precision p, const CnnDims& d, const std::vector<float>& params,
                               const std::vector<float>& x, const std::vector<float>& target,
                               int count, int batch);
 

@@ -112,8 +112,8 @@ TrainConfig short_training(int epochs) {
 // supports_train() does not touch the device: both trainers take FP32 only, so a tf32 / 3xtf32 /
 // bf16 run goes to the CPU emulation instead of silently training in FP32.
 TEST(GpuTrainersHost, TrainOnlyThePrecisionsTheyHave) {
-  // The feed-forward trainer: the MLP on tensor cores in every precision, the CNN in FP32 only;
-  // the recurrent trainers: FP32 only. What they refuse, the composite sends to the CPU.
+  // The feed-forward trainer: MLP and CNN on tensor cores in every precision; the recurrent
+  // trainers: FP32 only. What they refuse, the composite sends to the CPU's emulation.
   std::vector<std::unique_ptr<Trainer>> trainers;
   trainers.push_back(make_cuda_feedforward_trainer());
   trainers.push_back(make_cuda_recurrent_trainer(0, RnnImpl::kFused));
@@ -125,7 +125,7 @@ TEST(GpuTrainersHost, TrainOnlyThePrecisionsTheyHave) {
                         ModelKind::kLstm, ModelKind::kCnnLstm}) {
       EXPECT_TRUE(t->supports_precision(k, Precision::kFp32)) << t->name();
       for (Precision p : {Precision::kTf32x3, Precision::kTf32, Precision::kBf16}) {
-        const bool want = t->name() == "cuda-ff" && k == ModelKind::kMlp;
+        const bool want = t->name() == "cuda-ff";
         EXPECT_EQ(t->supports_precision(k, p), want)
             << t->name() << " " << model_name(k) << " " << precision_name(p);
       }

@@ -1,8 +1,9 @@
-// The tensor-core code (kernels/mma.cuh, the MLP's fast path in each precision) on the device,
-// through kernels/tensor_core_check.hpp: the operand conversions against precision.hpp's
-// rounding bit for bit, block products and every pass of one MLP training step against the
-// double reference with the same operand rounding, per-parameter gradients against the CPU
-// backward, and the device against the host emulation the CPU-only tests check
+// The tensor-core code (kernels/mma.cuh, the MLP's and the CNN's fast paths in each precision)
+// on the device, through kernels/tensor_core_check.hpp: the operand conversions against
+// precision.hpp's rounding bit for bit, block products and every pass of one MLP and one CNN
+// training step against the double reference with the same operand rounding, per-parameter
+// gradients against the CPU backward, and the device against the host emulation the CPU-only
+// tests check
 // (tests/thrust/test_ff_host.cpp). Every comparison prints its largest error.
 #include <gtest/gtest.h>
 
@@ -245,4 +246,66 @@ TEST(GpuTensorCores, MlpStepPassByPassAndEveryGradient) {
     check_device_mlp_step(Precision::kTf32, mc, count, 0.1, 1e-2);
     check_device_mlp_step(Precision::kBf16, mc, count, 0.4, 5e-2);
   }
+}
+
+namespace {
+
+// One CNN training step on the device: every pass against the rounded reference on the
+// device's own inputs to it (test::cnn_pass_references, as the host test), every parameter's
+// gradient against the CPU model's FP32 backward (grad_tol, the host test's) and against the
+// CPU's emulation of the same precision (emu_tol: ten times the host test's, since the device's
+// accumulation order is not the host's; a bound until measured).
+void check_device_cnn_step(Precision p, const ModelConfig& mc, int count, double grad_tol,
+                           double grad_floor, double emu_tol) {
+  const CnnDims d{mc.window, mc.cnn_kernel, mc.cnn_filters, mc.cnn_pool};
+  std::vector<float> params(static_cast<size_t>(parameter_count(ModelKind::kCnn, mc)));
+  init_parameters(ModelKind::kCnn, mc, 5, 1, params.data());
+  for (size_t i = 0; i < params.size(); ++i)
+    params[i] += 0.2f * static_cast<float>(std::sin(1.7 * i + 0.3));
+  std::vector<float> x(size_t(count) * d.L), target(count);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(1.5 * std::sin(0.61 * i + 0.2));
+  for (int b = 0; b < count; ++b) target[b] = static_cast<float>(std::cos(0.9 * b));
+  const CnnDeviceStep k = device_cnn_step(p, d, params, x, target, count, 32);
+  for (const test::Pass& pass :
+       test::cnn_pass_references(p, CnnModel<CnnDims>{d}, params, x, count, k)) {
+    const test::ProductError e =
+        test::product_error(pass.got, pass.want.value, pass.want.magnitude);
+    std::printf("[device cnn %s %s] vs rounded reference %.3g of sum|terms| (tol %.3g)\n",
+                precision_name(p), pass.name.c_str(), e.max_rel, kDeviceAccumulationTol);
+    EXPECT_EQ(e.non_finite, 0u) << pass.name;
+    EXPECT_LT(e.max_rel, kDeviceAccumulationTol) << precision_name(p) << " " << pass.name;
+  }
+  for (Precision reference : {Precision::kFp32, p}) {
+    std::vector<float> cpu_grad(params.size()), y(count), dy(count);
+    auto cpu = make_cpu_model<float>(ModelKind::kCnn, mc);
+    cpu->set_precision(reference);
+    cpu->forward(params.data(), x.data(), count, y.data());
+    for (int b = 0; b < count; ++b) dy[b] = 2.0f * (y[b] - target[b]) / static_cast<float>(count);
+    cpu->backward(params.data(), dy.data(), cpu_grad.data());
+    const double tol = reference == Precision::kFp32 ? grad_tol : emu_tol;
+    const test::GradientError e = test::gradient_error(k.grad, cpu_grad, grad_floor);
+    const std::string line =
+        test::report_gradient_error(std::string("device cnn ") + precision_name(p) +
+                                        " vs CPU backward in " + precision_name(reference),
+                                    e, tol);
+    EXPECT_EQ(e.nan_mismatch, 0u);
+    EXPECT_LT(e.max_rel, tol) << line;
+  }
+}
+
+}  // namespace
+
+// The host tests' configurations (test_ff_host.cpp, CnnGradientOfEveryParameterInEveryPrecision),
+// a full and a partial batch.
+TEST(GpuTensorCores, CnnStepPassByPassAndEveryGradient) {
+  SKIP_WITHOUT_GPU();
+  ModelConfig small, wide;
+  small.cnn_filters = 6;
+  wide.window = 11, wide.cnn_kernel = 3, wide.cnn_pool = 2, wide.cnn_filters = 5;
+  for (const ModelConfig& mc : {small, wide})
+    for (int count : {32, 13}) {
+      check_device_cnn_step(Precision::kTf32x3, mc, count, 2.5e-4, 1e-3, 1e-3);
+      check_device_cnn_step(Precision::kTf32, mc, count, 0.1, 1e-2, 6e-5);
+      check_device_cnn_step(Precision::kBf16, mc, count, 0.4, 5e-2, 2e-5);
+    }
 }

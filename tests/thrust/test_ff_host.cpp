@@ -21,6 +21,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -215,6 +216,9 @@ HostRun run_on_host(const M& model, ModelKind kind, const ModelConfig& mc, const
   a.max_steps = r.max_steps;
   a.shuffle_seed = tc.seed;
   a.kind = static_cast<uint64_t>(kind);
+  std::vector<int> node_keys(static_cast<size_t>(nnode));  // as train_node(..., node = n)
+  std::iota(node_keys.begin(), node_keys.end(), 0);
+  a.node_keys = node_keys.data();
   a.nparam = P;
   a.params = r.params.data();
   a.adam_m = m.data();
@@ -436,7 +440,8 @@ TEST(FfHostKernels, BlockShuffleEqualsShuffleEpoch) {
   a.s.n_train_targets = n_train_t.data();
   a.shuffle_seed = 42;
   a.kind = 1;
-  a.node_offset = 5;
+  const std::vector<int> keys{5, 17, 6, 2};  // Cube::rng_node of each node: any order
+  a.node_keys = keys.data();
   std::vector<int> order(n_train_t.size() * ntime), work(ntime), swap_j(ntime);
   a.order = order.data();
   for (int epoch : {0, 1, 99})
@@ -446,7 +451,7 @@ TEST(FfHostKernels, BlockShuffleEqualsShuffleEpoch) {
       runner([&](const Block& b) { shuffle_block(b, a, node, epoch, work.data(), swap_j.data()); });
       std::vector<int> expected(n);
       for (int k = 0; k < n; ++k) expected[k] = k;
-      shuffle_epoch(rng_key(42, 5 + node, 1, kRngShuffle), epoch, expected.data(), n);
+      shuffle_epoch(rng_key(42, keys[node], 1, kRngShuffle), epoch, expected.data(), n);
       for (int k = 0; k < n; ++k) ASSERT_EQ(order[node * ntime + k], expected[k]) << "k " << k;
       shuffle_naive_thread(a, node, epoch);
       for (int k = 0; k < n; ++k) ASSERT_EQ(order[node * ntime + k], expected[k]) << "k " << k;
@@ -868,24 +873,27 @@ TEST(FfHostTensorCores, ThreeTf32IsAsAccurateAsFp32) {
 namespace {
 
 // One minibatch through the fast path (forward, loss gradient, backward_adam with beta1 = 0 so
-// that Adam's first moment is the gradient), everything it computed copied out.
-struct MlpStep {
-  std::vector<float> a1, a2, y, dy, d2, d1, grad;
+// that Adam's first moment is the gradient): the activations the block computed (carved from
+// `storage` as the kernels carve shared memory) and the gradient.
+template <class M>
+struct FastStep {
+  std::vector<float> storage;
+  typename M::Acts acts;
+  std::vector<float> grad;
 };
 template <class M>
-MlpStep mlp_step(const M& model, const std::vector<float>& params, const std::vector<float>& x,
-                 const std::vector<float>& target, int count, int batch, Exec exec) {
-  const int L = model.d.L, H = model.d.H;
-  std::vector<float> storage(static_cast<size_t>(naive_acts_floats(model, batch)), kNaN);
-  SmemCarver carver(storage.data());
-  const MlpActs acts = model.carve(carver, batch);
+FastStep<M> fast_step(const M& model, const std::vector<float>& params, const std::vector<float>& x,
+                      const std::vector<float>& target, int count, int batch, Exec exec) {
+  const int L = model.input_len();
+  FastStep<M> r;
+  r.storage.assign(static_cast<size_t>(naive_acts_floats(model, batch)), kNaN);
+  SmemCarver carver(r.storage.data());
+  const typename M::Acts acts = r.acts = model.carve(carver, batch);
   std::copy(x.begin(), x.begin() + static_cast<size_t>(count) * L, acts.x);
   std::copy(target.begin(), target.begin() + count, acts.tgt);
   std::vector<float> p = params, v(p.size(), 0.0f),
                      wt(static_cast<size_t>(model.transposed_size()));
-  MlpStep r;
-  r.grad.assign(p.size(), kNaN);
-  std::fill(r.grad.begin(), r.grad.end(), 0.0f);
+  r.grad.assign(p.size(), 0.0f);
   AdamArgs adam;
   adam.beta1 = 0.0f;
   BlockRunner run_block(exec);
@@ -898,18 +906,37 @@ MlpStep mlp_step(const M& model, const std::vector<float>& params, const std::ve
     model.backward_adam(blk, p.data(), r.grad.data(), v.data(), wt.data(), acts, count, 1e-3f,
                         adam);
   });
-  auto rows = [&](const float* a, int width) {
-    return std::vector<float>(a, a + static_cast<size_t>(count) * width);
-  };
-  r.a1 = rows(acts.a1, H), r.a2 = rows(acts.a2, H), r.y = rows(acts.y, 1);
-  r.dy = rows(acts.dy, 1), r.d2 = rows(acts.d2, H), r.d1 = rows(acts.d1, H);
   return r;
+}
+
+// The first count * width floats of a.
+std::vector<float> rows(const float* a, int count, int width) {
+  return std::vector<float>(a, a + static_cast<size_t>(count) * width);
+}
+
+// The MLP's step, everything it computed copied out.
+struct MlpStep {
+  std::vector<float> a1, a2, y, dy, d2, d1, grad;
+};
+template <class M>
+MlpStep mlp_step(const M& model, const std::vector<float>& params, const std::vector<float>& x,
+                 const std::vector<float>& target, int count, int batch, Exec exec) {
+  const int H = model.d.H;
+  const FastStep<M> k = fast_step(model, params, x, target, count, batch, exec);
+  const MlpActs& a = k.acts;
+  return {rows(a.a1, count, H),
+          rows(a.a2, count, H),
+          rows(a.y, count, 1),
+          rows(a.dy, count, 1),
+          rows(a.d2, count, H),
+          rows(a.d1, count, H),
+          k.grad};
 }
 
 // What a pass computed against the rounded reference of the same pass on the kernel's own
 // inputs. Forward: + bias[c] (FP32, after the sum; its magnitude joins the terms') and relu.
 // Backward: zero where the kernel's activation `mask` is not positive (relu').
-void check_pass(const char* what, Precision p, const std::vector<float>& got,
+void check_pass(const char* model, const char* what, Precision p, const std::vector<float>& got,
                 test::ReferenceProduct want, int N, const float* bias, bool relu_after,
                 const std::vector<float>* mask, double tol) {
   for (size_t i = 0; i < want.value.size(); ++i) {
@@ -922,9 +949,9 @@ void check_pass(const char* what, Precision p, const std::vector<float>& got,
   }
   const test::ProductError e = test::product_error(got, want.value, want.magnitude);
   std::printf(
-      "[mlp %s %s] vs rounded double reference on the kernel's inputs: max err %.3g of "
+      "[%s %s %s] vs rounded double reference on the kernel's inputs: max err %.3g of "
       "sum|terms| at %zu (%.9g vs %.9g) (tol %.3g)\n",
-      precision_name(p), what, e.max_rel, e.where, e.got, e.want, tol);
+      model, precision_name(p), what, e.max_rel, e.where, e.got, e.want, tol);
   EXPECT_EQ(e.non_finite, 0u) << what;
   EXPECT_LT(e.max_rel, tol) << precision_name(p) << " " << what;
 }
@@ -954,45 +981,45 @@ void check_mlp_passes(const ModelConfig& mc, const MlpModel<D, P>& model, int co
   // About ten times that:
   const double tol = 3e-6;
   // Forward, layer by layer.
-  check_pass("a1 = relu(x W1 + b1)", P, k.a1,
+  check_pass("mlp", "a1 = relu(x W1 + b1)", P, k.a1,
              test::reference_product(P, count, H, L, mat(x, L), wmat(model.w1(), H)), H,
              W + model.b1(), true, nullptr, tol);
-  check_pass("a2 = relu(a1 W2 + b2)", P, k.a2,
+  check_pass("mlp", "a2 = relu(a1 W2 + b2)", P, k.a2,
              test::reference_product(P, count, H, H, mat(k.a1, H), wmat(model.w2(), H)), H,
              W + model.b2(), true, nullptr, tol);
-  check_pass("y = a2 w3 + b3", P, k.y,
+  check_pass("mlp", "y = a2 w3 + b3", P, k.y,
              test::reference_product(P, count, 1, H, mat(k.a2, H), wmat(model.w3(), 1)), 1,
              W + model.b3(), false, nullptr, tol);
   for (int b = 0; b < count; ++b)  // the loss gradient is FP32 in every precision
     EXPECT_EQ(k.dy[b], loss_gradient(k.y[b], target[b], count)) << b;
   // Backward deltas.
-  check_pass("d2 = relu'(a2) (dy w3^T)", P, k.d2,
+  check_pass("mlp", "d2 = relu'(a2) (dy w3^T)", P, k.d2,
              test::reference_product(P, count, H, 1, mat(k.dy, 1), transposed(wmat(model.w3(), 1))),
              H, nullptr, false, &k.a2, tol);
-  check_pass("d1 = relu'(a1) (d2 W2^T)", P, k.d1,
+  check_pass("mlp", "d1 = relu'(a1) (d2 W2^T)", P, k.d1,
              test::reference_product(P, count, H, H, mat(k.d2, H), transposed(wmat(model.w2(), H))),
              H, nullptr, false, &k.a1, tol);
   // Kernel gradients X^T dY (rounded operands) and bias gradients (FP32 column sums).
   auto slice = [&](int64_t offset, int64_t n) {
     return std::vector<float>(k.grad.begin() + offset, k.grad.begin() + offset + n);
   };
-  check_pass("dW1 = x^T d1", P, slice(model.w1(), int64_t(L) * H),
+  check_pass("mlp", "dW1 = x^T d1", P, slice(model.w1(), int64_t(L) * H),
              test::reference_product(P, L, H, count, transposed(mat(x, L)), mat(k.d1, H)), H,
              nullptr, false, nullptr, tol);
-  check_pass("dW2 = a1^T d2", P, slice(model.w2(), int64_t(H) * H),
+  check_pass("mlp", "dW2 = a1^T d2", P, slice(model.w2(), int64_t(H) * H),
              test::reference_product(P, H, H, count, transposed(mat(k.a1, H)), mat(k.d2, H)), H,
              nullptr, false, nullptr, tol);
-  check_pass("dw3 = a2^T dy", P, slice(model.w3(), H),
+  check_pass("mlp", "dw3 = a2^T dy", P, slice(model.w3(), H),
              test::reference_product(P, H, 1, count, transposed(mat(k.a2, H)), mat(k.dy, 1)), 1,
              nullptr, false, nullptr, tol);
   auto ones = [](int, int) { return 1.0f; };
-  check_pass("db1 = sum d1", P, slice(model.b1(), H),
+  check_pass("mlp", "db1 = sum d1", P, slice(model.b1(), H),
              test::reference_product(Precision::kFp32, 1, H, count, ones, mat(k.d1, H)), H, nullptr,
              false, nullptr, tol);
-  check_pass("db2 = sum d2", P, slice(model.b2(), H),
+  check_pass("mlp", "db2 = sum d2", P, slice(model.b2(), H),
              test::reference_product(Precision::kFp32, 1, H, count, ones, mat(k.d2, H)), H, nullptr,
              false, nullptr, tol);
-  check_pass("db3 = sum dy", P, slice(model.b3(), 1),
+  check_pass("mlp", "db3 = sum dy", P, slice(model.b3(), 1),
              test::reference_product(Precision::kFp32, 1, 1, count, ones, mat(k.dy, 1)), 1, nullptr,
              false, nullptr, tol);
   // However the block's threads interleave, the same bits (no race, no missing sync).
@@ -1024,6 +1051,96 @@ TEST(FfHostTensorCores, MlpPassesMatchRoundedReference) {
   check_mlp_passes_all_sizes<Precision::kBf16>();
 }
 
+// ---- the CNN on tensor cores: pass by pass, gradients, training ------------------------------
+
+namespace {
+
+struct CnnStep {
+  std::vector<float> c1, c2, y, dy, g2, g1, grad;
+};
+template <class M>
+CnnStep cnn_step(const M& model, const std::vector<float>& params, const std::vector<float>& x,
+                 const std::vector<float>& target, int count, int batch, Exec exec) {
+  const int F = model.d.F, t1 = model.T1(), t2 = model.T2();
+  const FastStep<M> k = fast_step(model, params, x, target, count, batch, exec);
+  const CnnActs& a = k.acts;
+  return {rows(a.c1, count * t1, F),
+          rows(a.c2, count * t2, F),
+          rows(a.y, count, 1),
+          rows(a.dy, count, 1),
+          rows(a.g2, count * t2, F),
+          rows(a.g1, count * t1, F),
+          k.grad};
+}
+
+// Every pass of a CNN step against the rounded double reference on the kernel's own inputs to
+// it (test::cnn_pass_references, shared with the GPU test).
+template <class D, Precision P>
+void check_cnn_passes(const ModelConfig& mc, const CnnModel<D, P>& model, int count, int batch) {
+  const int L = model.d.L;
+  const std::vector<float> params = perturbed_parameters(ModelKind::kCnn, mc);
+  std::vector<float> x(static_cast<size_t>(count) * L), target(count);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(1.5 * std::sin(0.61 * i + 0.2));
+  for (int b = 0; b < count; ++b) target[b] = static_cast<float>(std::cos(0.9 * b));
+  const CnnStep k = cnn_step(model, params, x, target, count, batch, Exec::kThreadsReverse);
+  // FP32 accumulation of at most (K F) / 8 + 16 terms (41 at F = 100, K = 2; 33 for bf16's
+  // k16): <= ~41 u sum|terms| = 2.4e-6 worst case (u = 2^-24), + u (|sum| + |bias|) for the
+  // bias. Measured max 3.4e-7 (x86-64). About ten times that:
+  const double tol = 3e-6;
+  for (const test::Pass& pass : test::cnn_pass_references(P, model, params, x, count, k)) {
+    const test::ProductError e =
+        test::product_error(pass.got, pass.want.value, pass.want.magnitude);
+    std::printf(
+        "[cnn %s %s] vs rounded double reference on the kernel's inputs: max err %.3g of "
+        "sum|terms| at %zu (%.9g vs %.9g) (tol %.3g)\n",
+        precision_name(P), pass.name.c_str(), e.max_rel, e.where, e.got, e.want, tol);
+    EXPECT_EQ(e.non_finite, 0u) << pass.name;
+    EXPECT_LT(e.max_rel, tol) << precision_name(P) << " " << pass.name;
+  }
+  for (int b = 0; b < count; ++b)  // the loss gradient is FP32 in every precision
+    EXPECT_EQ(k.dy[b], loss_gradient(k.y[b], target[b], count)) << b;
+  // However the block's threads interleave, the same bits (no race, no missing sync).
+  for (Exec exec : kAllExecs) {
+    const CnnStep other = cnn_step(model, params, x, target, count, batch, exec);
+    EXPECT_EQ(compare(other.grad, k.grad, 0).max_rel, 0.0) << exec_name(exec);
+    EXPECT_EQ(compare(other.g1, k.g1, 0).max_rel, 0.0) << exec_name(exec);
+    EXPECT_EQ(compare(other.y, k.y, 0).max_rel, 0.0) << exec_name(exec);
+  }
+}
+
+ModelConfig wide_cnn_config() {  // three pooled steps of five, a kernel of 3: the pool drops one
+  ModelConfig wide;
+  wide.window = 11, wide.cnn_kernel = 3, wide.cnn_pool = 2, wide.cnn_filters = 5;
+  return wide;
+}
+
+template <Precision P>
+CnnModel<CnnDims, P> cnn_model_in(const ModelConfig& mc) {
+  return {CnnDims{mc.window, mc.cnn_kernel, mc.cnn_filters, mc.cnn_pool}};
+}
+
+template <Precision P>
+void check_cnn_passes_all_sizes() {
+  for (const ModelConfig& mc : {small_config(), wide_cnn_config()}) {
+    check_cnn_passes(mc, cnn_model_in<P>(mc), 32, 32);
+    check_cnn_passes(mc, cnn_model_in<P>(mc), 13, 32);
+  }
+  check_cnn_passes(ModelConfig{}, CnnModel<CnnFixedDims<4, 2, 100, 2>, P>{}, 32, 32);
+  check_cnn_passes(ModelConfig{}, CnnModel<CnnFixedDims<4, 2, 100, 2>, P>{}, 7, 32);
+}
+
+}  // namespace
+
+// The CNN's forward and training step pass by pass (each conv and dense product as a GEMM over
+// the im2col view, the routed and col2im'd deltas, every kernel and bias gradient) against the
+// double reference with the same operand rounding: a wrong patch, a transposed kernel, a missed
+// pool route or relu' or a doubled bias gradient fails here.
+TEST(FfHostTensorCores, CnnPassesMatchRoundedReference) {
+  check_cnn_passes_all_sizes<Precision::kTf32x3>();
+  check_cnn_passes_all_sizes<Precision::kTf32>();
+  check_cnn_passes_all_sizes<Precision::kBf16>();
+}
+
 namespace {
 
 // Every parameter's gradient of the tensor-core fast path against the CPU model's FP32
@@ -1031,21 +1148,28 @@ namespace {
 // rounding, propagated: the tolerance is per precision, ten times the measured error.
 // floor_fraction: entries below it times the largest gradient count as that large (gradient_error):
 // rounding 2^-11 or 2^-8 relative of the operands is absolute on an entry that cancels.
-template <Precision P>
-void check_mlp_gradient(double tol, double floor_fraction, int count) {
-  const ModelConfig mc = small_config();
-  const MlpModel<MlpDims, P> model{MlpDims{mc.window, mc.mlp_hidden}};
-  const int L = model.d.L;
-  const std::vector<float> params = perturbed_parameters(ModelKind::kMlp, mc);
+// Also against the CPU model's emulation of the same precision (CpuModel::set_precision), which
+// must round the operands of exactly the products the kernels run on tensor cores: tol_emulated.
+template <class M>
+void check_tc_gradient(ModelKind kind, const ModelConfig& mc, const M& model, double tol,
+                       double floor_fraction, double tol_emulated, int count) {
+  constexpr Precision P = M::kPrecision;
+  const int L = model.input_len();
+  const std::vector<float> params = perturbed_parameters(kind, mc);
   std::vector<float> x(static_cast<size_t>(count) * L), target(count);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(1.5 * std::sin(0.61 * i + 0.2));
   for (int b = 0; b < count; ++b) target[b] = static_cast<float>(std::cos(0.9 * b));
-  std::vector<float> cpu_grad(params.size()), y(count), dy(count);
-  auto cpu = make_cpu_model<float>(ModelKind::kMlp, mc);
-  cpu->forward(params.data(), x.data(), count, y.data());
-  for (int b = 0; b < count; ++b) dy[b] = 2.0f * (y[b] - target[b]) / static_cast<float>(count);
-  cpu->backward(params.data(), dy.data(), cpu_grad.data());
-  auto cpu_double = make_cpu_model<double>(ModelKind::kMlp, mc);
+  auto cpu_gradient = [&](Precision p) {
+    std::vector<float> grad(params.size()), y(count), dy(count);
+    auto cpu = make_cpu_model<float>(kind, mc);
+    cpu->set_precision(p);
+    cpu->forward(params.data(), x.data(), count, y.data());
+    for (int b = 0; b < count; ++b) dy[b] = 2.0f * (y[b] - target[b]) / static_cast<float>(count);
+    cpu->backward(params.data(), dy.data(), grad.data());
+    return grad;
+  };
+  const std::vector<float> cpu_grad = cpu_gradient(Precision::kFp32), emulated = cpu_gradient(P);
+  auto cpu_double = make_cpu_model<double>(kind, mc);
   const std::vector<double> xd(x.begin(), x.end());
   std::vector<double> yd(count);
   const std::vector<double> numeric = test::central_differences(
@@ -1055,17 +1179,21 @@ void check_mlp_gradient(double tol, double floor_fraction, int count) {
         for (int b = 0; b < count; ++b) loss += (yd[b] - target[b]) * (yd[b] - target[b]);
         return loss / count;
       });
-  const std::vector<float> got = mlp_step(model, params, x, target, count, 32, Exec::kLoop).grad;
-  const std::string what = std::string("mlp ") + precision_name(P) + " fast kernels, " +
-                           std::to_string(count) + " of 32 rows";
+  const std::vector<float> got = fast_step(model, params, x, target, count, 32, Exec::kLoop).grad;
+  const std::string what = std::string(model_name(kind)) + " " + precision_name(P) +
+                           " fast kernels, " + std::to_string(count) + " of 32 rows";
   const test::GradientError vs_cpu = test::gradient_error(got, cpu_grad, floor_fraction);
   const test::GradientError vs_numeric = test::gradient_error(got, numeric, floor_fraction);
+  const test::GradientError vs_emulated = test::gradient_error(got, emulated, floor_fraction);
   const std::string a = test::report_gradient_error(what + " vs CPU backward", vs_cpu, tol);
   const std::string b =
       test::report_gradient_error(what + " vs finite differences", vs_numeric, tol);
-  EXPECT_EQ(vs_cpu.nan_mismatch + vs_numeric.nan_mismatch, 0u) << what;
+  const std::string c = test::report_gradient_error(
+      what + " vs CPU emulation of " + precision_name(P), vs_emulated, tol_emulated);
+  EXPECT_EQ(vs_cpu.nan_mismatch + vs_numeric.nan_mismatch + vs_emulated.nan_mismatch, 0u) << what;
   EXPECT_LT(vs_cpu.max_rel, tol) << a;
   EXPECT_LT(vs_numeric.max_rel, tol) << b;
+  EXPECT_LT(vs_emulated.max_rel, tol_emulated) << c;
 }
 
 }  // namespace
@@ -1073,48 +1201,87 @@ void check_mlp_gradient(double tol, double floor_fraction, int count) {
 // A gradient error of any one tensor (a doubled bias gradient: relative error 1) fails here in
 // every precision. Measured (x86-64), worst of the CPU backward and finite differences:
 // 3xtf32 2.5e-5 (FP32 level, as the fp32 kernels' 1.4e-5), tf32 9.4e-3 (operands rounded to
-// 2^-11), bf16 4.0e-2 (2^-8). Tolerances about ten times that; a doubled bias gradient errs
-// by >= 0.5 even in bf16 (checked by doubling it in backward_adam_tc: every precision fails).
+// 2^-11), bf16 4.0e-2 (2^-8); against the CPU's emulation of the same precision 1.8e-5,
+// 4.2e-7, 4.6e-8 (accumulation order only). Tolerances about ten times that; a doubled bias
+// gradient errs by >= 0.5 even in bf16 (checked by doubling it in backward_adam_tc: every
+// precision fails).
 TEST(FfHostTensorCores, MlpGradientOfEveryParameterInEveryPrecision) {
+  const ModelConfig mc = small_config();
+  const MlpDims d{mc.window, mc.mlp_hidden};
   for (int count : {32, 13}) {
-    check_mlp_gradient<Precision::kTf32x3>(2.5e-4, 1e-3, count);
-    check_mlp_gradient<Precision::kTf32>(0.1, 1e-2, count);
-    check_mlp_gradient<Precision::kBf16>(0.4, 5e-2, count);
+    check_tc_gradient(ModelKind::kMlp, mc, MlpModel<MlpDims, Precision::kTf32x3>{d}, 2.5e-4, 1e-3,
+                      2e-4, count);
+    check_tc_gradient(ModelKind::kMlp, mc, MlpModel<MlpDims, Precision::kTf32>{d}, 0.1, 1e-2, 5e-6,
+                      count);
+    check_tc_gradient(ModelKind::kMlp, mc, MlpModel<MlpDims, Precision::kBf16>{d}, 0.4, 5e-2, 5e-7,
+                      count);
   }
 }
 
-// Whole trainings (train_epoch_block, predict_block) in each tensor-core precision: every way of
+namespace {
+
+// Whole trainings (train_epoch_block, predict_block) in a tensor-core precision: every way of
 // running the block gives the same bits (the new phases have their syncs), and the epoch losses
-// stay near train_node's FP32 ones.
-TEST(FfHostTensorCores, MlpTrainingIsRaceFreeAndNearFp32) {
-  const ModelConfig mc = small_config();
+// stay within tol of train_node's FP32 ones.
+template <class M>
+void check_tc_training(ModelKind kind, const ModelConfig& mc, const M& model, double tol) {
   const int nnode = 4, ntime = 240, epochs = 4;
   const TrainConfig tc = short_training(epochs);
   const std::vector<float> tec = synthetic_tec(nnode, ntime);
   std::vector<float> cpu_loss;
   for (int n = 0; n < nnode; ++n) {
-    TrainResult r = train_node(ModelKind::kMlp, mc, tc, tec.data() + n * ntime, ntime, n);
+    TrainResult r = train_node(kind, mc, tc, tec.data() + n * ntime, ntime, n);
     cpu_loss.insert(cpu_loss.end(), r.epoch_loss.begin(), r.epoch_loss.end());
   }
-  auto check = [&](auto model, double tol) {
-    const HostRun first =
-        run_on_host(model, ModelKind::kMlp, mc, tc, tec, nnode, ntime, false, Exec::kLoop);
-    for (Exec exec : kAllExecs) {
-      const HostRun other =
-          run_on_host(model, ModelKind::kMlp, mc, tc, tec, nnode, ntime, false, exec);
-      EXPECT_EQ(compare(other.params, first.params, 0).max_rel, 0.0) << exec_name(exec);
-      const Diff pred = compare(other.predicted, first.predicted, 0);
-      EXPECT_EQ(pred.max_rel + pred.nan_mismatch, 0.0) << exec_name(exec);
-    }
-    const Diff loss = compare(first.epoch_loss, cpu_loss, 1e-6);
-    std::printf("[train mlp %s] epoch loss max rel diff to train_node (fp32) %.3g (tol %.3g)\n",
-                precision_name(decltype(model)::kPrecision), loss.max_rel, tol);
-    EXPECT_EQ(loss.nan_mismatch, 0u);
-    EXPECT_LT(loss.max_rel, tol);
-  };
+  const HostRun first = run_on_host(model, kind, mc, tc, tec, nnode, ntime, false, Exec::kLoop);
+  for (Exec exec : kAllExecs) {
+    const HostRun other = run_on_host(model, kind, mc, tc, tec, nnode, ntime, false, exec);
+    EXPECT_EQ(compare(other.params, first.params, 0).max_rel, 0.0) << exec_name(exec);
+    const Diff pred = compare(other.predicted, first.predicted, 0);
+    EXPECT_EQ(pred.max_rel + pred.nan_mismatch, 0.0) << exec_name(exec);
+  }
+  const Diff loss = compare(first.epoch_loss, cpu_loss, 1e-6);
+  std::printf("[train %s %s] epoch loss max rel diff to train_node (fp32) %.3g (tol %.3g)\n",
+              model_name(kind), precision_name(M::kPrecision), loss.max_rel, tol);
+  EXPECT_EQ(loss.nan_mismatch, 0u);
+  EXPECT_LT(loss.max_rel, tol);
+}
+
+}  // namespace
+
+TEST(FfHostTensorCores, MlpTrainingIsRaceFreeAndNearFp32) {
+  const ModelConfig mc = small_config();
+  const MlpDims d{mc.window, mc.mlp_hidden};
   // Measured (x86-64) over 4 epochs: 3xtf32 0 (the fp32 kernels' tolerance, 1.5e-6, applies),
   // tf32 6.7e-5, bf16 6.9e-4. About ten times that:
-  check(MlpModel<MlpDims, Precision::kTf32x3>{MlpDims{mc.window, mc.mlp_hidden}}, 1.5e-6);
-  check(MlpModel<MlpDims, Precision::kTf32>{MlpDims{mc.window, mc.mlp_hidden}}, 1e-3);
-  check(MlpModel<MlpDims, Precision::kBf16>{MlpDims{mc.window, mc.mlp_hidden}}, 1e-2);
+  check_tc_training(ModelKind::kMlp, mc, MlpModel<MlpDims, Precision::kTf32x3>{d}, 1.5e-6);
+  check_tc_training(ModelKind::kMlp, mc, MlpModel<MlpDims, Precision::kTf32>{d}, 1e-3);
+  check_tc_training(ModelKind::kMlp, mc, MlpModel<MlpDims, Precision::kBf16>{d}, 1e-2);
+}
+
+// As MlpGradientOfEveryParameterInEveryPrecision, for the CNN (small and wide sizes; the paper's
+// is covered pass by pass above: its finite differences take too long here). Measured (x86-64),
+// worst of the CPU backward and finite differences: 3xtf32 9.0e-6, tf32 1.1e-2, bf16 4.2e-2 (the
+// MLP's tolerances hold); against the CPU's emulation of the same precision 9.0e-6, 6.0e-7,
+// 1.7e-7. A doubled bias gradient fails every precision (checked once by doubling the bias
+// gradients in CnnModel::backward_adam_tc).
+TEST(FfHostTensorCores, CnnGradientOfEveryParameterInEveryPrecision) {
+  for (const ModelConfig& mc : {small_config(), wide_cnn_config()})
+    for (int count : {32, 13}) {
+      check_tc_gradient(ModelKind::kCnn, mc, cnn_model_in<Precision::kTf32x3>(mc), 2.5e-4, 1e-3,
+                        1e-4, count);
+      check_tc_gradient(ModelKind::kCnn, mc, cnn_model_in<Precision::kTf32>(mc), 0.1, 1e-2, 6e-6,
+                        count);
+      check_tc_gradient(ModelKind::kCnn, mc, cnn_model_in<Precision::kBf16>(mc), 0.4, 5e-2, 2e-6,
+                        count);
+    }
+}
+
+TEST(FfHostTensorCores, CnnTrainingIsRaceFreeAndNearFp32) {
+  const ModelConfig mc = small_config();
+  // The MLP's tolerances (MlpTrainingIsRaceFreeAndNearFp32). Measured (x86-64) over 4 epochs:
+  // 3xtf32 6.3e-8, tf32 7.3e-5, bf16 5.3e-4.
+  check_tc_training(ModelKind::kCnn, mc, cnn_model_in<Precision::kTf32x3>(mc), 1.5e-6);
+  check_tc_training(ModelKind::kCnn, mc, cnn_model_in<Precision::kTf32>(mc), 1e-3);
+  check_tc_training(ModelKind::kCnn, mc, cnn_model_in<Precision::kBf16>(mc), 1e-2);
 }
