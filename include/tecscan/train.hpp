@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "tecscan/adam.hpp"
-#include "tecscan/precision.hpp"
 #include "tecscan/model.hpp"
+#include "tecscan/precision.hpp"
 
 namespace tecscan {
 
