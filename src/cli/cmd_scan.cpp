@@ -237,9 +237,10 @@ Command add_scan(CLI::App& app) {
           "INT")
       ->group("Method");
   setting("--precision", "train.precision",
-          "arithmetic of the training products: fp32, 3xtf32, tf32 or bf16 (config [train] "
-          "precision; docs/precision.md)",
-          "TEXT")
+          "arithmetic of the training products: fp32 (default), 3xtf32 (tensor cores, "
+          "FP32-accurate), tf32 or bf16 (tensor cores); models without a GPU path in that "
+          "precision train on the CPU's emulation (config [train] precision; docs/precision.md)",
+          "{fp32,3xtf32,tf32,bf16}")
       ->group("Method");
   cmd->add_option("--set", a->overrides,
                   "override any config key, e.g. --set detect.scope=utc-hour --set "
