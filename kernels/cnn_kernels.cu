@@ -19,17 +19,13 @@ bool is_fixed(const CnnDims& d) {
 // f(model) with the model instantiated for d's sizes and the precision.
 template <typename F>
 void with_fast_model(const CnnDims& d, Precision precision, const F& f) {
-  const bool fixed = is_fixed(d);
-  switch (precision) {
-    case Precision::kFp32:
-      return fixed ? f(Fixed<Precision::kFp32>{}) : f(Dynamic<Precision::kFp32>{d});
-    case Precision::kTf32x3:
-      return fixed ? f(Fixed<Precision::kTf32x3>{}) : f(Dynamic<Precision::kTf32x3>{d});
-    case Precision::kTf32:
-      return fixed ? f(Fixed<Precision::kTf32>{}) : f(Dynamic<Precision::kTf32>{d});
-    case Precision::kBf16:
-      return fixed ? f(Fixed<Precision::kBf16>{}) : f(Dynamic<Precision::kBf16>{d});
-  }
+  with_precision(precision, [&](auto tag) {
+    constexpr Precision P = decltype(tag)::value;
+    if (is_fixed(d))
+      f(Fixed<P>{});
+    else
+      f(Dynamic<P>{d});
+  });
 }
 
 void check_naive_precision(bool naive, Precision precision) {

@@ -181,5 +181,25 @@ TECSCAN_HD void block_product(const Block& blk, int M, int N, int K, const A& a,
     block_mma<P>(blk, M, N, K, a, b, out);
 }
 
+// f(PrecisionTag<p>{}): a run-time precision as a template argument.
+template <Precision P>
+struct PrecisionTag {
+  static constexpr Precision value = P;
+};
+template <typename F>
+auto with_precision(Precision p, const F& f) {
+  switch (p) {
+    case Precision::kTf32x3:
+      return f(PrecisionTag<Precision::kTf32x3>{});
+    case Precision::kTf32:
+      return f(PrecisionTag<Precision::kTf32>{});
+    case Precision::kBf16:
+      return f(PrecisionTag<Precision::kBf16>{});
+    case Precision::kFp32:
+      break;
+  }
+  return f(PrecisionTag<Precision::kFp32>{});
+}
+
 }  // namespace ff
 }  // namespace tecscan

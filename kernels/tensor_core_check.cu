@@ -24,26 +24,6 @@ __global__ void operand_rounding_kernel(bool bf16, int n, const float* x, float*
               : __uint_as_float(tf32_operand(x[i]));
 }
 
-// f(PrecisionTag<p>{}): a run-time precision as a template argument.
-template <Precision P>
-struct PrecisionTag {
-  static constexpr Precision value = P;
-};
-template <typename F>
-auto with_precision(Precision p, const F& f) {
-  switch (p) {
-    case Precision::kTf32x3:
-      return f(PrecisionTag<Precision::kTf32x3>{});
-    case Precision::kTf32:
-      return f(PrecisionTag<Precision::kTf32>{});
-    case Precision::kBf16:
-      return f(PrecisionTag<Precision::kBf16>{});
-    case Precision::kFp32:
-      break;
-  }
-  return f(PrecisionTag<Precision::kFp32>{});
-}
-
 // One minibatch of a model's fast path in one block (forward, loss gradient, backward_adam with
 // beta1 = 0, whose first moment is the gradient); then the block's activations, its shared
 // memory as model.carve lays it out, copied to acts_out.

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "support/keyed_cubes.hpp"
 #include "support/small_recurrent.hpp"
 #include "tecscan/cuda_backend.hpp"
 #include "tecscan/cuda_recurrent.hpp"
@@ -32,42 +33,10 @@ namespace {
 using tecscan::testing::recurrent_cases;
 using tecscan::testing::small_recurrent_config;
 using Case = tecscan::testing::RecurrentCase;
+using tecscan::testing::subset_keyed;
 
-// Diurnal series with noise; node 3 has gaps, node 4 is constant (never trains).
 Cube synthetic_cube(int nnode, int ntime) {
-  Cube c;
-  std::mt19937 rng(5);
-  std::normal_distribution<float> noise(0.0f, 0.5f);
-  for (int n = 0; n < nnode; ++n) {
-    c.node_lat.push_back(10.0 + n);
-    c.node_lon.push_back(-90.0);
-    c.node_distance_km.push_back(100.0 * n);
-  }
-  for (int t = 0; t < ntime; ++t) c.time.push_back(static_cast<TimeS>(t) * 7200);
-  c.tec.resize(static_cast<size_t>(nnode) * ntime);
-  for (int n = 0; n < nnode; ++n)
-    for (int t = 0; t < ntime; ++t) {
-      float v = 20.0f + (8.0f + n) * std::sin(6.2831853f * t / 12.0f + 0.3f * n) + noise(rng);
-      if (n == 3 && (t % 37 == 5 || (t > 60 && t < 70))) v = NAN;
-      if (n == 4) v = 15.0f;
-      c.tec[static_cast<size_t>(n) * ntime + t] = v;
-    }
-  return c;
-}
-
-// Nodes `pick` of `cube` in that order, keyed by their index in `cube`.
-Cube subset_keyed(const Cube& cube, const std::vector<int>& pick) {
-  Cube c = cube;
-  c.node_lat.clear(), c.node_lon.clear(), c.node_distance_km.clear(), c.tec.clear();
-  const size_t T = cube.ntime();
-  for (int n : pick) {
-    c.node_lat.push_back(cube.node_lat[n]);
-    c.node_lon.push_back(cube.node_lon[n]);
-    c.node_distance_km.push_back(cube.node_distance_km[n]);
-    c.tec.insert(c.tec.end(), cube.node_tec(n), cube.node_tec(n) + T);
-  }
-  c.rng_node_keys = pick;
-  return c;
+  return tecscan::testing::noisy_diurnal_cube(nnode, ntime, 5);
 }
 
 template <typename T>

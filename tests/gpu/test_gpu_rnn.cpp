@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "rnn_cudnn.hpp"
+#include "support/keyed_cubes.hpp"
 #include "support/small_recurrent.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/cuda_backend.hpp"
@@ -316,27 +317,8 @@ std::vector<float> initial_params(ModelKind k, const ModelConfig& mc, int nnode)
   return p;
 }
 
-// A synthetic cube: diurnal sine + noise per node; node 3 has gaps, node 4 is constant (no
-// predictions, NaN RMSE, exactly as the CPU trainer).
 Cube synthetic_cube(int nnode, int ntime) {
-  Cube c;
-  std::mt19937 rng(11);
-  std::normal_distribution<float> noise(0.0f, 0.5f);
-  for (int n = 0; n < nnode; ++n) {
-    c.node_lat.push_back(10.0 + n);
-    c.node_lon.push_back(-90.0);
-    c.node_distance_km.push_back(100.0 * n);
-  }
-  for (int t = 0; t < ntime; ++t) c.time.push_back(static_cast<TimeS>(t) * 7200);
-  c.tec.resize(static_cast<size_t>(nnode) * ntime);
-  for (int n = 0; n < nnode; ++n)
-    for (int t = 0; t < ntime; ++t) {
-      float v = 20.0f + (8.0f + n) * std::sin(6.2831853f * t / 12.0f + 0.3f * n) + noise(rng);
-      if (n == 3 && (t % 37 == 5 || (t > 60 && t < 70))) v = NAN;
-      if (n == 4) v = 15.0f;
-      c.tec[static_cast<size_t>(n) * ntime + t] = v;
-    }
-  return c;
+  return tecscan::testing::noisy_diurnal_cube(nnode, ntime, 11);
 }
 
 void compare_runs(const ModelRun& got, const ModelRun& want, double tol, const std::string& label) {

@@ -24,6 +24,7 @@
 #include "../../cuda/rnn_training.hpp"
 #include "rnn_kernels.cuh"
 #include "support/gradient_check.hpp"
+#include "support/keyed_cubes.hpp"
 #include "support/small_recurrent.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/cube.hpp"
@@ -325,16 +326,7 @@ Cube make_cube(const std::vector<float>& tec, int nnode, int ntime) {
   return c;
 }
 
-// Nodes `pick` of `cube`, in that order, keyed by their index in `cube` (as a packed cube keeps
-// each node's key of its own event).
-Cube subset_keyed(const Cube& cube, const std::vector<int>& pick) {
-  const size_t T = cube.ntime();
-  std::vector<float> tec;
-  for (int n : pick) tec.insert(tec.end(), cube.node_tec(n), cube.node_tec(n) + T);
-  Cube c = make_cube(tec, static_cast<int>(pick.size()), static_cast<int>(T));
-  c.rng_node_keys = pick;
-  return c;
-}
+using tecscan::testing::subset_keyed;
 
 ModelRun host_train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                     int chunk_nodes, bool cuda_graphs, RnnTiming* timing = nullptr) {
