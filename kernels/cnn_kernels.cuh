@@ -161,26 +161,36 @@ struct CnnModel {
   }
 
   // ---- fast path: the block computes a whole layer at once ------------------------------
-  // conv 2 forward, the conv 1 delta and the conv1d_2/kernel gradient are register-tiled
-  // block_gemm calls with the per-unit functions' summation order.
+  // Every product is one block_product call in precision Prec (mma.cuh): register-tiled FP32
+  // FFMA (block_gemm) for fp32, tensor cores (block_mma) otherwise, each a GEMM over the im2col
+  // view (row r = (b, t), the patch of step t): forward conv 1 (x patches x conv1d_1/kernel),
+  // conv 2 (c1 patches x conv1d_2/kernel) and the dense layer (pooled x dense/kernel); the input
+  // deltas dy dense^T (K = 1, then routed through the pool) and g2 conv1d_2^T (col2im folded
+  // into the accessor); the kernel gradients patches^T delta, each with its Adam step in the
+  // epilogue. block_gemm sums k in order from zero, and every accessor walks k in the per-unit
+  // functions' order, so the fp32 path gives their bits. The biases, their gradients (column
+  // sums), relu, the max-pool, the loss and Adam stay FP32 (docs/gpu-tensor-cores.md).
   TECSCAN_HD void forward(const Block& blk, const float* P, const Acts& s, int count) const {
-    if constexpr (Prec != Precision::kFp32) {
-      forward_tc(blk, P, s, count);
-      return;
-    }
-    const int F = d.F, t1 = T1(), t2 = T2();
-    blk.parallel_for(count * t1 * F, [&](int o) { s.c1[o] = c1_unit(P, s, o); });
+    const int L = d.L, F = d.F, t1 = T1(), t2 = T2();
+    const float* kernel1 = P + k1();
+    const float* kernel2 = P + k2();
+    const float* dense = P + wd();
+    block_product<Prec, 4, 2>(
+        blk, count * t1, F, d.K, [&](int r, int k) { return s.x[(r / t1) * L + r % t1 + k]; },
+        [&](int k, int c) { return kernel1[k * F + c]; },
+        [&](int r, int c, float acc) { s.c1[r * F + c] = relu(acc + P[b1() + c]); });
     blk.sync();
-    // Row r = (b, t) of conv 2: the contiguous patch c1[b][t .. t + K)[0 .. F).
-    const float* w = P + k2();
-    const float* bias = P + b2();
-    block_gemm<4, 2>(
+    block_product<Prec, 4, 2>(
         blk, count * t2, F, d.K * F,
         [&](int r, int k) { return s.c1[((r / t2) * t1 + r % t2) * F + k]; },
-        [&](int k, int c) { return w[k * F + c]; },
-        [&](int r, int c, float acc) { s.c2[r * F + c] = relu(acc + bias[c]); });
+        [&](int k, int c) { return kernel2[k * F + c]; },
+        [&](int r, int c, float acc) { s.c2[r * F + c] = relu(acc + P[b2() + c]); });
     blk.sync();
-    blk.parallel_for(count, [&](int b) { s.y[b] = y_unit(P, s, b); });
+    // Flatten: feature k = q * F + c is the pool's window q, channel c.
+    block_product<Prec, 1, 1>(
+        blk, count, 1, NP() * F, [&](int r, int k) { return pooled(s, r, k / F, k % F); },
+        [&](int k, int) { return dense[k]; },
+        [&](int r, int, float acc) { s.y[r] = acc + P[bd()]; });
     blk.sync();
   }
 
@@ -199,84 +209,11 @@ struct CnnModel {
 
   TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, float* wt,
                                 const Acts& s, int count, float alpha, const AdamArgs& adam) const {
-    if constexpr (Prec != Precision::kFp32) {
-      backward_adam_tc(blk, P, m, v, wt, s, count, alpha, adam);
-      return;
-    }
-    const int F = d.F, K = d.K, t1 = T1(), t2 = T2();
-    blk.parallel_for(count * t2 * F, [&](int o) { s.g2[o] = g2_unit(P, s, o); });
-    blk.sync();
-    // g1 row r = (b, t), column ci; k = (K-1-w) * F + c runs w down and c up (g1_unit's
-    // order); steps u = t - w outside conv 2's output contribute zeros.
-    block_gemm<4, 2>(
-        blk, count * t1, F, K * F,
-        [&](int r, int k) {
-          const int u = r % t1 - (K - 1 - k / F);
-          return u >= 0 && u < t2 ? s.g2[((r / t1) * t2 + u) * F + k % F] : 0.0f;
-        },
-        [&](int k, int c) { return wt[((K - 1 - k / F) * F + k % F) * F + c]; },
-        [&](int r, int c, float acc) { s.g1[r * F + c] = s.c1[r * F + c] > 0.0f ? acc : 0.0f; });
-    blk.sync();
-    // Every delta is known: each gradient, then its Adam step, in one pass (never stored).
-    // conv1d_2/kernel row f = (w, ci), column c: sum over rows k = (b, t) of conv 2 ...
-    block_gemm<4, 4>(
-        blk, K * F, F, count * t2,
-        [&](int f, int k) { return s.c1[((k / t2) * t1 + k % t2) * F + f]; },
-        [&](int k, int c) { return s.g2[k * F + c]; },
-        [&](int f, int c, float g) {
-          const int64_t q = int64_t(f) * F + c;
-          adam_param(P, m, v, k2() + q, g, alpha, adam);
-          wt[transposed_index(q)] = P[k2() + q];
-        });
-    // ... and every other parameter on its own (disjoint: no sync needed).
-    const int64_t skip = transposed_size();
-    blk.parallel_for(static_cast<int>(nparam() - skip), [&](int q) {
-      const int64_t p = q < k2() ? q : q + skip;
-      adam_param(P, m, v, p, param_grad(P, s, p, count), alpha, adam);
-    });
-    blk.sync();
-  }
-
-  // ---- fast path on tensor cores (Prec != fp32) -------------------------------------------
-  // Every product runs through block_mma in precision Prec, as a GEMM over the im2col view
-  // (row r = (b, t), the patch of step t): forward conv 1 (x patches x conv1d_1/kernel), conv 2
-  // (c1 patches x conv1d_2/kernel) and the dense layer (pooled x dense/kernel); the input deltas
-  // dy dense^T (K = 1, then routed through the pool) and g2 conv1d_2^T (col2im folded into the
-  // accessor, as the fp32 path does); the kernel gradients patches^T delta, each with its Adam
-  // step in the epilogue. The biases, their gradients (column sums), relu, the max-pool, the
-  // loss and Adam stay FP32 (docs/gpu-tensor-cores.md).
-  TECSCAN_HD void forward_tc(const Block& blk, const float* P, const Acts& s, int count) const {
-    const int L = d.L, F = d.F, t1 = T1(), t2 = T2();
-    const float* kernel1 = P + k1();
-    const float* kernel2 = P + k2();
-    const float* dense = P + wd();
-    block_mma<Prec>(
-        blk, count * t1, F, d.K, [&](int r, int k) { return s.x[(r / t1) * L + r % t1 + k]; },
-        [&](int k, int c) { return kernel1[k * F + c]; },
-        [&](int r, int c, float acc) { s.c1[r * F + c] = relu(acc + P[b1() + c]); });
-    blk.sync();
-    block_mma<Prec>(
-        blk, count * t2, F, d.K * F,
-        [&](int r, int k) { return s.c1[((r / t2) * t1 + r % t2) * F + k]; },
-        [&](int k, int c) { return kernel2[k * F + c]; },
-        [&](int r, int c, float acc) { s.c2[r * F + c] = relu(acc + P[b2() + c]); });
-    blk.sync();
-    // Flatten: feature k = q * F + c is the pool's window q, channel c.
-    block_mma<Prec>(
-        blk, count, 1, NP() * F, [&](int r, int k) { return pooled(s, r, k / F, k % F); },
-        [&](int k, int) { return dense[k]; },
-        [&](int r, int, float acc) { s.y[r] = acc + P[bd()]; });
-    blk.sync();
-  }
-
-  TECSCAN_HD void backward_adam_tc(const Block& blk, float* P, float* m, float* v, float* wt,
-                                   const Acts& s, int count, float alpha,
-                                   const AdamArgs& adam) const {
     const int L = d.L, F = d.F, K = d.K, t1 = T1(), t2 = T2(), np = NP(), pool = d.Pool;
     const float* dense = P + wd();
     // dLoss/dpooled = dy dense^T (a product with K = 1), routed to each window's first maximum
     // through relu' (g2_unit's rule); the steps the floor pool drops get zeros (disjoint).
-    block_mma<Prec>(
+    block_product<Prec, 1, 1>(
         blk, count, np * F, 1, [&](int r, int) { return s.dy[r]; },
         [&](int, int j) { return dense[j]; },
         [&](int b, int j, float acc) {
@@ -293,7 +230,7 @@ struct CnnModel {
     });
     blk.sync();
     // g1 = relu'(c1) * col2im(g2 conv1d_2^T): the fp32 path's accessors (k = (K-1-w) * F + c).
-    block_mma<Prec>(
+    block_product<Prec, 4, 2>(
         blk, count * t1, F, K * F,
         [&](int r, int k) {
           const int u = r % t1 - (K - 1 - k / F);
@@ -305,13 +242,13 @@ struct CnnModel {
     // Every delta is known: each kernel gradient patches^T delta with its Adam step (conv 2's
     // also refreshes the transposed copy), the biases' column sums on their own. The parameters
     // each product updates are disjoint and none reads another's: no syncs.
-    block_mma<Prec>(
+    block_product<Prec, 1, 1>(
         blk, K, F, count * t1, [&](int w, int k) { return s.x[(k / t1) * L + k % t1 + w]; },
         [&](int k, int c) { return s.g1[k * F + c]; },
         [&](int w, int c, float g) {
           adam_param(P, m, v, k1() + int64_t(w) * F + c, g, alpha, adam);
         });
-    block_mma<Prec>(
+    block_product<Prec, 4, 4>(
         blk, K * F, F, count * t2,
         [&](int f, int k) { return s.c1[((k / t2) * t1 + k % t2) * F + f]; },
         [&](int k, int c) { return s.g2[k * F + c]; },
@@ -320,7 +257,7 @@ struct CnnModel {
           adam_param(P, m, v, k2() + q, g, alpha, adam);
           wt[transposed_index(q)] = P[k2() + q];
         });
-    block_mma<Prec>(
+    block_product<Prec, 1, 1>(
         blk, np * F, 1, count, [&](int j, int b) { return pooled(s, b, j / F, j % F); },
         [&](int b, int) { return s.dy[b]; },
         [&](int j, int, float g) { adam_param(P, m, v, wd() + j, g, alpha, adam); });

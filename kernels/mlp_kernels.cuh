@@ -129,25 +129,31 @@ struct MlpModel {
   }
 
   // ---- fast path: the block computes a whole layer at once ------------------------------
-  // The three H x H products (a2, d1 and the dense_2/kernel gradient) are register-tiled
-  // block_gemm calls with the per-unit functions' summation order; the small layers use the
-  // per-unit functions directly.
+  // Every product is one block_product call in precision Prec (mma.cuh): register-tiled FP32
+  // FFMA (block_gemm) for fp32, tensor cores (block_mma) otherwise: the forward X W (all three
+  // layers), the input deltas dY W^T (d2 = dy w3^T, d1 = d2 W2^T) and the kernel gradients
+  // X^T dY. block_gemm sums k in order from zero, as the per-unit functions do, so the fp32 path
+  // gives their bits. The biases, their gradients (column sums), relu, the loss and Adam stay
+  // FP32 in every precision (docs/gpu-tensor-cores.md).
   TECSCAN_HD void forward(const Block& blk, const float* P, const Acts& s, int count) const {
-    if constexpr (Prec != Precision::kFp32) {
-      forward_tc(blk, P, s, count);
-      return;
-    }
-    const int H = d.H;
-    blk.parallel_for(count * H, [&](int o) { s.a1[o] = a1_unit(P, s, o / H, o % H); });
+    const int L = d.L, H = d.H;
+    const float* kernel1 = P + w1();
+    const float* kernel2 = P + w2();
+    const float* kernel3 = P + w3();
+    block_product<Prec, 4, 2>(
+        blk, count, H, L, [&](int r, int k) { return s.x[r * L + k]; },
+        [&](int k, int c) { return kernel1[k * H + c]; },
+        [&](int r, int c, float acc) { s.a1[r * H + c] = relu(acc + P[b1() + c]); });
     blk.sync();
-    const float* w = P + w2();
-    const float* bias = P + b2();
-    block_gemm<4, 2>(
+    block_product<Prec, 4, 2>(
         blk, count, H, H, [&](int r, int k) { return s.a1[r * H + k]; },
-        [&](int k, int c) { return w[k * H + c]; },
-        [&](int r, int c, float acc) { s.a2[r * H + c] = relu(acc + bias[c]); });
+        [&](int k, int c) { return kernel2[k * H + c]; },
+        [&](int r, int c, float acc) { s.a2[r * H + c] = relu(acc + P[b2() + c]); });
     blk.sync();
-    blk.parallel_for(count, [&](int b) { s.y[b] = y_unit(P, s, b); });
+    block_product<Prec, 1, 1>(
+        blk, count, 1, H, [&](int r, int k) { return s.a2[r * H + k]; },
+        [&](int k, int) { return kernel3[k]; },
+        [&](int r, int, float acc) { s.y[r] = acc + P[b3()]; });
     blk.sync();
   }
 
@@ -162,78 +168,16 @@ struct MlpModel {
 
   TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, float* wt,
                                 const Acts& s, int count, float alpha, const AdamArgs& adam) const {
-    if constexpr (Prec != Precision::kFp32) {
-      backward_adam_tc(blk, P, m, v, wt, s, count, alpha, adam);
-      return;
-    }
-    const int H = d.H;
-    blk.parallel_for(count * H, [&](int o) { s.d2[o] = d2_unit(P, s, o / H, o % H); });
-    blk.sync();
-    // d1 = relu'(a1) * (d2 W2^T); W2^T (j, i) = wt[j * H + i].
-    block_gemm<4, 2>(
-        blk, count, H, H, [&](int r, int k) { return s.d2[r * H + k]; },
-        [&](int k, int c) { return wt[k * H + c]; },
-        [&](int r, int c, float acc) { s.d1[r * H + c] = s.a1[r * H + c] > 0.0f ? acc : 0.0f; });
-    blk.sync();
-    // Every delta is known: each gradient, then its Adam step, in one pass (never stored).
-    // dense_2/kernel = a1^T d2 ...
-    block_gemm<4, 4>(
-        blk, H, H, count, [&](int r, int k) { return s.a1[k * H + r]; },
-        [&](int k, int c) { return s.d2[k * H + c]; },
-        [&](int r, int c, float g) {
-          const int64_t p = w2() + int64_t(r) * H + c;
-          adam_param(P, m, v, p, g, alpha, adam);
-          wt[int64_t(c) * H + r] = P[p];
-        });
-    // ... and every other parameter on its own (disjoint from dense_2/kernel: no sync needed).
-    const int64_t skip = int64_t(H) * H;
-    blk.parallel_for(static_cast<int>(nparam() - skip), [&](int q) {
-      const int64_t p = q < w2() ? q : q + skip;
-      adam_param(P, m, v, p, param_grad(P, s, p, count), alpha, adam);
-    });
-    blk.sync();
-  }
-
-  // ---- fast path on tensor cores (Prec != fp32) -------------------------------------------
-  // Every product of the dense layers runs through block_mma in precision Prec: the forward
-  // X W (all three layers), the input deltas dY W^T (d2 = dy w3^T, d1 = d2 W2^T) and the kernel
-  // gradients X^T dY. The biases, their gradients (column sums), relu, the loss and Adam stay
-  // FP32 (docs/gpu-tensor-cores.md).
-  TECSCAN_HD void forward_tc(const Block& blk, const float* P, const Acts& s, int count) const {
-    const int L = d.L, H = d.H;
-    const float* kernel1 = P + w1();
-    const float* kernel2 = P + w2();
-    const float* kernel3 = P + w3();
-    block_mma<Prec>(
-        blk, count, H, L, [&](int r, int k) { return s.x[r * L + k]; },
-        [&](int k, int c) { return kernel1[k * H + c]; },
-        [&](int r, int c, float acc) { s.a1[r * H + c] = relu(acc + P[b1() + c]); });
-    blk.sync();
-    block_mma<Prec>(
-        blk, count, H, H, [&](int r, int k) { return s.a1[r * H + k]; },
-        [&](int k, int c) { return kernel2[k * H + c]; },
-        [&](int r, int c, float acc) { s.a2[r * H + c] = relu(acc + P[b2() + c]); });
-    blk.sync();
-    block_mma<Prec>(
-        blk, count, 1, H, [&](int r, int k) { return s.a2[r * H + k]; },
-        [&](int k, int) { return kernel3[k]; },
-        [&](int r, int, float acc) { s.y[r] = acc + P[b3()]; });
-    blk.sync();
-  }
-
-  TECSCAN_HD void backward_adam_tc(const Block& blk, float* P, float* m, float* v, float* wt,
-                                   const Acts& s, int count, float alpha,
-                                   const AdamArgs& adam) const {
     const int L = d.L, H = d.H;
     const float* kernel3 = P + w3();
     // d2 = relu'(a2) * (dy w3^T): a product with K = 1.
-    block_mma<Prec>(
+    block_product<Prec, 4, 2>(
         blk, count, H, 1, [&](int r, int) { return s.dy[r]; },
         [&](int, int c) { return kernel3[c]; },
         [&](int r, int c, float acc) { s.d2[r * H + c] = s.a2[r * H + c] > 0.0f ? acc : 0.0f; });
     blk.sync();
     // d1 = relu'(a1) * (d2 W2^T); W2^T (j, i) = wt[j * H + i].
-    block_mma<Prec>(
+    block_product<Prec, 4, 2>(
         blk, count, H, H, [&](int r, int k) { return s.d2[r * H + k]; },
         [&](int k, int c) { return wt[k * H + c]; },
         [&](int r, int c, float acc) { s.d1[r * H + c] = s.a1[r * H + c] > 0.0f ? acc : 0.0f; });
@@ -241,13 +185,13 @@ struct MlpModel {
     // Every delta is known: each kernel gradient X^T dY with its Adam step in the epilogue
     // (dense_2's also refreshes the transposed copy), the biases' column sums on their own.
     // The parameters each product updates are disjoint and none reads another's: no syncs.
-    block_mma<Prec>(
+    block_product<Prec, 1, 2>(
         blk, L, H, count, [&](int r, int k) { return s.x[k * L + r]; },
         [&](int k, int c) { return s.d1[k * H + c]; },
         [&](int r, int c, float g) {
           adam_param(P, m, v, w1() + int64_t(r) * H + c, g, alpha, adam);
         });
-    block_mma<Prec>(
+    block_product<Prec, 4, 4>(
         blk, H, H, count, [&](int r, int k) { return s.a1[k * H + r]; },
         [&](int k, int c) { return s.d2[k * H + c]; },
         [&](int r, int c, float g) {
@@ -255,7 +199,7 @@ struct MlpModel {
           adam_param(P, m, v, p, g, alpha, adam);
           wt[int64_t(c) * H + r] = P[p];
         });
-    block_mma<Prec>(
+    block_product<Prec, 1, 1>(
         blk, H, 1, count, [&](int r, int k) { return s.a2[k * H + r]; },
         [&](int k, int) { return s.dy[k]; },
         [&](int r, int, float g) { adam_param(P, m, v, w3() + r, g, alpha, adam); });

@@ -13,6 +13,7 @@
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/model.hpp"
+#include "tecscan/model_registry.hpp"
 #include "tecscan/rng.hpp"
 
 using namespace tecscan;
@@ -267,6 +268,45 @@ TEST(Models, NamesRoundTrip) {
   ModelConfig c;
   EXPECT_EQ(input_length(ModelKind::kLstm, c), 4);
   EXPECT_EQ(input_length(ModelKind::kCnnLstm, c), 8);
+}
+
+// The registry is the one description of each network: in ModelKind order, complete, and what
+// model.hpp's functions and make_cpu_model answer from.
+TEST(ModelRegistry, OneEntryPerKindInOrderAndTheFreeFunctionsReadIt) {
+  const std::vector<ModelEntry>& t = model_registry();
+  ASSERT_EQ(t.size(), static_cast<size_t>(kNumModels));
+  const ModelConfig c;
+  for (size_t i = 0; i < t.size(); ++i) {
+    const ModelEntry& e = t[i];
+    SCOPED_TRACE(e.name);
+    EXPECT_EQ(static_cast<size_t>(e.kind), i);
+    EXPECT_EQ(&model_entry(e.kind), &e);
+    EXPECT_STREQ(model_name(e.kind), e.name);
+    EXPECT_NE(std::string(e.architecture), "");
+    EXPECT_EQ(input_length(e.kind, c), e.input_length(c));
+    EXPECT_EQ(parameter_layout(e.kind, c).size(), e.layout(c).size());
+    EXPECT_DOUBLE_EQ(forward_flops_per_sample(e.kind, c), 2.0 * e.forward_macs(c));
+    EXPECT_EQ(make_cpu_model<float>(e.kind, c)->kind(), e.kind);
+    EXPECT_EQ(make_cpu_model<double>(e.kind, c)->kind(), e.kind);
+    const bool recurrent = e.kind != ModelKind::kMlp && e.kind != ModelKind::kCnn;
+    EXPECT_EQ(e.gpu, recurrent ? GpuPath::kRecurrent : GpuPath::kFeedForward);
+  }
+  EXPECT_EQ(model_names(","), "mlp,cnn,rnn,gru,lstm,cnn-lstm");
+  EXPECT_THROW(model_entry(static_cast<ModelKind>(kNumModels)), InputError);
+}
+
+TEST(ModelRegistry, UnknownNamesListEveryNetwork) {
+  EXPECT_EQ(parse_model("cnnlstm"), ModelKind::kCnnLstm);
+  EXPECT_EQ(parse_model("cnn_lstm"), ModelKind::kCnnLstm);
+  EXPECT_THROW(parse_model("m_lp"), InputError);  // only the CNN-LSTM's dash has spellings
+  try {
+    parse_model("transformer");
+    FAIL() << "parse_model accepted 'transformer'";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected one of mlp, cnn, rnn, gru, lstm, cnn-lstm"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Models, FlopsCountTheGemms) {

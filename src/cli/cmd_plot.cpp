@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "tecscan/model_registry.hpp"
 #include "tecscan/plot.hpp"
 #include "tecscan/validate.hpp"
 
@@ -32,9 +33,10 @@ Command add_plot(CLI::App& app) {
       "  tecscan plot runs/ev1 --model lstm --node 12.5,-90 --days -30:1 --pdf");
   cmd->add_option("run_dir", a->run_dir, "run directory written by 'tecscan scan'")->required();
   cmd->add_option("--model", a->model,
-                  "one detector (mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr, ar) or "
-                  "'consensus'; default every detector and the consensus. Also the detector of "
-                  "the node figures (default the first network)");
+                  "one detector (" + model_names(", ") +
+                      ", median-iqr, ar) or 'consensus'; default every detector and the "
+                      "consensus. Also the detector of the node figures (default the first "
+                      "network)");
   cmd->add_option("--node", a->node,
                   "lat,lon: node figures at the grid node nearest this point (default the "
                   "epicentre)");

@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "layout_builder.hpp"
 #include "tecscan/cpu_model.hpp"
+#include "tecscan/model_registry.hpp"
 
 namespace tecscan {
 
@@ -79,12 +81,41 @@ class CnnModel final : public CpuModel<T> {
 
 }  // namespace
 
+namespace {
+
 template <typename T>
 std::unique_ptr<CpuModel<T>> make_cnn_model(const ModelConfig& c) {
   return std::make_unique<CnnModel<T>>(c);
 }
 
-template std::unique_ptr<CpuModel<float>> make_cnn_model<float>(const ModelConfig&);
-template std::unique_ptr<CpuModel<double>> make_cnn_model<double>(const ModelConfig&);
+std::vector<TensorSpec> cnn_layout(const ModelConfig& c) {
+  const int pooled = layout::cnn_pooled_steps(c, "cnn");
+  layout::Builder b;
+  b.conv1d("conv1d_1", c.cnn_kernel, 1, c.cnn_filters);
+  b.conv1d("conv1d_2", c.cnn_kernel, c.cnn_filters, c.cnn_filters);
+  b.dense("dense", pooled * c.cnn_filters, 1);
+  return b.take();
+}
+
+double cnn_forward_macs(const ModelConfig& c) {
+  double features = 0;
+  const double conv = layout::conv_stack_macs(c, &features);  // sets features
+  return conv + features;
+}
+
+}  // namespace
+
+ModelEntry cnn_entry() {
+  return {ModelKind::kCnn,
+          "cnn",
+          "Conv1D(cnn_filters, cnn_kernel, relu) -> Conv1D(cnn_filters, cnn_kernel, relu) -> "
+          "MaxPool1D(cnn_pool) -> Dense(1) on window values",
+          GpuPath::kFeedForward,
+          layout::window_input_length,
+          cnn_layout,
+          cnn_forward_macs,
+          make_cnn_model<float>,
+          make_cnn_model<double>};
+}
 
 }  // namespace tecscan

@@ -6,8 +6,10 @@
 #include <memory>
 #include <vector>
 
+#include "layout_builder.hpp"
 #include "lstm_layer.hpp"
 #include "tecscan/cpu_model.hpp"
+#include "tecscan/model_registry.hpp"
 
 namespace tecscan {
 
@@ -117,12 +119,52 @@ class CnnLstmModel final : public CpuModel<T> {
 
 }  // namespace
 
+namespace {
+
 template <typename T>
 std::unique_ptr<CpuModel<T>> make_cnn_lstm_model(const ModelConfig& c) {
   return std::make_unique<CnnLstmModel<T>>(c);
 }
 
-template std::unique_ptr<CpuModel<float>> make_cnn_lstm_model<float>(const ModelConfig&);
-template std::unique_ptr<CpuModel<double>> make_cnn_lstm_model<double>(const ModelConfig&);
+int cnn_lstm_input_length(const ModelConfig& c) {
+  layout::require_positive(c.window, "window");
+  layout::require_positive(c.cnnlstm_subseq, "cnnlstm_subseq");
+  return c.cnnlstm_subseq * c.window;
+}
+
+std::vector<TensorSpec> cnn_lstm_layout(const ModelConfig& c) {
+  layout::require_positive(c.cnnlstm_subseq, "cnnlstm_subseq");
+  layout::require_positive(c.cnnlstm_units, "cnnlstm_units");
+  const int pooled = layout::cnn_pooled_steps(c, "cnn-lstm");
+  layout::Builder b;
+  b.conv1d("conv1d_1", c.cnn_kernel, 1, c.cnn_filters);
+  b.conv1d("conv1d_2", c.cnn_kernel, c.cnn_filters, c.cnn_filters);
+  b.recurrent_kernels("lstm", pooled * c.cnn_filters, c.cnnlstm_units, 4);
+  b.add("lstm/bias", {4 * c.cnnlstm_units}, InitKind::kLstmBias);
+  b.dense("dense", c.cnnlstm_units, 1);
+  return b.take();
+}
+
+double cnn_lstm_forward_macs(const ModelConfig& c) {
+  double features = 0;
+  const double s = c.cnnlstm_subseq, u = c.cnnlstm_units;
+  const double conv = layout::conv_stack_macs(c, &features);  // sets features
+  return s * conv + s * (features * 4 * u + u * 4 * u) + u;
+}
+
+}  // namespace
+
+ModelEntry cnn_lstm_entry() {
+  return {ModelKind::kCnnLstm,
+          "cnn-lstm",
+          "TimeDistributed(CNN front end, as cnn) over cnnlstm_subseq blocks of window values -> "
+          "LSTM(cnnlstm_units, cnnlstm_activation) -> Dense(1)",
+          GpuPath::kRecurrent,
+          cnn_lstm_input_length,
+          cnn_lstm_layout,
+          cnn_lstm_forward_macs,
+          make_cnn_lstm_model<float>,
+          make_cnn_lstm_model<double>};
+}
 
 }  // namespace tecscan

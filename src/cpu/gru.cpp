@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "layout_builder.hpp"
 #include "tecscan/cpu_model.hpp"
+#include "tecscan/model_registry.hpp"
 
 namespace tecscan {
 
@@ -148,12 +150,42 @@ class GruModel final : public CpuModel<T> {
 
 }  // namespace
 
+namespace {
+
 template <typename T>
 std::unique_ptr<CpuModel<T>> make_gru_model(const ModelConfig& c) {
   return std::make_unique<GruModel<T>>(c);
 }
 
-template std::unique_ptr<CpuModel<float>> make_gru_model<float>(const ModelConfig&);
-template std::unique_ptr<CpuModel<double>> make_gru_model<double>(const ModelConfig&);
+std::vector<TensorSpec> gru_layout(const ModelConfig& c) {
+  layout::require_positive(c.gru_units, "gru_units");
+  layout::Builder b;
+  b.recurrent_kernels("gru", 1, c.gru_units, 3);
+  if (c.gru_reset_after)
+    b.add("gru/bias", {2, 3 * c.gru_units}, InitKind::kZeros);
+  else
+    b.add("gru/bias", {3 * c.gru_units}, InitKind::kZeros);
+  b.dense("dense", c.gru_units, 1);
+  return b.take();
+}
+
+double gru_forward_macs(const ModelConfig& c) {
+  const double w = c.window, u = c.gru_units;
+  return w * (3 * u + 3 * u * u) + u;
+}
+
+}  // namespace
+
+ModelEntry gru_entry() {
+  return {ModelKind::kGru,
+          "gru",
+          "GRU(gru_units, tanh, reset_after = gru_reset_after) -> Dense(1) over window steps",
+          GpuPath::kRecurrent,
+          layout::window_input_length,
+          gru_layout,
+          gru_forward_macs,
+          make_gru_model<float>,
+          make_gru_model<double>};
+}
 
 }  // namespace tecscan

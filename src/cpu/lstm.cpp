@@ -4,8 +4,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "layout_builder.hpp"
 #include "lstm_layer.hpp"
 #include "tecscan/cpu_model.hpp"
+#include "tecscan/model_registry.hpp"
 
 namespace tecscan {
 
@@ -190,12 +192,41 @@ class LstmModel final : public CpuModel<T> {
 
 }  // namespace
 
+namespace {
+
 template <typename T>
 std::unique_ptr<CpuModel<T>> make_lstm_model(const ModelConfig& c) {
   return std::make_unique<LstmModel<T>>(c);
 }
 
-template std::unique_ptr<CpuModel<float>> make_lstm_model<float>(const ModelConfig&);
-template std::unique_ptr<CpuModel<double>> make_lstm_model<double>(const ModelConfig&);
+std::vector<TensorSpec> lstm_layout(const ModelConfig& c) {
+  layout::require_positive(c.lstm_units, "lstm_units");
+  layout::require_positive(c.lstm_dense, "lstm_dense");
+  layout::Builder b;
+  b.recurrent_kernels("lstm", 1, c.lstm_units, 4);
+  b.add("lstm/bias", {4 * c.lstm_units}, InitKind::kLstmBias);
+  b.dense("dense_1", c.lstm_units, c.lstm_dense);
+  b.dense("dense_2", c.lstm_dense, 1);
+  return b.take();
+}
+
+double lstm_forward_macs(const ModelConfig& c) {
+  const double w = c.window, u = c.lstm_units, d = c.lstm_dense;
+  return w * (4 * u + 4 * u * u) + u * d + d;
+}
+
+}  // namespace
+
+ModelEntry lstm_entry() {
+  return {ModelKind::kLstm,
+          "lstm",
+          "LSTM(lstm_units, lstm_activation) -> Dense(lstm_dense) -> Dense(1) over window steps",
+          GpuPath::kRecurrent,
+          layout::window_input_length,
+          lstm_layout,
+          lstm_forward_macs,
+          make_lstm_model<float>,
+          make_lstm_model<double>};
+}
 
 }  // namespace tecscan

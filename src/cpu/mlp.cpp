@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "layout_builder.hpp"
 #include "tecscan/cpu_model.hpp"
+#include "tecscan/model_registry.hpp"
 
 namespace tecscan {
 
@@ -61,12 +63,39 @@ class MlpModel final : public CpuModel<T> {
 
 }  // namespace
 
+namespace {
+
 template <typename T>
 std::unique_ptr<CpuModel<T>> make_mlp_model(const ModelConfig& c) {
   return std::make_unique<MlpModel<T>>(c);
 }
 
-template std::unique_ptr<CpuModel<float>> make_mlp_model<float>(const ModelConfig&);
-template std::unique_ptr<CpuModel<double>> make_mlp_model<double>(const ModelConfig&);
+std::vector<TensorSpec> mlp_layout(const ModelConfig& c) {
+  layout::require_positive(c.mlp_hidden, "mlp_hidden");
+  layout::Builder b;
+  b.dense("dense_1", c.window, c.mlp_hidden);
+  b.dense("dense_2", c.mlp_hidden, c.mlp_hidden);
+  b.dense("dense_3", c.mlp_hidden, 1);
+  return b.take();
+}
+
+double mlp_forward_macs(const ModelConfig& c) {
+  const double w = c.window, h = c.mlp_hidden;
+  return w * h + h * h + h;
+}
+
+}  // namespace
+
+ModelEntry mlp_entry() {
+  return {ModelKind::kMlp,
+          "mlp",
+          "Dense(mlp_hidden, relu) -> Dense(mlp_hidden, relu) -> Dense(1) on window values",
+          GpuPath::kFeedForward,
+          layout::window_input_length,
+          mlp_layout,
+          mlp_forward_macs,
+          make_mlp_model<float>,
+          make_mlp_model<double>};
+}
 
 }  // namespace tecscan

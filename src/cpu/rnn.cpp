@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "layers.hpp"
+#include "layout_builder.hpp"
 #include "tecscan/cpu_model.hpp"
+#include "tecscan/model_registry.hpp"
 
 namespace tecscan {
 
@@ -79,12 +81,39 @@ class RnnModel final : public CpuModel<T> {
 
 }  // namespace
 
+namespace {
+
 template <typename T>
 std::unique_ptr<CpuModel<T>> make_rnn_model(const ModelConfig& c) {
   return std::make_unique<RnnModel<T>>(c);
 }
 
-template std::unique_ptr<CpuModel<float>> make_rnn_model<float>(const ModelConfig&);
-template std::unique_ptr<CpuModel<double>> make_rnn_model<double>(const ModelConfig&);
+std::vector<TensorSpec> rnn_layout(const ModelConfig& c) {
+  layout::require_positive(c.rnn_units, "rnn_units");
+  layout::Builder b;
+  b.recurrent_kernels("simple_rnn", 1, c.rnn_units, 1);
+  b.add("simple_rnn/bias", {c.rnn_units}, InitKind::kZeros);
+  b.dense("dense", c.rnn_units, 1);
+  return b.take();
+}
+
+double rnn_forward_macs(const ModelConfig& c) {
+  const double w = c.window, u = c.rnn_units;
+  return w * (u + u * u) + u;
+}
+
+}  // namespace
+
+ModelEntry rnn_entry() {
+  return {ModelKind::kRnn,
+          "rnn",
+          "SimpleRNN(rnn_units, tanh) -> Dense(1) over window steps",
+          GpuPath::kRecurrent,
+          layout::window_input_length,
+          rnn_layout,
+          rnn_forward_macs,
+          make_rnn_model<float>,
+          make_rnn_model<double>};
+}
 
 }  // namespace tecscan

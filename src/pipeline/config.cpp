@@ -16,6 +16,7 @@
 
 #include "tecscan/atomic_file.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/model_registry.hpp"
 #include "tecscan/validate.hpp"
 
 namespace tecscan {
@@ -288,8 +289,8 @@ struct ModelNames {
         parse_model(names[i]);
       } catch (const InputError&) {
         r.fail(&v, k,
-               "unknown model \"" + names[i] +
-                   "\" (valid: mlp, cnn, rnn, gru, lstm, cnn-lstm, median-iqr, ar)");
+               "unknown model \"" + names[i] + "\" (valid: " + model_names(", ") + ", " +
+                   kMedianIqrName + ", " + kArName + ")");
       }
     }
     dst = names;
@@ -533,7 +534,9 @@ ScanConfig paper_config() {
   c.detect.false_alarm_rate = 0;
   c.detect.scope = DtecScope::kWholeSeries;
   c.detect.stats_from = StatsFrom::kAll;
-  c.scan.models = {"mlp", "cnn", "rnn", "gru", "lstm", "cnn-lstm", kMedianIqrName};
+  c.scan.models.clear();
+  for (ModelKind k : all_models()) c.scan.models.push_back(model_name(k));
+  c.scan.models.push_back(kMedianIqrName);
   return c;
 }
 

@@ -1203,8 +1203,8 @@ void check_tc_gradient(ModelKind kind, const ModelConfig& mc, const M& model, do
 // 3xtf32 2.5e-5 (FP32 level, as the fp32 kernels' 1.4e-5), tf32 9.4e-3 (operands rounded to
 // 2^-11), bf16 4.0e-2 (2^-8); against the CPU's emulation of the same precision 1.8e-5,
 // 4.2e-7, 4.6e-8 (accumulation order only). Tolerances about ten times that; a doubled bias
-// gradient errs by >= 0.5 even in bf16 (checked by doubling it in backward_adam_tc: every
-// precision fails).
+// gradient errs by >= 0.5 even in bf16 (checked by doubling it in MlpModel::backward_adam:
+// every precision fails).
 TEST(FfHostTensorCores, MlpGradientOfEveryParameterInEveryPrecision) {
   const ModelConfig mc = small_config();
   const MlpDims d{mc.window, mc.mlp_hidden};
@@ -1264,7 +1264,7 @@ TEST(FfHostTensorCores, MlpTrainingIsRaceFreeAndNearFp32) {
 // worst of the CPU backward and finite differences: 3xtf32 9.0e-6, tf32 1.1e-2, bf16 4.2e-2 (the
 // MLP's tolerances hold); against the CPU's emulation of the same precision 9.0e-6, 6.0e-7,
 // 1.7e-7. A doubled bias gradient fails every precision (checked once by doubling the bias
-// gradients in CnnModel::backward_adam_tc).
+// gradients in CnnModel::backward_adam).
 TEST(FfHostTensorCores, CnnGradientOfEveryParameterInEveryPrecision) {
   for (const ModelConfig& mc : {small_config(), wide_cnn_config()})
     for (int count : {32, 13}) {
