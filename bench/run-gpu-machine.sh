@@ -2,7 +2,9 @@
 # All of a GPU machine's figures in bench/RESULTS.md, regenerated in one time-boxed run:
 # bench/gpu-check.sh (every GPU test, bench_gpu_ff, bench_gpu_rnn, the whole El Salvador event
 # on the GPU and on all CPU cores), the paper-size event end to end (bench/paper_event/run.sh ->
-# paper_event.json), five single tasks vs one packed task (bench/batch-events.sh), tecscan vs PyTorch per node and batched and JAX (bench/peers/run_gpu.sh),
+# paper_event.json), five single tasks vs one packed task (bench/batch-events.sh), the training
+# precision's science table and the paper-size event per precision (bench/precision/run.sh),
+# tecscan vs PyTorch per node and batched and JAX (bench/peers/run_gpu.sh),
 # scaling with nodes (50 here; 100, 175 and 1000 from gpu-check) and with training
 # epochs, and the CPU backend on all cores (bench_cpu_models).
 #
@@ -135,6 +137,34 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   else
     note "batch events skipped: ${limit}s left"
   fi
+
+  # ---- 1d. training precision: the science table and the paper-size event per precision -------
+  # bench/precision/run.sh on the device with the persistent recurrent kernels (--rnn-impl block,
+  # which trains every network on the GPU in every precision): each precision's anomaly-set
+  # Jaccard and DTEC correlation against fp32 next to two fp32 seeds, and the issue's rule for
+  # the default (the fastest precision with the science of fp32). Then the paper-size event per
+  # precision with the same engine.
+  limit=$(cap 150)
+  if ((limit >= 60)); then
+    note "precision: El Salvador, six networks, 100 epochs, fp32 x2 seeds + 3 precisions (limit ${limit}s)"
+    rm -rf "$WORK/precision"
+    DEVICE=cuda EXTRA="--rnn-impl block" BUILD_DIR=$BUILD WORK=$WORK/precision PY=$PY \
+      timeout "$limit" bash "$ROOT/bench/precision/run.sh" >"$DIR/precision.log" 2>&1 ||
+      note "precision table FAILED or timed out (precision.log)"
+    cp "$WORK/precision/table.md" "$DIR/precision.md" 2>/dev/null
+    cp "$WORK/precision/table.json" "$DIR/precision.json" 2>/dev/null
+  else
+    note "precision table skipped: ${limit}s left"
+  fi
+  for prec in fp32 3xtf32 tf32 bf16; do
+    limit=$(cap 60)
+    ((limit >= 30)) || { note "paper-size event in $prec skipped: ${limit}s left"; continue; }
+    note "paper-size event, --rnn-impl block --precision $prec (limit ${limit}s)"
+    WORK=$WORK/paper-event DEVICE=cuda COMMIT=$COMMIT EXTRA="--rnn-impl block --precision $prec" \
+      timeout "$limit" bash "$ROOT/bench/paper_event/run.sh" "$BUILD/tecscan" \
+      "$DIR/paper_event_block_$prec.json" >"$DIR/paper_event_block_$prec.log" 2>&1 ||
+      note "paper-size event in $prec FAILED or timed out (paper_event_block_$prec.log)"
+  done
 
   # ---- 2. tecscan vs PyTorch per node and batched, and JAX ---------------------------------------
   limit=$(cap 360)
@@ -404,6 +434,25 @@ if paper:
               " GPU-hours** (one event after another; packing several events per task is"
               " measured separately).", ""]
 
+# training precision
+precision = read("precision.md")
+block_runs = [(prec, load(f"paper_event_block_{prec}.json")) for prec in
+              ["fp32", "3xtf32", "tf32", "bf16"]]
+block_runs = [(prec, p) for prec, p in block_runs if p]
+if precision or block_runs:
+    L += ["### Training precision on the GPU (`bench/precision/run.sh`, `--rnn-impl block`)", ""]
+    L += (precision.strip().splitlines() if precision else
+          [f"(no precision table: see `{tag}/precision.log`)"]) + [""]
+if block_runs:
+    L += ["The paper-size event per precision, persistent kernels for every network"
+          " (`--rnn-impl block`; measured end to end, one process each):", "",
+          "| precision | wall s | " + " | ".join(models) + " |",
+          "|---|---:|" + "---:|" * len(models)]
+    for prec, p in block_runs:
+        L.append(f"| {prec} | {p['wall_s']:.2f} | "
+                 + " | ".join(fmt(p["train_s"].get(m), 3) for m in models) + " |")
+    L.append("")
+
 # five single tasks vs one packed task
 steps = read("batch/steps.txt")
 packed = re.search(r"packed task rc=(\d+) wall_s=(\S+) packed_trainings=(\d+) "
@@ -462,6 +511,11 @@ EOF
     sed 's/^/event vs epochs: /'
   grep -E '^cuda_graphs=' "$DIR/cuda_graphs.log" 2>/dev/null | paste -sd' ' - |
     sed 's/^/event, recurrent epochs from CUDA graphs (1) or eager (0): /'
+  grep -E '^- Default rule' "$DIR/precision.md" 2>/dev/null || echo "(no precision table)"
+  for prec in fp32 3xtf32 tf32 bf16; do
+    [[ -f $DIR/paper_event_block_$prec.json ]] && echo "paper-size event, block $prec:" \
+      "$(grep -o '"wall_s": [0-9.]*' "$DIR/paper_event_block_$prec.json" | grep -o '[0-9.]*$') s"
+  done
   echo "fragment: $DIR/fragment.md"
   echo "(copy $DIR to bench/results/$TAG, then: python3 bench/make-results.py)"
   echo "exit status $STATUS (gpu-check's: 0 ok, 1 test failure, 2 no build, 3 benchmark failure)"

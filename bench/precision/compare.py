@@ -5,7 +5,7 @@ next to the fp32 seed-43 scan's agreement with it (the seed-to-seed spread). A p
 passes for a model when its Jaccard and its correlation are both at least the seed spread's.
 Jaccard and Pearson correlation are bench/peers/compare.py's. Writes a Markdown table and JSON.
 
-  compare.py --work DIR [--epochs N --threads T] --md table.md --json table.json
+  compare.py --work DIR [--epochs N --threads T --device D] --md table.md --json table.json
 """
 import argparse
 import json
@@ -47,6 +47,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="the scans' --device (and options), a label")
     ap.add_argument("--md", required=True)
     ap.add_argument("--json", required=True)
     a = ap.parse_args()
@@ -86,13 +87,30 @@ def main():
                    f"correlation) for {n} of {len(MODELS)} networks"
                    + ("" if n == len(MODELS) else
                       f" (fails: {', '.join(m for m in MODELS if m not in passed[p])})") + ".")
-    walls = ", ".join(f"{n} {wall(a.work, n):.0f}" for n in [REFERENCE, SEED] + PRECISIONS)
-    out.append(f"- Wall time per scan (s, six networks, {a.epochs} epochs, {a.threads} threads; "
-               f"CPU emulation, not tensor-core speed): {walls}.")
+    on_cpu = a.device.split()[0] == "cpu"
+    walls = ", ".join(f"{n} {wall(a.work, n):.1f}" for n in [REFERENCE, SEED] + PRECISIONS)
+    where = (f"{a.threads} threads; CPU emulation, not tensor-core speed" if on_cpu else
+             f"--device {a.device}")
+    out.append(f"- Wall time per scan (s, six networks, {a.epochs} epochs, {where}): {walls}.")
+    # The issue's rule: the fastest precision whose agreement is at least the seed spread's for
+    # every network (fp32 always qualifies). Only a device's own speeds can decide it.
+    eligible = [REFERENCE] + [p for p in PRECISIONS if len(passed[p]) == len(MODELS)]
+    eligible = [n for n in eligible if wall(a.work, n) == wall(a.work, n)]  # timed (not NaN)
+    fastest = min(eligible, key=lambda n: wall(a.work, n)) if eligible else None
+    if on_cpu or fastest is None:
+        out.append("- Default rule (fastest precision with the science of fp32): not decided here; "
+                   + ("the CPU emulation's times say nothing about tensor-core speed." if on_cpu
+                      else "no eligible scan was timed."))
+    else:
+        out.append(f"- Default rule (fastest precision whose agreement with fp32 is at least the "
+                   f"seed-to-seed agreement for all six networks): **{fastest}** "
+                   f"({wall(a.work, fastest):.1f} s against fp32's {wall(a.work, REFERENCE):.1f} s; "
+                   f"eligible: {', '.join(eligible)}).")
     with open(a.md, "w") as f:
         f.write("\n".join(out) + "\n")
     with open(a.json, "w") as f:
-        json.dump({"epochs": a.epochs, "threads": a.threads, "reference": REFERENCE,
+        json.dump({"epochs": a.epochs, "threads": a.threads, "device": a.device,
+                   "fastest_eligible": None if on_cpu else fastest, "reference": REFERENCE,
                    "seed_spread": SEED, "rows": rows, "passes": passed,
                    "wall_s": {n: wall(a.work, n) for n in [REFERENCE, SEED] + PRECISIONS}},
                   f, indent=1)

@@ -7,6 +7,14 @@
 # next to the seed spread.
 #
 #   bash bench/precision/run.sh      # BUILD_DIR=build EPOCHS=100 THREADS=2 WORK=/tmp/tecscan-precision
+#   DEVICE=cuda EXTRA="--rnn-impl block" bash bench/precision/run.sh   # on a GPU: tensor cores
+#
+# DEVICE (default cpu) is the scans' --device; THREADS applies to the CPU only; EXTRA adds scan
+# options (on a GPU, --rnn-impl block runs the recurrent networks in every precision on the
+# device: without it they fall back to the CPU emulation for anything but fp32). The reference
+# is the same device's fp32 scan (the GPU's fp32 equals the CPU's to rounding, tests/gpu), and
+# the table's last line applies the issue's rule for the default: the fastest precision whose
+# agreement with fp32 is at least the seed-to-seed agreement for all six networks.
 #
 # The cube is the CPU peers benchmark's (bench/peers/run_cpu.sh: 83 nodes x 660 epochs); the
 # quiet criterion as bench/calibration's es-paper scan and the demo set it (the bundled indices
@@ -24,7 +32,11 @@ EPOCHS=${EPOCHS:-100}
 THREADS=${THREADS:-2}
 WORK=${WORK:-/tmp/tecscan-precision}
 PY=${PY:-$([[ -x /tmp/peers-venv/bin/python ]] && echo /tmp/peers-venv/bin/python || echo python3)}
+DEVICE=${DEVICE:-cpu}
+EXTRA=${EXTRA:-}
 TECSCAN=$BUILD_DIR/tecscan
+DEVICE_ARGS=(--device "$DEVICE")
+[[ $DEVICE == cpu ]] && DEVICE_ARGS+=(--threads "$THREADS")
 mkdir -p "$WORK"
 "$PY" -c 'import h5py, numpy' || {
   echo "run.sh: $PY lacks numpy or h5py (set PY=...)" >&2
@@ -43,8 +55,9 @@ scan() {
   rm -rf "$out"
   echo "$1 before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.log"
   t0=$(date +%s.%N)
+  # shellcheck disable=SC2086  # EXTRA is a list of options
   "$TECSCAN" scan --cube "$WORK/cube.h5" --config "$ROOT/configs/paper.toml" \
-    --models mlp,cnn,rnn,gru,lstm,cnn-lstm --epochs "$EPOCHS" --device cpu --threads "$THREADS" \
+    --models mlp,cnn,rnn,gru,lstm,cnn-lstm --epochs "$EPOCHS" "${DEVICE_ARGS[@]}" $EXTRA \
     --set quiet.f107_max=inf --set quiet.missing=ignore \
     --seed "$2" --precision "$3" --quiet --out "$out" >"$out.log" 2>&1
   t1=$(date +%s.%N)
@@ -60,5 +73,6 @@ scan bf16 42 bf16
 scan 3xtf32 42 3xtf32
 
 "$PY" "$HERE/compare.py" --work "$WORK" --epochs "$EPOCHS" --threads "$THREADS" \
+  --device "$DEVICE${EXTRA:+ $EXTRA}" \
   --md "$WORK/table.md" --json "$WORK/table.json"
 cat "$WORK/table.md"
