@@ -25,8 +25,11 @@
 #include "cuda_context.hpp"
 #include "device_buffer.hpp"
 #include "mlp_kernels.cuh"
+#include "recurrent_block.cuh"
 #include "tecscan/cuda_backend.hpp"
+#include "tecscan/cuda_recurrent.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/model_registry.hpp"
 #include "tecscan/precision.hpp"
 #include "tecscan/train.hpp"
 #include "tecscan/windowing.hpp"
@@ -38,7 +41,16 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// The sizes and launchers of one feed-forward model.
+// The registry's GPU path (model_registry.hpp) says which models are which.
+bool is_feedforward(ModelKind k) {
+  return model_entry(k).gpu == GpuPath::kFeedForward;
+}
+bool is_block_recurrent(ModelKind k) {
+  return model_entry(k).gpu == GpuPath::kRecurrent;
+}
+
+// The sizes and launchers of one model on the persistent path: MLP, CNN, and the recurrent
+// models of the block engine (--rnn-impl block, kernels/recurrent_block.cuh).
 class FfModel {
  public:
   FfModel(ModelKind k, const ModelConfig& mc, Precision precision = Precision::kFp32)
@@ -46,9 +58,17 @@ class FfModel {
         precision_(precision),
         mlp_{mc.window, mc.mlp_hidden},
         cnn_{mc.window, mc.cnn_kernel, mc.cnn_filters, mc.cnn_pool} {
-    if (k != ModelKind::kMlp && k != ModelKind::kCnn)
+    if (is_block_recurrent(k)) {
+      rnn_ = rnn::make_rnn_shape(k, mc);  // checks model.hpp's layout; InputError if invalid
+      const std::string why = ff::recurrent_block_unsupported_reason(rnn_);
+      if (!why.empty()) throw std::invalid_argument(why);
+      nparam_ = rnn_.nparam;
+      return;
+    }
+    if (!is_feedforward(k))
       throw std::invalid_argument(std::string("the CUDA feed-forward trainer has no model '") +
-                                  model_name(k) + "' (only mlp and cnn)");
+                                  model_name(k) + "' (only mlp, cnn and, as --rnn-impl block, " +
+                                  "the recurrent models)");
     // Invalid sizes throw InputError here; the kernels' offsets must be model.hpp's layout.
     const std::vector<TensorSpec> specs = parameter_layout(k, mc);
     int64_t offsets[6];
@@ -71,27 +91,54 @@ class FfModel {
   }
 
   bool is_mlp() const { return kind_ == ModelKind::kMlp; }
+  bool is_recurrent() const { return is_block_recurrent(kind_); }
   int64_t nparam() const { return nparam_; }
-  int input_len() const { return mlp_.L; }
+  int input_len() const { return is_recurrent() ? rnn_.input_len : mlp_.L; }
+  // The model's size knob, for notes.
+  const char* size_key() const {
+    switch (kind_) {
+      case ModelKind::kMlp:
+        return "mlp_hidden";
+      case ModelKind::kCnn:
+        return "cnn_filters";
+      case ModelKind::kRnn:
+        return "rnn_units";
+      case ModelKind::kGru:
+        return "gru_units";
+      case ModelKind::kCnnLstm:
+        return "cnnlstm_units";
+      default:
+        return "lstm_units";
+    }
+  }
   int64_t fast_smem_bytes(int batch) const {
+    if (is_recurrent()) return ff::recurrent_fast_bytes(rnn_, batch);
     return is_mlp() ? ff::mlp_fast_smem_bytes(mlp_, batch) : ff::cnn_fast_smem_bytes(cnn_, batch);
   }
   int64_t transposed_size() const {
+    if (is_recurrent()) return ff::RecurrentBlockModel<>{rnn_}.transposed_size();
     return is_mlp() ? ff::MlpModel<ff::MlpDims>{mlp_}.transposed_size()
                     : ff::CnnModel<ff::CnnDims>{cnn_}.transposed_size();
   }
   int64_t naive_acts_floats(int batch) const {
+    if (is_recurrent()) return ff::recurrent_naive_acts_floats(rnn_, batch);
     return is_mlp() ? ff::mlp_naive_acts_floats(mlp_, batch)
                     : ff::cnn_naive_acts_floats(cnn_, batch);
   }
-  void train_epoch(const ff::TrainArgs& a, int epoch, bool naive, int max_batches) const {
-    if (is_mlp())
+  // acts_in_global (recurrent models only): the fast path's activations in a.acts.
+  void train_epoch(const ff::TrainArgs& a, int epoch, bool naive, bool acts_in_global,
+                   int max_batches) const {
+    if (is_recurrent())
+      ff::recurrent_train_epoch(rnn_, a, epoch, naive, acts_in_global, max_batches, precision_);
+    else if (is_mlp())
       ff::mlp_train_epoch(mlp_, a, epoch, naive, max_batches, precision_);
     else
       ff::cnn_train_epoch(cnn_, a, epoch, naive, max_batches, precision_);
   }
-  void predict(const ff::TrainArgs& a, bool naive, int max_predict) const {
-    if (is_mlp())
+  void predict(const ff::TrainArgs& a, bool naive, bool acts_in_global, int max_predict) const {
+    if (is_recurrent())
+      ff::recurrent_predict(rnn_, a, naive, acts_in_global, max_predict, precision_);
+    else if (is_mlp())
       ff::mlp_predict(mlp_, a, naive, max_predict, precision_);
     else
       ff::cnn_predict(cnn_, a, naive, max_predict, precision_);
@@ -102,14 +149,9 @@ class FfModel {
   Precision precision_;  // the products' arithmetic (tensor cores unless fp32)
   ff::MlpDims mlp_;
   ff::CnnDims cnn_;
+  rnn::RnnShape rnn_;
   int64_t nparam_ = 0;
 };
-
-int max_optin_smem(int device) {
-  int bytes = 0;
-  CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-  return bytes;
-}
 
 // Device memory of one chunk.
 struct ChunkBuffers {
@@ -154,8 +196,12 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
   const int max_steps = static_cast<int>(max_steps64);
 
   const int64_t smem = model.fast_smem_bytes(B);
-  const int64_t smem_limit = max_optin_smem(o.device);
-  const bool naive = o.kernel == FfKernel::kNaive || smem > smem_limit;
+  const int64_t smem_limit = ff::max_optin_smem(o.device);
+  // A minibatch beyond shared memory: the naive kernels for MLP and CNN; the recurrent models'
+  // fast kernels carve their activations from global memory instead (all but SimpleRNN-100).
+  const bool too_big = smem > smem_limit;
+  const bool naive = o.kernel == FfKernel::kNaive || (too_big && !model.is_recurrent());
+  const bool acts_in_global = !naive && too_big;
   if (naive && tc.precision != Precision::kFp32)
     throw InputError(std::string(model_name(k)) + " on the GPU in precision " +
                      precision_name(tc.precision) +
@@ -168,13 +214,15 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
                  "has %lld per block; using the slower naive kernels (lower [train] batch or "
                  "[model] %s to use the fast ones)\n",
                  model_name(k), static_cast<long long>(smem), static_cast<long long>(smem_limit),
-                 model.is_mlp() ? "mlp_hidden" : "cnn_filters");
-  const int64_t acts_per_node = naive ? model.naive_acts_floats(B) : 0;
+                 model.size_key());
+  const int64_t acts_per_node = naive            ? model.naive_acts_floats(B)
+                                : acts_in_global ? smem / int64_t(sizeof(float))
+                                                 : 0;
   const int64_t transposed_per_node = naive ? 0 : model.transposed_size();
 
   // Nodes per chunk: what fits in 70 % of the free memory (or the user's cap).
   const int64_t per_node_bytes =
-      4 * (6 * T + 3 * P + E + max_steps + (naive ? P + acts_per_node : transposed_per_node)) +
+      4 * (6 * T + 3 * P + E + max_steps + (naive ? P : 0) + acts_per_node + transposed_per_node) +
       3 * 8 + 2 * 4;
   size_t free_bytes = 0, total_bytes = 0;
   CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
@@ -257,11 +305,11 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     ff::launch_fill(b.predicted.data(), cells, kNaN);
     if (naive) {
       b.grad.resize(count * P);
-      b.acts.resize(count * acts_per_node);
       b.loss_sum.resize(count);
     } else {
       b.transposed.resize(count * transposed_per_node);
     }
+    if (acts_per_node > 0) b.acts.resize(count * acts_per_node);
 
     ff::TrainArgs a;
     a.s = s;
@@ -311,11 +359,11 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     marks.record(0);
     for (int e = 0; e < E; ++e) {
       ff::launch_shuffle(a, e, naive);
-      model.train_epoch(a, e, naive, max_batches);
+      model.train_epoch(a, e, naive, acts_in_global, max_batches);
       marks.record(e + 1);
       while (reported < e + 1 && marks.done(reported + 1)) report(reported + 1);
     }
-    model.predict(a, naive, max_predict);
+    model.predict(a, naive, acts_in_global, max_predict);
     marks.record(E + 1);
     for (int e = reported; e < E; ++e) {  // the end of training: the rest in order
       marks.wait(e + 1);
@@ -373,8 +421,10 @@ std::vector<float> cuda_ff_forward(ModelKind k, const ModelConfig& mc,
                                 "], x [node][sample][" + std::to_string(L) + "]");
   CUDA_CHECK(cudaSetDevice(device));
   const bool naive = kernel == FfKernel::kNaive;
-  if (!naive && model.fast_smem_bytes(batch) > max_optin_smem(device))
+  const bool too_big = model.fast_smem_bytes(batch) > ff::max_optin_smem(device);
+  if (!naive && too_big && !model.is_recurrent())
     throw std::invalid_argument("cuda_ff_forward: the fast kernel's minibatch does not fit");
+  const bool acts_in_global = !naive && too_big;
 
   // Sample s of a node is target (s + 1) * L of a series holding the samples back to back,
   // with mean 0 and std 1: the prediction kernels then return the raw outputs.
@@ -398,8 +448,11 @@ std::vector<float> cuda_ff_forward(ModelKind k, const ModelConfig& mc,
   b.params.upload(params);
   b.predicted.resize(cells);
   ff::launch_fill(b.predicted.data(), cells, kNaN);
-  const int64_t acts_per_node = naive ? model.naive_acts_floats(batch) : 0;
-  if (naive) b.acts.resize(nnode * acts_per_node);
+  const int64_t acts_per_node = naive ? model.naive_acts_floats(batch)
+                                : acts_in_global
+                                    ? model.fast_smem_bytes(batch) / int64_t(sizeof(float))
+                                    : 0;
+  if (acts_per_node > 0) b.acts.resize(nnode * acts_per_node);
 
   ff::TrainArgs a;
   a.s.nnode = nnode;
@@ -419,7 +472,7 @@ std::vector<float> cuda_ff_forward(ModelKind k, const ModelConfig& mc,
   a.predicted = b.predicted.data();
   a.acts = b.acts.data();
   a.acts_per_node = acts_per_node;
-  model.predict(a, naive, nsample);
+  model.predict(a, naive, acts_in_global, nsample);
   CUDA_CHECK(cudaDeviceSynchronize());
 
   const std::vector<float> predicted = b.predicted.download();
@@ -432,19 +485,24 @@ std::vector<float> cuda_ff_forward(ModelKind k, const ModelConfig& mc,
 
 namespace {
 
-class CudaFeedForwardTrainer final : public Trainer {
+// The Trainer over train_feedforward: the feed-forward models (cuda-ff) or, with --rnn-impl
+// block, the recurrent ones (cuda-rnn-block). `reason` says why it does not take a model ("" when
+// it does); a model of its own GPU path that it cannot take gets a note on stderr (verbose).
+class CudaPersistentTrainer final : public Trainer {
  public:
-  explicit CudaFeedForwardTrainer(const CudaTrainerOptions& o) : options_(o) {}
-  std::string name() const override { return "cuda-ff"; }
+  using Reason = std::string (*)(ModelKind, const ModelConfig&);
+  CudaPersistentTrainer(const CudaTrainerOptions& o, const char* name, GpuPath path, Reason reason)
+      : options_(o), name_(name), path_(path), reason_(reason) {}
+  std::string name() const override { return name_; }
   bool supports(ModelKind k, const ModelConfig& mc) const override {
-    const std::string why = cuda_ff_unsupported_reason(k, mc);
-    if (!why.empty() && options_.verbose && (k == ModelKind::kMlp || k == ModelKind::kCnn))
+    const std::string why = reason_(k, mc);
+    if (!why.empty() && options_.verbose && model_entry(k).gpu == path_)
       std::fprintf(stderr, "note: %s\n", why.c_str());
     return why.empty();
   }
   // No early stopping: the composite trainer sends such runs to the CPU.
   bool supports_train(const TrainConfig& tc) const override { return tc.patience == 0; }
-  // Both models in every precision (tensor cores, kernels/mma.cuh).
+  // Every precision (tensor cores, kernels/mma.cuh).
   bool supports_precision(ModelKind, Precision) const override { return true; }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
@@ -453,12 +511,15 @@ class CudaFeedForwardTrainer final : public Trainer {
 
  private:
   CudaTrainerOptions options_;
+  const char* name_;
+  GpuPath path_;
+  Reason reason_;
 };
 
 }  // namespace
 
 std::string cuda_ff_unsupported_reason(ModelKind k, const ModelConfig& mc) {
-  if (k != ModelKind::kMlp && k != ModelKind::kCnn)
+  if (!is_feedforward(k))
     return std::string("the GPU feed-forward trainer has no ") + model_name(k);
   try {
     const FfModel model(k, mc);
@@ -467,7 +528,7 @@ std::string cuda_ff_unsupported_reason(ModelKind k, const ModelConfig& mc) {
       return std::string(model_name(k)) + " on the GPU: a minibatch of 32 needs " +
              std::to_string(bytes / 1024) + " KiB of shared memory per node, more than a thread " +
              "block has (" + std::to_string(ff::kMaxSmemBytes / 1024) + " KiB); lower [model] " +
-             (model.is_mlp() ? "mlp_hidden" : "cnn_filters") + " or train it on the CPU";
+             model.size_key() + " or train it on the CPU";
   } catch (const InputError& e) {
     return e.what();  // train() on any backend reports the same problem
   }
@@ -475,7 +536,29 @@ std::string cuda_ff_unsupported_reason(ModelKind k, const ModelConfig& mc) {
 }
 
 std::unique_ptr<Trainer> make_cuda_feedforward_trainer(const CudaTrainerOptions& options) {
-  return std::make_unique<CudaFeedForwardTrainer>(options);
+  return std::make_unique<CudaPersistentTrainer>(options, "cuda-ff", GpuPath::kFeedForward,
+                                                 cuda_ff_unsupported_reason);
+}
+
+// ---- the recurrent models on the same driver (--rnn-impl block) --------------------------------
+
+std::string rnn_block_unsupported_reason(ModelKind k, const ModelConfig& mc) {
+  if (!is_block_recurrent(k))
+    return std::string("the GPU block recurrent trainer has no ") + model_name(k) +
+           " (the recurrent models only)";
+  try {
+    const FfModel model(k, mc);
+  } catch (const InputError& e) {
+    return e.what();  // e.g. GRU with reset_after = false
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::unique_ptr<Trainer> make_cuda_recurrent_block_trainer(const CudaTrainerOptions& options) {
+  return std::make_unique<CudaPersistentTrainer>(options, "cuda-rnn-block", GpuPath::kRecurrent,
+                                                 rnn_block_unsupported_reason);
 }
 
 }  // namespace tecscan

@@ -69,6 +69,10 @@ std::unique_ptr<RecurrentLayer> make_external(const RnnOptions& o, const RnnShap
 }
 
 void check_supported(const RnnOptions& o, ModelKind k, const ModelConfig& mc) {
+  if (o.impl == RnnImpl::kBlock)  // not this engine: cuda/ff_trainer.cu's driver
+    throw std::invalid_argument(
+        "RnnImpl::kBlock runs through make_cuda_recurrent_block_trainer or cuda_ff_train_detail, "
+        "not the RnnOptions entry points");
   const std::string why = rnn_unsupported_reason(k, mc, o.impl);
   if (!why.empty())
     throw std::invalid_argument(std::string("GPU ") + rnn_impl_name(resolve(o.impl)) + " " +
@@ -167,8 +171,9 @@ RnnImpl parse_rnn_impl(const std::string& name) {
   if (n == "auto") return RnnImpl::kAuto;
   if (n == "fused") return RnnImpl::kFused;
   if (n == "cudnn") return RnnImpl::kCudnn;
+  if (n == "block") return RnnImpl::kBlock;
   throw InputError("unknown recurrent GPU implementation '" + name +
-                   "': expected auto, fused or cudnn");
+                   "': expected auto, fused, cudnn or block");
 }
 
 const char* rnn_impl_name(RnnImpl impl) {
@@ -179,17 +184,26 @@ const char* rnn_impl_name(RnnImpl impl) {
       return "fused";
     case RnnImpl::kCudnn:
       return "cudnn";
+    case RnnImpl::kBlock:
+      return "block";
   }
   return "unknown";
 }
 
 std::string rnn_unsupported_reason(ModelKind k, const ModelConfig& mc, RnnImpl impl) {
+  if (impl == RnnImpl::kBlock) return rnn_block_unsupported_reason(k, mc);
   return rnn::resolve(impl) == RnnImpl::kCudnn ? rnn::cudnn_unsupported_reason(k, mc)
                                                : rnn::fused_unsupported_reason(k, mc);
 }
 
 std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl, int max_chunk_nodes,
                                                      bool cuda_graphs) {
+  if (impl == RnnImpl::kBlock) {  // the block engine (no CUDA graphs: one launch per epoch)
+    CudaTrainerOptions o;
+    o.device = device;
+    o.node_chunk = static_cast<size_t>(max_chunk_nodes > 0 ? max_chunk_nodes : 0);
+    return make_cuda_recurrent_block_trainer(o);
+  }
   return std::make_unique<rnn::CudaRecurrentTrainer>(device, impl, max_chunk_nodes, cuda_graphs);
 }
 

@@ -9,7 +9,9 @@
 // backward_adam(blk, P, m, v, wt, acts, count, alpha, adam), forward_sample(P, acts, b),
 // backward_sample(P, acts, b), param_grad(P, acts, p, count), and for the fast path a
 // transposed copy wt of the one kernel the backward pass reads across its rows
-// (transposed_size(), transpose_weights(blk, P, wt)), which Adam keeps up to date.
+// (transposed_size(), transpose_weights(blk, P, wt)), which Adam keeps up to date (size 0 when
+// none). A fast path whose activations exceed shared memory carves them from a.acts instead
+// (run_fast_epoch's acts_in_global: the recurrent models, recurrent_block.cuh).
 #pragma once
 #include <cstdint>
 
@@ -28,21 +30,52 @@ TECSCAN_HD int64_t fast_smem_bytes(const M& model, int batch) {
   return carver.bytes();
 }
 
-// One epoch of node `node`; the shuffle kernel has written a.order for this epoch.
+// Shared memory that holds a node's training state for an epoch when staged (train_epoch_block's
+// `state`): its weights, both Adam moments and the transposed copy of the fast path.
+template <class M>
+TECSCAN_HD int64_t staged_state_bytes(const M& model) {
+  SmemCarver carver(nullptr);
+  for (int i = 0; i < 3; ++i) carver.template take<float>(model.nparam());
+  carver.template take<float>(model.transposed_size());
+  return carver.bytes();
+}
+
+// One epoch of node `node`; the shuffle kernel has written a.order for this epoch. state: null
+// (the weights and Adam moments are read and updated in global memory at every minibatch) or
+// staged_state_bytes(model) of shared memory, where they then live for the whole epoch: copied
+// in at its start and out at its end, so every minibatch's reads and Adam updates stay on chip.
+// The arithmetic is the same either way (tests: bit-identical).
 template <class M>
 TECSCAN_HD void train_epoch_block(const Block& blk, const M& model, const TrainArgs& a, void* smem,
-                                  int node, int epoch) {
+                                  int node, int epoch, void* state = nullptr) {
   const int n = a.s.n_train_targets[node];
   if (n == 0) return;  // nothing to learn from (train_node returns untrained: NaN everywhere)
   SmemCarver carver(smem);
   typename M::Acts acts = model.carve(carver, a.batch);
   double* loss_sum = carver.template take<double>(1);
   const int L = a.s.input_len;
+  const int np = static_cast<int>(a.nparam);
   const int64_t row = static_cast<int64_t>(node) * a.nparam;
-  float* params = a.params + row;
-  float* adam_m = a.adam_m + row;
-  float* adam_v = a.adam_v + row;
+  float* const global_params = a.params + row;
+  float* const global_m = a.adam_m + row;
+  float* const global_v = a.adam_v + row;
+  float* params = global_params;
+  float* adam_m = global_m;
+  float* adam_v = global_v;
   float* wt = a.transposed + static_cast<int64_t>(node) * model.transposed_size();
+  if (state != nullptr) {
+    SmemCarver staged(state);
+    params = staged.template take<float>(np);
+    adam_m = staged.template take<float>(np);
+    adam_v = staged.template take<float>(np);
+    wt = staged.template take<float>(model.transposed_size());  // rebuilt below every epoch
+    blk.parallel_for(np, [&](int p) {
+      params[p] = global_params[p];
+      adam_m[p] = global_m[p];
+      adam_v[p] = global_v[p];
+    });
+    blk.sync();
+  }
 
   model.transpose_weights(blk, params, wt);
   blk.single([&] { *loss_sum = 0; });
@@ -66,6 +99,15 @@ TECSCAN_HD void train_epoch_block(const Block& blk, const M& model, const TrainA
   blk.single([&] {
     a.epoch_loss[static_cast<int64_t>(node) * a.epochs + epoch] = static_cast<float>(*loss_sum / n);
   });
+  if (state != nullptr) {
+    blk.sync();  // the last minibatch's Adam updates are done
+    blk.parallel_for(np, [&](int p) {
+      global_params[p] = params[p];
+      global_m[p] = adam_m[p];
+      global_v[p] = adam_v[p];
+    });
+    blk.sync();
+  }
 }
 
 // Predictions (TECU) for every usable target of node `node`, in minibatches.
@@ -186,17 +228,31 @@ namespace ff {
 constexpr int kFastThreads = 512;   // one block per node
 constexpr int kNaiveThreads = 128;  // one thread per (node, sample) or (node, parameter)
 
+// The fast path's activations: the block's shared memory, or (acts_in_global) the node's
+// slice of a.acts (a.acts_per_node floats, fast_smem_bytes / 4) when they do not fit in it.
+__device__ inline void* fast_acts(const TrainArgs& a, bool acts_in_global, unsigned char* smem) {
+  return acts_in_global ? static_cast<void*>(a.acts + blockIdx.x * a.acts_per_node)
+                        : static_cast<void*>(smem);
+}
+
+// stage_state: the node's training state in shared memory for the epoch, after the activations
+// when those are there too (train_epoch_block's `state`).
 template <class M>
 __global__ void __launch_bounds__(kFastThreads)
-    train_epoch_kernel(M model, TrainArgs a, int epoch) {
+    train_epoch_kernel(M model, TrainArgs a, int epoch, bool acts_in_global, bool stage_state) {
   extern __shared__ __align__(16) unsigned char smem[];
-  train_epoch_block(Block{}, model, a, smem, static_cast<int>(blockIdx.x), epoch);
+  unsigned char* state =
+      stage_state ? smem + (acts_in_global ? 0 : fast_smem_bytes(model, a.batch)) : nullptr;
+  train_epoch_block(Block{}, model, a, fast_acts(a, acts_in_global, smem),
+                    static_cast<int>(blockIdx.x), epoch, state);
 }
 
 template <class M>
-__global__ void __launch_bounds__(kFastThreads) predict_kernel(M model, TrainArgs a) {
+__global__ void __launch_bounds__(kFastThreads)
+    predict_kernel(M model, TrainArgs a, bool acts_in_global) {
   extern __shared__ __align__(16) unsigned char smem[];
-  predict_block(Block{}, model, a, smem, static_cast<int>(blockIdx.x));
+  predict_block(Block{}, model, a, fast_acts(a, acts_in_global, smem),
+                static_cast<int>(blockIdx.x));
 }
 
 // Thread i covers (node, k) = (i / per_node, i % per_node).
@@ -261,12 +317,18 @@ void allow_smem(Kernel kernel, int64_t bytes) {
 }
 
 // One epoch with the fast kernel; the shuffle of the epoch (window_kernels.cu) must have run.
+// acts_in_global: the activations in a.acts (see fast_acts), not in shared memory. The node's
+// weights and Adam moments are staged in shared memory for the epoch whenever they fit beside
+// the activations (the paper's MLP; larger models read them from global memory / L2).
 template <class M>
-void run_fast_epoch(const M& model, const TrainArgs& a, int epoch) {
+void run_fast_epoch(const M& model, const TrainArgs& a, int epoch, bool acts_in_global = false) {
   if (a.s.nnode == 0) return;
-  const int64_t bytes = fast_smem_bytes(model, a.batch);
+  const int64_t acts_bytes = acts_in_global ? 0 : fast_smem_bytes(model, a.batch);
+  const bool stage_state = acts_bytes + staged_state_bytes(model) <= max_optin_smem();
+  const int64_t bytes = acts_bytes + (stage_state ? staged_state_bytes(model) : 0);
   allow_smem(train_epoch_kernel<M>, bytes);
-  train_epoch_kernel<M><<<a.s.nnode, kFastThreads, bytes>>>(model, a, epoch);
+  train_epoch_kernel<M>
+      <<<a.s.nnode, kFastThreads, bytes>>>(model, a, epoch, acts_in_global, stage_state);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -294,11 +356,11 @@ void run_naive_epoch(const M& model, const TrainArgs& a, int epoch, int max_batc
 
 // Predictions of every usable target with the fast kernel ...
 template <class M>
-void run_fast_predict(const M& model, const TrainArgs& a) {
+void run_fast_predict(const M& model, const TrainArgs& a, bool acts_in_global = false) {
   if (a.s.nnode == 0) return;
-  const int64_t bytes = fast_smem_bytes(model, a.batch);
+  const int64_t bytes = acts_in_global ? 0 : fast_smem_bytes(model, a.batch);
   allow_smem(predict_kernel<M>, bytes);
-  predict_kernel<M><<<a.s.nnode, kFastThreads, bytes>>>(model, a);
+  predict_kernel<M><<<a.s.nnode, kFastThreads, bytes>>>(model, a, acts_in_global);
   CUDA_CHECK_LAUNCH();
 }
 

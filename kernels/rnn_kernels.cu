@@ -208,22 +208,19 @@ struct GateForward {
       const float hz = (has_prev ? hr[j] : 0.0f) + br[j];
       const float hrr = (has_prev ? hr[u + j] : 0.0f) + br[u + j];
       const float hh = (has_prev ? hr[2 * u + j] : 0.0f) + br[2 * u + j];
-      const float z = sigmoid(xr[j] + bias[j] + hz);
-      const float r = sigmoid(xr[u + j] + bias[u + j] + hrr);
-      const float hc = ftanh(xr[2 * u + j] + bias[2 * u + j] + r * hh);
-      ar[j] = z, ar[u + j] = r, ar[2 * u + j] = hc;
+      const GruCell<float> g = gru_cell(xr[j] + bias[j] + hz, xr[u + j] + bias[u + j] + hrr,
+                                        xr[2 * u + j] + bias[2 * u + j], hh, hp);
+      ar[j] = g.z, ar[u + j] = g.r, ar[2 * u + j] = g.hc;
       hr[2 * u + j] = hh;
-      h[next] = z * hp + (1.0f - z) * hc;
+      h[next] = g.h;
     } else {  // LSTM i, f, c, o
       float pre[4];
       for (int g = 0; g < 4; ++g)
         pre[g] = xr[g * u + j] + (has_prev ? hr[g * u + j] : 0.0f) + bias[g * u + j];
-      const float ig = sigmoid(pre[0]), fg = sigmoid(pre[1]);
-      const float cg = activate(s.cell, pre[2]), og = sigmoid(pre[3]);
-      const float cn = fg * c[prev] + ig * cg;
-      ar[j] = ig, ar[u + j] = fg, ar[2 * u + j] = cg, ar[3 * u + j] = og;
-      c[next] = cn;
-      h[next] = og * activate(s.cell, cn);
+      const LstmCell<float> cs = lstm_cell(s.cell, pre[0], pre[1], pre[2], pre[3], c[prev]);
+      ar[j] = cs.i, ar[u + j] = cs.f, ar[2 * u + j] = cs.g, ar[3 * u + j] = cs.o;
+      c[next] = cs.c;
+      h[next] = cs.h;
     }
   }
 };
@@ -259,26 +256,17 @@ struct GateBackward {
       const float hv = h[next];
       dxr[j] = g * (1.0f - hv * hv);
     } else if (s.kind == ModelKind::kGru) {
-      const float z = ar[j], r = ar[u + j], hc = ar[2 * u + j];
-      const float hh = hu[row * gu + 2 * u + j];
-      const float hp = h[prev];
-      const float dz = g * (hp - hc);
-      const float dpre_h = g * (1.0f - z) * (1.0f - hc * hc);
-      const float dr = dpre_h * hh;
-      const float dz_pre = dz * z * (1.0f - z), dr_pre = dr * r * (1.0f - r);
+      const GruCellGrad<float> d =
+          gru_cell_grad(g, ar[j], ar[u + j], ar[2 * u + j], hu[row * gu + 2 * u + j], h[prev]);
       float* dhr = dhu + row * gu;
-      dxr[j] = dz_pre, dxr[u + j] = dr_pre, dxr[2 * u + j] = dpre_h;
-      dhr[j] = dz_pre, dhr[u + j] = dr_pre, dhr[2 * u + j] = dpre_h * r;
-      dh[carry] = g * z;
+      dxr[j] = d.dz_pre, dxr[u + j] = d.dr_pre, dxr[2 * u + j] = d.dxh;
+      dhr[j] = d.dz_pre, dhr[u + j] = d.dr_pre, dhr[2 * u + j] = d.dhh;
+      dh[carry] = d.dh_prev;
     } else {
-      const float ig = ar[j], fg = ar[u + j], cg = ar[2 * u + j], og = ar[3 * u + j];
-      const float a = activate(s.cell, c[next]);
-      const float dcell = dc[carry] + g * og * activate_grad(s.cell, a);
-      dxr[j] = dcell * cg * ig * (1.0f - ig);
-      dxr[u + j] = dcell * c[prev] * fg * (1.0f - fg);
-      dxr[2 * u + j] = dcell * ig * activate_grad(s.cell, cg);
-      dxr[3 * u + j] = g * a * og * (1.0f - og);
-      dc[carry] = dcell * fg;
+      const LstmCellGrad<float> d = lstm_cell_grad(s.cell, g, dc[carry], ar[j], ar[u + j],
+                                                   ar[2 * u + j], ar[3 * u + j], c[next], c[prev]);
+      dxr[j] = d.di, dxr[u + j] = d.df, dxr[2 * u + j] = d.dg, dxr[3 * u + j] = d.d_o;
+      dc[carry] = d.dc_prev;
     }
   }
 };

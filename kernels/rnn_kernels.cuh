@@ -107,6 +107,83 @@ TECSCAN_HD inline T activate_grad(Activation a, T y) {
   return T(1);
 }
 
+// ---- the cell equations (one place: naive_forward, the fused functors, recurrent_block.cuh) --
+// Each caller sums the pre-activations in its own order and passes them in; these functions
+// hold the gate math and its derivatives.
+
+// GRU (reset_after) unit: z = sig(zpre), r = sig(rpre), hc = tanh(xh + r hh),
+// h = z h_prev + (1 - z) hc, with xh = x W_h + b_ih and hh = h_prev U_h + b_rh.
+template <typename T>
+struct GruCell {
+  T z, r, hc, h;
+};
+template <typename T>
+TECSCAN_HD inline GruCell<T> gru_cell(T zpre, T rpre, T xh, T hh, T h_prev) {
+  GruCell<T> o;
+  o.z = sigmoid(zpre);
+  o.r = sigmoid(rpre);
+  o.hc = ftanh(xh + o.r * hh);
+  o.h = o.z * h_prev + (T(1) - o.z) * o.hc;
+  return o;
+}
+
+// Its derivatives given g = dLoss/dh: dLoss/d(zpre), d(rpre), d(xh) and d(hh), and the direct
+// part g z of dLoss/dh_prev (the recurrent products add the rest).
+template <typename T>
+struct GruCellGrad {
+  T dz_pre, dr_pre, dxh, dhh, dh_prev;
+};
+template <typename T>
+TECSCAN_HD inline GruCellGrad<T> gru_cell_grad(T g, T z, T r, T hc, T hh, T h_prev) {
+  GruCellGrad<T> d;
+  const T dz = g * (h_prev - hc);
+  d.dxh = g * (T(1) - z) * (T(1) - hc * hc);
+  const T dr = d.dxh * hh;
+  d.dz_pre = dz * z * (T(1) - z);
+  d.dr_pre = dr * r * (T(1) - r);
+  d.dhh = d.dxh * r;
+  d.dh_prev = g * z;
+  return d;
+}
+
+// LSTM unit, gates i, f, c, o from their pre-activations: c = f c_prev + i A(gc),
+// h = o A(c) with A the cell activation.
+template <typename T>
+struct LstmCell {
+  T i, f, g, o, c, h;
+};
+template <typename T>
+TECSCAN_HD inline LstmCell<T> lstm_cell(Activation cell, T ipre, T fpre, T gpre, T opre, T c_prev) {
+  LstmCell<T> s;
+  s.i = sigmoid(ipre);
+  s.f = sigmoid(fpre);
+  s.g = activate(cell, gpre);
+  s.o = sigmoid(opre);
+  s.c = s.f * c_prev + s.i * s.g;
+  s.h = s.o * activate(cell, s.c);
+  return s;
+}
+
+// Its derivatives given g = dLoss/dh and dc = dLoss/dc carried from the next step: the four
+// pre-activations' and dLoss/dc_prev.
+template <typename T>
+struct LstmCellGrad {
+  T di, df, dg, d_o, dc_prev;
+};
+template <typename T>
+TECSCAN_HD inline LstmCellGrad<T> lstm_cell_grad(Activation cell, T g, T dc, T i, T f, T gc, T o,
+                                                 T c, T c_prev) {
+  LstmCellGrad<T> d;
+  const T a = activate(cell, c);
+  const T dcell = dc + g * o * activate_grad(cell, a);
+  d.di = dcell * gc * i * (T(1) - i);
+  d.df = dcell * c_prev * f * (T(1) - f);
+  d.dg = dcell * i * activate_grad(cell, gc);
+  d.d_o = g * a * o * (T(1) - o);
+  d.dc_prev = dcell * f;
+  return d;
+}
+
 // Scratch values one naive forward needs per sample.
 inline int64_t naive_scratch_size(const RnnShape& s) {
   return 3 * int64_t(s.units) + s.in + s.head_hidden + int64_t(s.len1 + s.len2) * s.filters;
@@ -175,17 +252,16 @@ TECSCAN_HD T naive_forward(const RnnShape& s, const T* p, const T* x, T* scratch
       } else if (s.kind == ModelKind::kGru) {  // reset_after: bias [2, 3u]
         const T* bi = bias;
         const T* br = bias + gu;
-        const T z = sigmoid(pre[0] + bi[j] + rec_pre[0] + br[j]);
-        const T r = sigmoid(pre[1] + bi[u + j] + rec_pre[1] + br[u + j]);
-        const T hc = ftanh(pre[2] + bi[2 * u + j] + r * (rec_pre[2] + br[2 * u + j]));
-        h_new[j] = z * h[j] + (T(1) - z) * hc;
+        h_new[j] = gru_cell(pre[0] + bi[j] + rec_pre[0] + br[j],
+                            pre[1] + bi[u + j] + rec_pre[1] + br[u + j], pre[2] + bi[2 * u + j],
+                            rec_pre[2] + br[2 * u + j], h[j])
+                       .h;
       } else {  // LSTM gates i, f, c, o
-        const T ig = sigmoid(pre[0] + rec_pre[0] + bias[j]);
-        const T fg = sigmoid(pre[1] + rec_pre[1] + bias[u + j]);
-        const T cg = activate(s.cell, pre[2] + rec_pre[2] + bias[2 * u + j]);
-        const T og = sigmoid(pre[3] + rec_pre[3] + bias[3 * u + j]);
-        c[j] = fg * c[j] + ig * cg;  // c[j] is read only by unit j: safe to update in place
-        h_new[j] = og * activate(s.cell, c[j]);
+        const LstmCell<T> cs = lstm_cell(
+            s.cell, pre[0] + rec_pre[0] + bias[j], pre[1] + rec_pre[1] + bias[u + j],
+            pre[2] + rec_pre[2] + bias[2 * u + j], pre[3] + rec_pre[3] + bias[3 * u + j], c[j]);
+        c[j] = cs.c;  // c[j] is read only by unit j: safe to update in place
+        h_new[j] = cs.h;
       }
     }
     for (int j = 0; j < u; ++j) h[j] = h_new[j];

@@ -33,14 +33,14 @@ __global__ void fill_kernel(float* p, int64_t n, float value) {
     p[i] = value;
 }
 
-int max_optin_smem() {
-  int device = 0, bytes = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
+}  // namespace
+
+int max_optin_smem(int device) {
+  if (device < 0) CUDA_CHECK(cudaGetDevice(&device));
+  int bytes = 0;
   CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   return bytes;
 }
-
-}  // namespace
 
 void launch_windows(const SeriesArgs& s) {
   if (s.nnode == 0) return;

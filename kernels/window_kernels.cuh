@@ -215,6 +215,8 @@ void launch_windows(const SeriesArgs& s);
 // shared memory, else (or when naive) one thread per node.
 void launch_shuffle(const TrainArgs& a, int epoch, bool naive);
 void launch_fill(float* p, int64_t n, float value);
+// The most dynamic shared memory a block may opt into on `device` (-1: the current one).
+int max_optin_smem(int device = -1);
 }  // namespace ff
 }  // namespace tecscan
 #endif

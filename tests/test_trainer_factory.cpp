@@ -110,12 +110,12 @@ TEST(TrainerFactory, UnknownDeviceRnnImplAndChunkAreRefused) {
   bad_impl.rnn_impl = "fast";
   const std::string impl = input_error([&] { make_backend(with_device("cpu"), bad_impl); });
   EXPECT_NE(impl.find("'fast'"), std::string::npos) << impl;
-  EXPECT_NE(impl.find("auto, fused or cudnn"), std::string::npos) << impl;
+  EXPECT_NE(impl.find("auto, fused, cudnn or block"), std::string::npos) << impl;
   BackendOptions bad_chunk;
   bad_chunk.gpu_node_chunk = -1;
   EXPECT_NE(input_error([&] { make_backend(with_device("cpu"), bad_chunk); }).find("-1"),
             std::string::npos);
-  for (const char* impl_name : {"auto", "fused", "cudnn"}) {
+  for (const char* impl_name : {"auto", "fused", "cudnn", "block"}) {
     BackendOptions ok;
     ok.rnn_impl = impl_name;
     EXPECT_NO_THROW(make_backend(with_device("cpu"), ok)) << impl_name;
@@ -146,6 +146,26 @@ TEST(TrainerFactory, TheChainFallsBackPerModel) {
     EXPECT_EQ(b.trainer->name(), "cpu");
   }
   for (ModelKind k : all_models()) EXPECT_TRUE(b.trainer->supports(k, mc)) << model_name(k);
+}
+
+// --rnn-impl block: every recurrent model to the block trainer (with a GPU).
+TEST(TrainerFactory, BlockImplTakesEveryRecurrentModel) {
+  BackendOptions block;
+  block.rnn_impl = "block";
+  Backend b = make_backend(with_device("auto"), block);
+  const ModelConfig mc;
+  auto chosen = [&](ModelKind k) {
+    Trainer* t = b.trainer->choose(k, mc);
+    return t ? t->name() : std::string("none");
+  };
+  if (gpu_usable()) {
+    EXPECT_EQ(chosen(ModelKind::kMlp), "cuda-ff");
+    for (ModelKind k : {ModelKind::kRnn, ModelKind::kGru, ModelKind::kLstm, ModelKind::kCnnLstm})
+      EXPECT_EQ(chosen(k), "cuda-rnn-block") << model_name(k);
+    EXPECT_EQ(b.trainer->name(), "cuda-ff+cuda-rnn-block+cpu");
+  } else {
+    for (ModelKind k : all_models()) EXPECT_EQ(chosen(k), "cpu") << model_name(k);
+  }
 }
 
 }  // namespace

@@ -43,11 +43,14 @@ mkdir -p "$WORK"
   exit 2
 }
 
-[[ -e $WORK/cube.h5 ]] || "$TECSCAN" ingest \
+# CUBE: another cube (e.g. the paper-size one, bench/paper_event/make_cube.py) instead of the
+# bundled El Salvador event.
+CUBE=${CUBE:-$WORK/cube.h5}
+[[ -e $CUBE ]] || "$TECSCAN" ingest \
   --ionex "$ROOT/data/ionex/jpl-2000-2001" \
   --indices "$ROOT/data/indices/SW-All.txt" "$ROOT/data/indices/dst2000.txt" \
   --catalog "$ROOT/data/catalogs/comcat_m4.5_2000-10_2001-02.csv" --event-id usp000a7m5 \
-  --days-before 60 --days-after 7 --out "$WORK/cube.h5" 2>"$WORK/ingest.log"
+  --days-before 60 --days-after 7 --out "$CUBE" 2>"$WORK/ingest.log"
 
 # scan NAME SEED PRECISION
 scan() {
@@ -56,7 +59,7 @@ scan() {
   echo "$1 before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.log"
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086  # EXTRA is a list of options
-  "$TECSCAN" scan --cube "$WORK/cube.h5" --config "$ROOT/configs/paper.toml" \
+  "$TECSCAN" scan --cube "$CUBE" --config "$ROOT/configs/paper.toml" \
     --models mlp,cnn,rnn,gru,lstm,cnn-lstm --epochs "$EPOCHS" "${DEVICE_ARGS[@]}" $EXTRA \
     --set quiet.f107_max=inf --set quiet.missing=ignore \
     --seed "$2" --precision "$3" --quiet --out "$out" >"$out.log" 2>&1

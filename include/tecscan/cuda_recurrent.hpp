@@ -20,10 +20,15 @@ namespace tecscan {
 //          and fused element-wise gate kernels. Every model and activation of the paper.
 //  kCudnn: cuDNN's RNN (v8 API), one call per node spread over streams. cuDNN only has tanh
 //          cells: SimpleRNN, GRU (reset_after) and LSTM / CNN-LSTM with activation "tanh".
+//  kBlock: the persistent path of the feed-forward models (kernels/recurrent_block.cuh): one
+//          thread block per node runs a whole epoch, every product on tensor cores in the
+//          training precision (all of fp32, 3xtf32, tf32, bf16 run on the GPU). Every model
+//          and activation kFused runs. Not yet run on a GPU, so kAuto does not pick it
+//          (make_cuda_recurrent_block_trainer below).
 //  kAuto:  kFused (it supports every model; see docs/gpu-rnn.md for the measured speeds).
-enum class RnnImpl { kAuto, kFused, kCudnn };
+enum class RnnImpl { kAuto, kFused, kCudnn, kBlock };
 
-RnnImpl parse_rnn_impl(const std::string& name);  // auto | fused | cudnn, else InputError
+RnnImpl parse_rnn_impl(const std::string& name);  // auto | fused | cudnn | block, else InputError
 const char* rnn_impl_name(RnnImpl impl);
 
 // A Trainer for kRnn, kGru, kLstm, kCnnLstm on CUDA device `device`; supports() is false for
@@ -32,12 +37,23 @@ const char* rnn_impl_name(RnnImpl impl);
 // max_chunk_nodes: nodes per launch (0 = as many as fit in ~70 % of free memory).
 // cuda_graphs: RnnOptions::cuda_graphs. supports_train() is false for early stopping and for
 // any precision but FP32 (this path computes in FP32 only), so those runs go to the CPU.
+// impl kBlock: make_cuda_recurrent_block_trainer (below) on `device` with that node chunk.
 std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl,
                                                      int max_chunk_nodes = 0,
                                                      bool cuda_graphs = false);
 
 // Why `impl` cannot train (k, mc); "" when it can.
 std::string rnn_unsupported_reason(ModelKind k, const ModelConfig& mc, RnnImpl impl);
+
+// The kBlock trainer (cuda/ff_trainer.cu, the feed-forward trainer's driver with the recurrent
+// block kernels): SimpleRNN, GRU (reset_after), LSTM and CNN-LSTM in every precision
+// (supports_precision true), no early stopping; supports() is false for everything else. The node
+// chunk, kernel (kNaive: the naive FP32 kernels) and device come from `options` (cuda_backend.hpp).
+struct CudaTrainerOptions;
+std::unique_ptr<Trainer> make_cuda_recurrent_block_trainer(const CudaTrainerOptions& options);
+
+// Why the kBlock trainer does not take (k, mc); "" when it does.
+std::string rnn_block_unsupported_reason(ModelKind k, const ModelConfig& mc);
 
 // ---- lower-level entry points (tests, benchmarks) --------------------------------------------
 

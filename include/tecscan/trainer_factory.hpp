@@ -13,7 +13,7 @@
 namespace tecscan {
 
 struct BackendOptions {
-  std::string rnn_impl = "auto";  // recurrent models on the GPU: auto | fused | cudnn
+  std::string rnn_impl = "auto";  // recurrent models on the GPU: auto | fused | cudnn | block
   int gpu_node_chunk = 0;         // nodes trained per GPU launch; 0 = sized from free memory
   // Replay each epoch of the fused recurrent path from a CUDA graph (RnnOptions::cuda_graphs).
   // Off by default until the GPU tests have confirmed bit-identity with eager execution on a

@@ -253,9 +253,10 @@ Command add_scan(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "cpu", "cuda", "gpu"}))
       ->group("Hardware");
   cmd->add_option("--rnn-impl", a->rnn_impl,
-                  "recurrent models on the GPU: auto, fused (every activation) or cudnn (tanh "
-                  "cells only)")
-      ->check(CLI::IsMember({"auto", "fused", "cudnn"}))
+                  "recurrent models on the GPU: auto (= fused), fused (every activation), "
+                  "cudnn (tanh cells only) or block (one thread block per node, tensor cores in "
+                  "every --precision; experimental: not yet run on a GPU)")
+      ->check(CLI::IsMember({"auto", "fused", "cudnn", "block"}))
       ->default_val("auto")
       ->group("Hardware");
   cmd->add_option("--gpu-node-chunk", a->gpu_node_chunk,

@@ -8,6 +8,7 @@
 #include "tecscan/config.hpp"
 #include "tecscan/error.hpp"
 #include "tecscan/model.hpp"
+#include "tecscan/model_registry.hpp"
 #include "tecscan/trainer.hpp"
 #ifdef TECSCAN_HAVE_CUDA
 #include "tecscan/cuda_backend.hpp"
@@ -33,9 +34,9 @@ std::string checked_device(const std::string& device) {
 
 // Checked in every build, so a wrong value is refused whether or not a GPU is there to use it.
 void check_rnn_impl(const std::string& name) {
-  if (name != "auto" && name != "fused" && name != "cudnn")
+  if (name != "auto" && name != "fused" && name != "cudnn" && name != "block")
     throw InputError("unknown recurrent GPU implementation '" + name +
-                     "': expected auto, fused or cudnn");
+                     "': expected auto, fused, cudnn or block");
 }
 
 }  // namespace
@@ -88,7 +89,7 @@ Backend make_backend(const ScanConfig& config, const BackendOptions& options) {
     // build without cuDNN) instead of the composite's generic "training on cpu".
     if (rnn_impl == RnnImpl::kCudnn)
       for (ModelKind k : neural_models(config)) {
-        if (k == ModelKind::kMlp || k == ModelKind::kCnn) continue;
+        if (model_entry(k).gpu != GpuPath::kRecurrent) continue;
         const std::string why = rnn_unsupported_reason(k, config.model, rnn_impl);
         if (!why.empty())
           backend.notes.push_back(std::string("note: --rnn-impl cudnn cannot train ") +

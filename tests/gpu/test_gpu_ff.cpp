@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/keyed_cubes.hpp"
 #include "tecscan/adam.hpp"
 #include "tecscan/cpu_model.hpp"
 #include "tecscan/cuda_backend.hpp"
@@ -33,27 +34,8 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Diurnal TEC-like series (12 epochs a day) with a trend, deterministic noise and gaps. Node 0
-// is constant (cannot be normalised), node 1 has no data in its training part.
 Cube synthetic_cube(int nnode, int ntime) {
-  Cube c;
-  for (int n = 0; n < nnode; ++n) {
-    c.node_lat.push_back(10.0 + 2.5 * (n % 8));
-    c.node_lon.push_back(-90.0 + 5.0 * (n / 8));
-    c.node_distance_km.push_back(100.0 * n);
-  }
-  for (int t = 0; t < ntime; ++t) c.time.push_back(make_time(2001, 1, 1) + 7200 * t);
-  c.tec.resize(static_cast<size_t>(nnode) * ntime);
-  for (int n = 0; n < nnode; ++n)
-    for (int t = 0; t < ntime; ++t) {
-      double v = 20 + 0.3 * n + 8 * std::sin(2 * M_PI * t / 12.0 + 0.1 * n) + 0.01 * t +
-                 0.7 * std::sin(12.9898 * (t + 1) * (n + 2));
-      if (n == 0) v = 15;
-      if (n == 1 && t < ntime * 0.7) v = kNaN;
-      if (n >= 2 && (t * 7 + n) % 53 == 0) v = kNaN;
-      c.tec[static_cast<size_t>(n) * ntime + t] = static_cast<float>(v);
-    }
-  return c;
+  return tecscan::testing::gappy_diurnal_cube(nnode, ntime);
 }
 
 // Largest |a - b| / (|b| + floor) over finite pairs, and NaN patterns that differ.

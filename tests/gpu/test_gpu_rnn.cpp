@@ -182,7 +182,8 @@ TEST(GpuRnnHost, ParsesImplementationNames) {
     parse_rnn_impl("cudnn8");
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("auto, fused or cudnn"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("auto, fused, cudnn or block"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -1,11 +1,13 @@
-// Cubes for the GPU trainers' tests: a noisy diurnal cube, and a subset of a cube whose nodes keep
-// their index in it as their random-stream key (as a packed cube keeps each node's own event's).
+// Cubes for the GPU trainers' tests: a noisy diurnal cube, a gappy one, and a subset of a cube
+// whose nodes keep their index in it as their random-stream key (as a packed cube keeps each node's
+// own event's).
 #pragma once
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "tecscan/cube.hpp"
+#include "tecscan/time.hpp"
 
 namespace tecscan::testing {
 
@@ -28,6 +30,30 @@ inline Cube noisy_diurnal_cube(int nnode, int ntime, unsigned seed) {
       if (n == 3 && (t % 37 == 5 || (t > 60 && t < 70))) v = NAN;
       if (n == 4) v = 15.0f;
       c.tec[static_cast<size_t>(n) * ntime + t] = v;
+    }
+  return c;
+}
+
+// Diurnal TEC-like series (12 epochs a day) with a trend, deterministic noise and gaps; node 0
+// is constant (cannot be normalised) and node 1 has no data in its training part (the host
+// tests' synthetic_tec, tests/support/block_emulation.hpp, on 2-hourly times).
+inline Cube gappy_diurnal_cube(int nnode, int ntime) {
+  Cube c;
+  for (int n = 0; n < nnode; ++n) {
+    c.node_lat.push_back(10.0 + 2.5 * (n % 8));
+    c.node_lon.push_back(-90.0 + 5.0 * (n / 8));
+    c.node_distance_km.push_back(100.0 * n);
+  }
+  for (int t = 0; t < ntime; ++t) c.time.push_back(make_time(2001, 1, 1) + 7200 * t);
+  c.tec.resize(static_cast<size_t>(nnode) * ntime);
+  for (int n = 0; n < nnode; ++n)
+    for (int t = 0; t < ntime; ++t) {
+      double v = 20 + 0.3 * n + 8 * std::sin(2 * M_PI * t / 12.0 + 0.1 * n) + 0.01 * t +
+                 0.7 * std::sin(12.9898 * (t + 1) * (n + 2));
+      if (n == 0) v = 15;
+      if (n == 1 && t < ntime * 0.7) v = NAN;
+      if (n >= 2 && (t * 7 + n) % 53 == 0) v = NAN;
+      c.tec[static_cast<size_t>(n) * ntime + t] = static_cast<float>(v);
     }
   return c;
 }

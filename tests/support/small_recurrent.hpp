@@ -48,4 +48,16 @@ inline std::vector<RecurrentCase> recurrent_cases(const ModelConfig& base) {
   return c;
 }
 
+// recurrent_cases, plus for the small sizes (cnn_filters < 10) a CNN-LSTM whose front end pools
+// three steps and drops the last (window 11, kernel 3): the block path's tests, host and GPU.
+inline std::vector<RecurrentCase> block_recurrent_cases(const ModelConfig& base) {
+  std::vector<RecurrentCase> cases = recurrent_cases(base);
+  if (base.cnn_filters < 10) {
+    ModelConfig wide = base;
+    wide.window = 11, wide.cnn_kernel = 3, wide.cnn_pool = 2;
+    cases.push_back({ModelKind::kCnnLstm, wide});
+  }
+  return cases;
+}
+
 }  // namespace tecscan::testing
