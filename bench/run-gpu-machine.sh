@@ -25,6 +25,10 @@
 #   WORK=/tmp/tecscan-gpu-machine   cubes and run folders (large; not kept)
 #   PEER_EPOCHS=20 PEER_NODES=4     the PyTorch comparison (bench/peers/README.md)
 #   SCALING_EPOCHS="25 50 100 200"  tecscan scan --device cuda --epochs E
+#   SKIP="peers batch"  steps not to run (any of: paper batch precision peers scaling nsys cpu);
+#                      gpu-check always runs. The steps run in that order under BUDGET_S, so
+#                      on a short lease skip what is not the question (e.g. issue 14's precision
+#                      figures: SKIP="batch peers scaling nsys cpu" BUDGET_S=560)
 #   FRAGMENT_ONLY=1    measure nothing: rebuild fragment.md from the logs in RESULTS_ROOT/TAG
 #                      (TAG=h200 to choose the folder without nvidia-smi)
 # Prints a short table last. Exit status: gpu-check's (0 all good, 1 a GPU test failed, ...).
@@ -60,6 +64,8 @@ COMMAND="COMMIT=$COMMIT bash bench/run-gpu-machine.sh ${1:-.device/build}${LIB:+
 mkdir -p "$DIR" "$WORK"
 STATUS=0
 
+# wanted STEP: not listed in SKIP (paper batch precision peers scaling nsys cpu).
+wanted() { [[ " ${SKIP:-} " != *" $1 "* ]]; }
 elapsed() { echo $(($(date +%s) - START)); }
 left() { echo $((BUDGET - $(elapsed))); }
 note() { echo "[gpu-machine $(elapsed)s] $*" | tee -a "$DIR/run.log"; }
@@ -118,7 +124,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
 
   # ---- 1b. the paper-size event, end to end (bench/paper_event/) ---------------------------------
   limit=$(cap 120)
-  if ((limit >= 40)); then
+  if ((limit >= 40)) && wanted paper; then
     note "paper-size event: 103 nodes x 2928 hourly epochs, 100 epochs (limit ${limit}s)"
     WORK=$WORK/paper-event DEVICE=cuda COMMIT=$COMMIT timeout "$limit" \
       bash "$ROOT/bench/paper_event/run.sh" "$BUILD/tecscan" "$DIR/paper_event.json" \
@@ -129,7 +135,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
 
   # ---- 1c. the five bundled M>=7 events: five single tasks vs one packed task --------------------
   limit=$(cap 150)
-  if ((limit >= 60)); then
+  if ((limit >= 60)) && wanted batch; then
     note "batch: five single tasks vs one --pack task (bench/batch-events.sh, limit ${limit}s)"
     WORK=$WORK/batch timeout "$limit" bash "$ROOT/bench/batch-events.sh" "$BUILD/tecscan" \
       "$DIR/batch" >"$DIR/batch-events.log" 2>&1 || note "batch events FAILED or timed out"
@@ -145,7 +151,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   # the default (the fastest precision with the science of fp32). Then the paper-size event per
   # precision with the same engine.
   limit=$(cap 150)
-  if ((limit >= 60)); then
+  if ((limit >= 60)) && wanted precision; then
     note "precision: El Salvador, six networks, 100 epochs, fp32 x2 seeds + 3 precisions (limit ${limit}s)"
     rm -rf "$WORK/precision"
     DEVICE=cuda EXTRA="--rnn-impl block" BUILD_DIR=$BUILD WORK=$WORK/precision PY=$PY \
@@ -156,7 +162,17 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   else
     note "precision table skipped: ${limit}s left"
   fi
-  for prec in fp32 3xtf32 tf32 bf16; do
+  # Each model's training throughput in each precision on the persistent path (the recurrent
+  # ones as --rnn-impl block trains them), as a fraction of that precision's measured peak.
+  limit=$(cap 120)
+  if ((limit >= 40)) && [[ -x $BUILD/bench/bench_gpu_ff ]] && wanted precision; then
+    note "bench_gpu_ff: six models x four precisions, 100 nodes (limit ${limit}s)"
+    timeout "$limit" "$BUILD/bench/bench_gpu_ff" --nodes 100 --epochs 3 --runs 2 \
+      --cpu-max-nodes 0 --models mlp,cnn,rnn,gru,lstm,cnn-lstm \
+      --precisions fp32,3xtf32,tf32,bf16 >"$DIR/precision_models.log" 2>&1 ||
+      note "bench_gpu_ff per precision FAILED or timed out (precision_models.log)"
+  fi
+  for prec in $(wanted precision && echo fp32 3xtf32 tf32 bf16); do
     limit=$(cap 60)
     ((limit >= 30)) || { note "paper-size event in $prec skipped: ${limit}s left"; continue; }
     note "paper-size event, --rnn-impl block --precision $prec (limit ${limit}s)"
@@ -168,7 +184,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
 
   # ---- 2. tecscan vs PyTorch per node and batched, and JAX ---------------------------------------
   limit=$(cap 360)
-  if ((limit >= 60)); then
+  if ((limit >= 60)) && wanted peers; then
     note "peers: run_gpu.sh, $PEER_EPOCHS epochs, per node on $PEER_NODES nodes (limit ${limit}s)"
     rm -rf "$WORK/peers-gpu"
     OUT=$WORK EPOCHS=$PEER_EPOCHS NODES=$PEER_NODES PEAK_GFLOPS=${PEAK:-0} \
@@ -185,7 +201,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   fi
 
   # ---- 3. scaling: 50 nodes per model, and the whole event vs training epochs --------------------
-  if (($(left) >= 40)) && [[ -x $BUILD/bench/bench_gpu_ff ]]; then
+  if (($(left) >= 40)) && [[ -x $BUILD/bench/bench_gpu_ff ]] && wanted scaling; then
     note "scaling: 50 nodes"
     timeout "$(cap 40)" "$BUILD/bench/bench_gpu_ff" --nodes 50 --epochs 5 --runs 3 --cpu-epochs 1 \
       >"$DIR/scaling_ff50.log" 2>&1 || note "bench_gpu_ff --nodes 50 FAILED"
@@ -194,7 +210,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   fi
   CUBE=$WORK/scaling-cube.h5
   : >"$DIR/scaling_epochs.log"
-  if (($(left) >= 40)); then
+  if (($(left) >= 40)) && wanted scaling; then
     note "scaling: the El Salvador event on the GPU vs epochs ($SCALING_EPOCHS)"
     s=$(wall_s "$DIR/scaling_epochs_output.log" timeout 30 "$BUILD/tecscan" ingest \
       --ionex "$ROOT/data/ionex/jpl-2000-2001" \
@@ -217,7 +233,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   # and the whole scan timed with the recurrent epochs replayed from CUDA graphs and eagerly.
   # graph_flag 0|1: the scan's --cuda-graphs flag, or nothing.
   graph_flag() { if [[ $1 == 1 ]]; then echo --cuda-graphs; fi; }
-  if [[ -f $CUBE ]] && (($(left) >= 60)); then
+  if [[ -f $CUBE ]] && (($(left) >= 60)) && wanted nsys; then
     if command -v nsys >/dev/null 2>&1; then
       note "nsys: 2-epoch scan of every model (limit $(cap 90)s)"
       for graphs in 0 1; do
@@ -247,7 +263,7 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   fi
 
   # ---- 4. the CPU backend on all cores -----------------------------------------------------------
-  if (($(left) >= 45)) && [[ -x $BUILD/bench/bench_cpu_models ]]; then
+  if (($(left) >= 45)) && [[ -x $BUILD/bench/bench_cpu_models ]] && wanted cpu; then
     note "bench_cpu_models 64 3 on $(nproc) cores (limit $(cap 120)s)"
     timeout "$(cap 120)" "$BUILD/bench/bench_cpu_models" 64 3 >"$DIR/cpu_models.log" 2>&1 ||
       note "bench_cpu_models FAILED or timed out (cpu_models.log)"
@@ -443,6 +459,13 @@ if precision or block_runs:
     L += ["### Training precision on the GPU (`bench/precision/run.sh`, `--rnn-impl block`)", ""]
     L += (precision.strip().splitlines() if precision else
           [f"(no precision table: see `{tag}/precision.log`)"]) + [""]
+models_text = read("precision_models.log")
+if models_text:
+    notes = [l.lstrip("# ").strip() for l in models_text.splitlines()[:4]
+             if l and not l.startswith("|") and not l.startswith("RESULT")]
+    L += ["Each model's training epoch per precision, 100 synthetic nodes (`bench_gpu_ff`, the"
+          " recurrent models on the block path; `" + tag + "/precision_models.log`): "
+          + " ".join(notes), ""] + table_rows(models_text) + [""]
 if block_runs:
     L += ["The paper-size event per precision, persistent kernels for every network"
           " (`--rnn-impl block`; measured end to end, one process each):", "",
