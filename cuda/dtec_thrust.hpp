@@ -30,15 +30,12 @@
 namespace tecscan {
 namespace dtec_thrust {
 
-TECSCAN_HD inline bool finite(float x) {
-  return x == x && x - x == 0.0f;
-}
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
 // delta = observed - predicted, NaN when either is missing.
 struct DeltaOp {
   TECSCAN_HD float operator()(float observed, float predicted) const {
-    return finite(observed) && finite(predicted) ? observed - predicted : kNaN;
+    return finite_value(observed) && finite_value(predicted) ? observed - predicted : kNaN;
   }
 };
 
@@ -61,7 +58,7 @@ struct StatsDelta {
 };
 
 struct IsFinite {
-  TECSCAN_HD bool operator()(float x) const { return finite(x); }
+  TECSCAN_HD bool operator()(float x) const { return finite_value(x); }
 };
 
 struct SegmentStats {
@@ -87,8 +84,9 @@ struct DtecOp {
   TECSCAN_HD void operator()(int64_t i) const {
     const int64_t s = segment(i);
     // IQR == 0 (a constant residual) has no scale to measure an anomaly against.
-    dtec[i] =
-        finite(delta[i]) && iqr[s] > 0 ? static_cast<float>((delta[i] - median[s]) / iqr[s]) : kNaN;
+    dtec[i] = finite_value(delta[i]) && iqr[s] > 0
+                  ? static_cast<float>((delta[i] - median[s]) / iqr[s])
+                  : kNaN;
   }
 };
 

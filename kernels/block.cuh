@@ -85,10 +85,6 @@ TECSCAN_HD inline float relu(float x) {
   return x > 0.0f ? x : 0.0f;
 }
 
-TECSCAN_HD inline bool is_finite(float x) {
-  return x == x && x - x == 0.0f;
-}
-
 TECSCAN_HD inline int ceil_div(int a, int b) {
   return (a + b - 1) / b;
 }

@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "tecscan/cube.hpp"
-#include "tecscan/detect.hpp"
+#include "tecscan/dtec.hpp"
 #include "tecscan/model.hpp"
+#include "tecscan/time.hpp"
 #include "tecscan/train.hpp"
 #include "tecscan/trainer.hpp"
 

@@ -7,24 +7,11 @@
 #include <functional>
 #include <vector>
 
+#include "tecscan/dtec.hpp"
 #include "tecscan/indices.hpp"
 #include "tecscan/time.hpp"
 
 namespace tecscan {
-
-enum class DtecScope {
-  kWholeSeries,  // one median/IQR per node and model over the whole series (the paper)
-  kPerUtcHour    // one per node, model and UTC hour of day
-};
-
-struct DtecOutput {
-  size_t nnode = 0, ntime = 0, ngroup = 0;  // ngroup = 1 (whole series) or 24 (per UTC hour)
-  std::vector<float> delta;  // [node][time] observed - predicted, TECU (NaN when either is)
-  std::vector<float>
-      dtec;  // [node][time] (delta - median) / IQR; NaN when delta is NaN or IQR == 0
-  std::vector<double> median;  // [node][group]
-  std::vector<double> iqr;     // [node][group]
-};
 
 // observed/predicted: [node][time]; time: [ntime] (for the UTC hour of each epoch).
 // Statistics over the finite deltas of each (node, group) at the epochs with stats_mask[t] != 0

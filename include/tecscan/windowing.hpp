@@ -10,11 +10,6 @@
 
 namespace tecscan {
 
-// Finite without <cmath>'s isfinite, which is not a device function everywhere.
-TECSCAN_HD inline bool finite_value(double x) {
-  return x == x && x - x == 0.0;
-}
-
 // Mean and sample standard deviation (N - 1) of a series' finite values, two passes in double
 // in time order; NaN where undefined (no finite value; fewer than two).
 struct SeriesMoments {
