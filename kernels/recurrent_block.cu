@@ -68,11 +68,12 @@ namespace {
 
 template <class M>
 __global__ void __launch_bounds__(kFastThreads)
-    step_kernel(M model, float* P, float* grad, float* v, float* acts, const float* x,
+    step_kernel(M model, float* P, float* grad, float* v, float* wt, float* acts, const float* x,
                 const float* target, int count, int batch, float* y) {
   const Block blk{};
   SmemCarver carver(acts);
   const RecurrentActs s = model.carve(carver, batch);
+  model.transpose_weights(blk, P, wt);
   const int L = model.input_len();
   blk.parallel_for(count * L, [&](int i) { s.x[i] = x[i]; });
   blk.parallel_for(count, [&](int b) { s.tgt[b] = target[b]; });
@@ -85,7 +86,7 @@ __global__ void __launch_bounds__(kFastThreads)
   blk.sync();
   AdamArgs adam;
   adam.beta1 = 0.0f;
-  model.backward_adam(blk, P, grad, v, nullptr, s, count, 1e-3f, adam);
+  model.backward_adam(blk, P, grad, v, wt, s, count, 1e-3f, adam);
 }
 
 }  // namespace
@@ -98,14 +99,16 @@ RecurrentDeviceStep device_recurrent_step(Precision p, const rnn::RnnShape& s,
   return with_precision(p, [&](auto tag) {
     const RecurrentBlockModel<decltype(tag)::value> model{s};
     DeviceBuffer<float> dp, grad(params.size()), v(params.size()), dx, dtarget,
-        acts(static_cast<size_t>(fast_smem_bytes(model, batch) / sizeof(float))), y(count);
+        acts(static_cast<size_t>(fast_smem_bytes(model, batch) / sizeof(float))), y(count),
+        wt(static_cast<size_t>(model.transposed_size()));
     dp.upload(params);
     grad.fill_zero();
     v.fill_zero();
     dx.upload(x);
     dtarget.upload(target);
-    step_kernel<<<1, kFastThreads>>>(model, dp.data(), grad.data(), v.data(), acts.data(),
-                                     dx.data(), dtarget.data(), count, batch, y.data());
+    step_kernel<<<1, kFastThreads>>>(model, dp.data(), grad.data(), v.data(), wt.data(),
+                                     acts.data(), dx.data(), dtarget.data(), count, batch,
+                                     y.data());
     CUDA_CHECK_LAUNCH();
     CUDA_CHECK(cudaDeviceSynchronize());
     return RecurrentDeviceStep{y.download(), grad.download()};

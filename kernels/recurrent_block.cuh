@@ -479,9 +479,17 @@ struct RecurrentBlockModel {
     blk.sync();
   }
 
-  // No transposed copy: the backward products read U and W1 in place.
-  TECSCAN_HD int64_t transposed_size() const { return 0; }
-  TECSCAN_HD void transpose_weights(const Block&, const float*, float*) const {}
+  // The fast path's transposed recurrent kernel U^T [G u][u] (the MLP's W2^T): the backward
+  // product dG U^T reads it row by row, contiguous across the threads, where U itself would be
+  // read with a stride of G u. Adam refreshes it with U (the recurrent kernel's gradient).
+  TECSCAN_HD int64_t transposed_size() const { return int64_t(s.gu()) * s.units; }
+  TECSCAN_HD void transpose_weights(const Block& blk, const float* P, float* wt) const {
+    const int u = s.units, gu = s.gu();
+    blk.parallel_for(u * gu, [&](int q) {  // q = m * G u + g: U[m][g] -> U^T[g][m]
+      wt[int64_t(q % gu) * u + q / gu] = P[s.off_recurrent + q];
+    });
+    blk.sync();
+  }
 
   // The CNN-LSTM's deltas below the LSTM: dfeat = dpre W^T, do2 (pool, relu), do1.
   TECSCAN_HD void front_backward(const Block& blk, const float* P, const Acts& a, int count) const {
@@ -510,7 +518,7 @@ struct RecurrentBlockModel {
     blk.sync();
   }
 
-  TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, float* /*wt*/,
+  TECSCAN_HD void backward_adam(const Block& blk, float* P, float* m, float* v, float* wt,
                                 const Acts& a, int count, float alpha, const AdamArgs& adam) const {
     const int u = s.units, gu = s.gu(), d = s.head_hidden, T = s.steps;
     // The head: dLoss/dh_T (and the LSTM's dd1 on the way).
@@ -527,15 +535,14 @@ struct RecurrentBlockModel {
     }
     if (lstm_cell()) blk.parallel_for(count * u, [&](int o) { a.dc[o] = 0.0f; });
     blk.sync();
-    // Backpropagation through time.
-    const float* U = P + s.off_recurrent;
+    // Backpropagation through time: dh_{t-1} = dG_t U^T, U^T (g, m) = wt[g * u + m].
     for (int t = T - 1; t >= 0; --t) {
       blk.parallel_for(count * u, [&](int o) { cell_backward(a, t, o / u, o % u); });
       blk.sync();
       if (t == 0) break;
       block_product<Prec, 2, 2>(
           blk, count, u, gu, [&](int r, int k) { return drec(a, t, r, k); },
-          [&](int k, int c) { return U[int64_t(c) * gu + k]; },
+          [&](int k, int c) { return wt[int64_t(k) * u + c]; },
           [&](int r, int c, float acc) { a.dh[r * u + c] = dh_value(a, r, c, acc); });
       blk.sync();
     }
@@ -548,7 +555,9 @@ struct RecurrentBlockModel {
         [&](int r, int k) { return h_at(a, 1 + k / count, k % count)[r]; },
         [&](int k, int c) { return drec(a, 1 + k / count, k % count, c); },
         [&](int r, int c, float g) {
-          adam_param(P, m, v, s.off_recurrent + int64_t(r) * gu + c, g, alpha, adam);
+          const int64_t p = s.off_recurrent + int64_t(r) * gu + c;
+          adam_param(P, m, v, p, g, alpha, adam);
+          wt[int64_t(c) * u + r] = P[p];  // U^T follows U (no other product reads it after)
         });
     if (dense_head()) {  // Dense(d) kernel = h_T^T dd1
       const float* h = h_at(a, T, 0);

@@ -89,13 +89,15 @@ Step kernel_step(const M& model, const std::vector<float>& params, const std::ve
   AdamArgs adam;
   adam.beta1 = 0.0f;
   BlockRunner run_block(exec);
+  std::vector<float> wt(static_cast<size_t>(model.transposed_size()));  // U^T
   run_block([&](const Block& blk) {
+    model.transpose_weights(blk, p.data(), wt.data());
     model.forward(blk, p.data(), acts, count);
     blk.single([&] { r.y.assign(acts.y, acts.y + count); });
     blk.parallel_for(count,
                      [&](int b) { acts.dy[b] = loss_gradient(acts.y[b], acts.tgt[b], count); });
     blk.sync();
-    model.backward_adam(blk, p.data(), m.data(), v.data(), nullptr, acts, count, 1e-3f, adam);
+    model.backward_adam(blk, p.data(), m.data(), v.data(), wt.data(), acts, count, 1e-3f, adam);
   });
   r.grad = m;
   return r;
