@@ -28,11 +28,6 @@ void with_fast_model(const CnnDims& d, Precision precision, const F& f) {
   });
 }
 
-void check_naive_precision(bool naive, Precision precision) {
-  if (naive && precision != Precision::kFp32)
-    throw std::invalid_argument(std::string("the naive CNN kernels run fp32 only, not ") +
-                                precision_name(precision));
-}
 }  // namespace
 
 int64_t cnn_fast_smem_bytes(const CnnDims& d, int batch) {
@@ -45,7 +40,7 @@ int64_t cnn_naive_acts_floats(const CnnDims& d, int batch) {
 
 void cnn_train_epoch(const CnnDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
                      Precision precision) {
-  check_naive_precision(naive, precision);
+  require_fp32_naive("CNN", naive, precision);
   if (naive)
     run_naive_epoch(CnnModel<CnnDims>{d}, a, epoch, max_batches);
   else
@@ -54,7 +49,7 @@ void cnn_train_epoch(const CnnDims& d, const TrainArgs& a, int epoch, bool naive
 
 void cnn_predict(const CnnDims& d, const TrainArgs& a, bool naive, int max_predict,
                  Precision precision) {
-  check_naive_precision(naive, precision);
+  require_fp32_naive("CNN", naive, precision);
   if (naive)
     run_naive_predict(CnnModel<CnnDims>{d}, a, max_predict);
   else

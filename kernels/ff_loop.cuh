@@ -220,10 +220,22 @@ TECSCAN_HD void naive_predict_thread(const M& model, const TrainArgs& a, int nod
 #if defined(__CUDACC__)
 #include <cuda_runtime.h>
 
+#include <stdexcept>
+#include <string>
+
 #include "cuda_check.hpp"
+#include "tecscan/precision.hpp"
 
 namespace tecscan {
 namespace ff {
+
+// The naive kernels are the FP32 reference: asked for another precision, the launchers of
+// `model` ("MLP", "CNN", "recurrent") refuse with std::invalid_argument.
+inline void require_fp32_naive(const char* model, bool naive, Precision precision) {
+  if (naive && precision != Precision::kFp32)
+    throw std::invalid_argument(std::string("the naive ") + model + " kernels run fp32 only, not " +
+                                precision_name(precision));
+}
 
 constexpr int kFastThreads = 512;   // one block per node
 constexpr int kNaiveThreads = 128;  // one thread per (node, sample) or (node, parameter)

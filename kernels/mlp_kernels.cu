@@ -28,11 +28,6 @@ void with_fast_model(const MlpDims& d, Precision precision, const F& f) {
   });
 }
 
-void check_naive_precision(bool naive, Precision precision) {
-  if (naive && precision != Precision::kFp32)
-    throw std::invalid_argument(std::string("the naive MLP kernels run fp32 only, not ") +
-                                precision_name(precision));
-}
 }  // namespace
 
 int64_t mlp_fast_smem_bytes(const MlpDims& d, int batch) {
@@ -45,7 +40,7 @@ int64_t mlp_naive_acts_floats(const MlpDims& d, int batch) {
 
 void mlp_train_epoch(const MlpDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
                      Precision precision) {
-  check_naive_precision(naive, precision);
+  require_fp32_naive("MLP", naive, precision);
   if (naive)
     run_naive_epoch(MlpModel<MlpDims>{d}, a, epoch, max_batches);
   else
@@ -54,7 +49,7 @@ void mlp_train_epoch(const MlpDims& d, const TrainArgs& a, int epoch, bool naive
 
 void mlp_predict(const MlpDims& d, const TrainArgs& a, bool naive, int max_predict,
                  Precision precision) {
-  check_naive_precision(naive, precision);
+  require_fp32_naive("MLP", naive, precision);
   if (naive)
     run_naive_predict(MlpModel<MlpDims>{d}, a, max_predict);
   else

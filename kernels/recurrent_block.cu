@@ -9,11 +9,6 @@ namespace tecscan {
 namespace ff {
 
 namespace {
-void check_naive_precision(bool naive, Precision precision) {
-  if (naive && precision != Precision::kFp32)
-    throw std::invalid_argument(std::string("the naive recurrent kernels run fp32 only, not ") +
-                                precision_name(precision));
-}
 
 void check_shape(const rnn::RnnShape& s) {
   const std::string why = recurrent_block_unsupported_reason(s);
@@ -41,7 +36,7 @@ int64_t recurrent_naive_acts_floats(const rnn::RnnShape& s, int batch) {
 void recurrent_train_epoch(const rnn::RnnShape& s, const TrainArgs& a, int epoch, bool naive,
                            bool acts_in_global, int max_batches, Precision precision) {
   check_shape(s);
-  check_naive_precision(naive, precision);
+  require_fp32_naive("recurrent", naive, precision);
   if (naive) {
     run_naive_epoch(RecurrentBlockModel<>{s}, a, epoch, max_batches);
     return;
@@ -54,7 +49,7 @@ void recurrent_train_epoch(const rnn::RnnShape& s, const TrainArgs& a, int epoch
 void recurrent_predict(const rnn::RnnShape& s, const TrainArgs& a, bool naive, bool acts_in_global,
                        int max_predict, Precision precision) {
   check_shape(s);
-  check_naive_precision(naive, precision);
+  require_fp32_naive("recurrent", naive, precision);
   if (naive) {
     run_naive_predict(RecurrentBlockModel<>{s}, a, max_predict);
     return;

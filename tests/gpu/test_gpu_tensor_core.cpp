@@ -165,13 +165,9 @@ void check_device_mlp_step(Precision p, const ModelConfig& mc, int count, double
   const MlpDeviceStep k = device_mlp_step(p, d, params, x, target, count, 32);
   const MlpModel<MlpDims> layout{d};
   const float* W = params.data();
-  auto mat = [](const std::vector<float>& m, int cols) {
-    return [&m, cols](int r, int c) { return m[size_t(r) * cols + c]; };
-  };
-  auto wmat = [W](int64_t offset, int cols) {
-    return [W, offset, cols](int r, int c) { return W[offset + int64_t(r) * cols + c]; };
-  };
-  auto transposed = [](auto f) { return [f](int r, int c) { return f(c, r); }; };
+  auto mat = test::row_major;
+  auto wmat = [W](int64_t offset, int cols) { return test::params_matrix(W, offset, cols); };
+  using test::transposed;
   auto check = [&](const char* what, const std::vector<float>& got, test::ReferenceProduct want,
                    const float* bias, int N, bool relu, const std::vector<float>* mask) {
     for (size_t i = 0; i < want.value.size(); ++i) {

@@ -25,6 +25,19 @@ inline double product_term(Precision p, float a, float b) {
   return double(round_operand(p, a)) * round_operand(p, b);
 }
 
+// Matrix views for reference_product's accessors: a row-major [.][cols] vector, a row-major
+// tensor at `offset` of a flat parameter vector, and the transpose of any view.
+inline auto row_major(const std::vector<float>& m, int cols) {
+  return [&m, cols](int r, int c) { return m[size_t(r) * cols + c]; };
+}
+inline auto params_matrix(const float* params, int64_t offset, int cols) {
+  return [params, offset, cols](int r, int c) { return params[offset + int64_t(r) * cols + c]; };
+}
+template <typename F>
+auto transposed(F f) {
+  return [f](int r, int c) { return f(c, r); };
+}
+
 struct ReferenceProduct {
   std::vector<double> value;      // [M][N] sum over k of product_term(a(r, k), b(k, c))
   std::vector<double> magnitude;  // [M][N] sum over k of |product_term|
@@ -107,13 +120,8 @@ std::vector<Pass> cnn_pass_references(Precision p, const M& model, const std::ve
   const int L = model.d.L, K = model.d.K, F = model.d.F, pool = model.d.Pool;
   const int t1 = model.T1(), t2 = model.T2(), np = model.NP();
   const float* W = params.data();
-  auto mat = [](const std::vector<float>& m, int cols) {
-    return [&m, cols](int r, int c) { return m[size_t(r) * cols + c]; };
-  };
-  auto wmat = [W](int64_t offset, int cols) {
-    return [W, offset, cols](int r, int c) { return W[offset + int64_t(r) * cols + c]; };
-  };
-  auto transposed = [](auto f) { return [f](int r, int c) { return f(c, r); }; };
+  auto mat = row_major;
+  auto wmat = [W](int64_t offset, int cols) { return params_matrix(W, offset, cols); };
   // im2col: row (b, t), feature (w, ci) = input step t + w, channel ci.
   auto patches1 = [&](int r, int w) { return x[size_t(r / t1) * L + r % t1 + w]; };
   auto patches2 = [&](int r, int f) {

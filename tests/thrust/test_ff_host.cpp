@@ -708,13 +708,9 @@ void check_mlp_passes(const ModelConfig& mc, const MlpModel<D, P>& model, int co
   for (int b = 0; b < count; ++b) target[b] = static_cast<float>(std::cos(0.9 * b));
   const MlpStep k = mlp_step(model, params, x, target, count, batch, Exec::kThreadsReverse);
   const float* W = params.data();
-  auto mat = [](const std::vector<float>& m, int cols) {
-    return [&m, cols](int r, int c) { return m[static_cast<size_t>(r) * cols + c]; };
-  };
-  auto wmat = [W](int64_t offset, int cols) {
-    return [W, offset, cols](int r, int c) { return W[offset + int64_t(r) * cols + c]; };
-  };
-  auto transposed = [](auto f) { return [f](int r, int c) { return f(c, r); }; };
+  auto mat = test::row_major;
+  auto wmat = [W](int64_t offset, int cols) { return test::params_matrix(W, offset, cols); };
+  using test::transposed;
   // FP32 accumulation of at most H / 8 + 16 terms: <= ~30 u sum|terms| = 1.8e-6 worst case
   // (u = 2^-24); the bias' addition adds u (|sum| + |bias|). Measured max 3.0e-7 (x86-64).
   // About ten times that:
