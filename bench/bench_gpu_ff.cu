@@ -48,6 +48,22 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// The integer value of `key`, or an exit-2 error naming it.
+int int_value(const std::string& key, const std::string& value) {
+  size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != value.size()) {
+    std::fprintf(stderr, "bench_gpu_ff: %s: '%s' is not an integer\n", key.c_str(), value.c_str());
+    std::exit(2);
+  }
+  return v;
+}
+
 Args parse_args(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
@@ -59,15 +75,15 @@ Args parse_args(int argc, char** argv) {
     const std::string value = argv[++i];
     if (key == "--nodes") {
       a.nodes.clear();
-      for (const std::string& n : split(value)) a.nodes.push_back(std::stoi(n));
+      for (const std::string& n : split(value)) a.nodes.push_back(int_value(key, n));
     } else if (key == "--epochs") {
-      a.epochs = std::stoi(value);
+      a.epochs = int_value(key, value);
     } else if (key == "--runs") {
-      a.runs = std::stoi(value);
+      a.runs = int_value(key, value);
     } else if (key == "--cpu-epochs") {
-      a.cpu_epochs = std::stoi(value);
+      a.cpu_epochs = int_value(key, value);
     } else if (key == "--cpu-max-nodes") {
-      a.cpu_max_nodes = std::stoi(value);
+      a.cpu_max_nodes = int_value(key, value);
     } else if (key == "--models") {
       a.models.clear();
       for (const std::string& m : split(value)) a.models.push_back(parse_model(m));
@@ -84,6 +100,15 @@ Args parse_args(int argc, char** argv) {
   }
   if (a.epochs < 1 || a.runs < 1 || a.cpu_epochs < 1) {
     std::fprintf(stderr, "--epochs, --runs and --cpu-epochs must be >= 1\n");
+    std::exit(2);
+  }
+  for (int n : a.nodes)
+    if (n < 1) {
+      std::fprintf(stderr, "bench_gpu_ff: --nodes: %d is not a node count >= 1\n", n);
+      std::exit(2);
+    }
+  if (a.nodes.empty() || a.models.empty() || a.precisions.empty()) {
+    std::fprintf(stderr, "bench_gpu_ff: --nodes, --models and --precisions need a value\n");
     std::exit(2);
   }
   return a;

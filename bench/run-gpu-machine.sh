@@ -66,6 +66,15 @@ STATUS=0
 
 # wanted STEP: not listed in SKIP (paper batch precision peers scaling nsys cpu).
 wanted() { [[ " ${SKIP:-} " != *" $1 "* ]]; }
+for step in ${SKIP:-}; do
+  case $step in
+    paper | batch | precision | peers | scaling | nsys | cpu) ;;
+    *)
+      echo "run-gpu-machine.sh: SKIP: unknown step '$step' (paper batch precision peers scaling nsys cpu)" >&2
+      exit 2
+      ;;
+  esac
+done
 elapsed() { echo $(($(date +%s) - START)); }
 left() { echo $((BUDGET - $(elapsed))); }
 note() { echo "[gpu-machine $(elapsed)s] $*" | tee -a "$DIR/run.log"; }

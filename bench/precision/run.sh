@@ -45,6 +45,10 @@ mkdir -p "$WORK"
 
 # CUBE: another cube (e.g. the paper-size one, bench/paper_event/make_cube.py) instead of the
 # bundled El Salvador event.
+if [[ -n ${CUBE:-} && ! -f $CUBE ]]; then  # never ingest El Salvador into a mistyped path
+  echo "run.sh: CUBE=$CUBE: no such file (a cube written by tecscan ingest or make_cube.py)" >&2
+  exit 2
+fi
 CUBE=${CUBE:-$WORK/cube.h5}
 [[ -e $CUBE ]] || "$TECSCAN" ingest \
   --ionex "$ROOT/data/ionex/jpl-2000-2001" \
@@ -62,7 +66,12 @@ scan() {
   "$TECSCAN" scan --cube "$CUBE" --config "$ROOT/configs/paper.toml" \
     --models mlp,cnn,rnn,gru,lstm,cnn-lstm --epochs "$EPOCHS" "${DEVICE_ARGS[@]}" $EXTRA \
     --set quiet.f107_max=inf --set quiet.missing=ignore \
-    --seed "$2" --precision "$3" --quiet --out "$out" >"$out.log" 2>&1
+    --seed "$2" --precision "$3" --quiet --out "$out" >"$out.log" 2>&1 || {
+    local rc=$?
+    echo "run.sh: the $1 scan failed (exit $rc); the end of $out.log:" >&2
+    tail -3 "$out.log" >&2
+    exit "$rc"
+  }
   t1=$(date +%s.%N)
   echo "$1 after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$WORK/load.log"
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f\n", b - a }' >"$out.wall"
