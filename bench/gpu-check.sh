@@ -7,7 +7,9 @@
 # BUILD_DIR (or $TECSCAN_BUILD): an existing CUDA build to use as is (when cmake or the
 # libraries are missing on the GPU machine). Without it: configure and build build-gpu-check/
 # (CUDA on, sm_90). Logs go to ${OUT:-./gpu-check-out}/. $GPU_CHECK_BUDGET_S (default 450)
-# bounds the whole run; benchmarks shrink to what is left.
+# bounds the whole run; benchmarks shrink to what is left. $GPU_TESTS_LIMIT_S (default 240)
+# bounds the GPU tests (a hung kernel must not eat a short lease). $GPU_CHECK_SKIP: steps not to
+# run, any of bench_gpu_ff bench_gpu_rnn event-cpu (the CPU half of the whole-event comparison).
 # Exit status: 0 all good, 1 a GPU test failed, 2 no usable build, 3 a benchmark failed.
 set -u -o pipefail
 
@@ -94,7 +96,7 @@ fi
 # ---- tests ------------------------------------------------------------------------------------
 export TECSCAN_SOURCE_DIR="$ROOT"  # the tests find data/ here even in a moved build
 t0=$(date +%s)
-limit=$(cap 240)
+limit=$(cap "${GPU_TESTS_LIMIT_S:-240}")
 note "running $TESTS (limit ${limit}s)"
 timeout "$limit" "$TESTS" --gtest_color=no 2>&1 | tee "$OUT/gpu_tests.log"
 rc=${PIPESTATUS[0]}
@@ -111,8 +113,13 @@ fi
 SUMMARY+=("GPU tests|$result")
 
 # ---- benchmarks -------------------------------------------------------------------------------
+skipped_step() { [[ " ${GPU_CHECK_SKIP:-} " == *" $1 "* ]]; }
 for name in "${GPU_BENCHES[@]}"; do
   exe="$BUILD/bench/$name"
+  if skipped_step "$name"; then
+    SUMMARY+=("$name|skipped (GPU_CHECK_SKIP)")
+    continue
+  fi
   if [ ! -x "$exe" ]; then
     SUMMARY+=("$name|not built")
     ((STATUS == 0)) && STATUS=3
@@ -152,6 +159,10 @@ if [ -x "$EXE" ] && (($(left) > 60)); then
     --catalog data/catalogs/comcat_m4.5_2000-10_2001-02.csv --event-id usp000a7m5 \
     --out "$EV/cube.h5") >"$OUT/event.log" 2>&1
   for dev in cuda cpu; do
+    if [[ $dev == cpu ]] && skipped_step event-cpu; then
+      SUMMARY+=("event cpu|skipped (GPU_CHECK_SKIP)")
+      continue
+    fi
     t0=$(date +%s.%N)
     if timeout "$(cap 200)" "$EXE" scan --cube "$EV/cube.h5" --config "$ROOT/configs/demo.toml" \
       --device "$dev" --quiet --out "$EV/$dev" >>"$OUT/event.log" 2>&1; then

@@ -31,11 +31,15 @@ EXTRA=${EXTRA:-}
 COMMIT=${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 [[ -x $TECSCAN && -f $TECSCAN ]] || { echo "paper event: $TECSCAN is not an executable" >&2; exit 2; }
 [[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || { echo "paper event: EPOCHS=$EPOCHS is not a count >= 1" >&2; exit 2; }
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
+# The first python with h5py and numpy (Debian's /usr/bin/python3 here; the GPU machine's venv).
+PY=""
+for py in ${PY_CUBE:-} /usr/bin/python3 python3; do
+  if env -u LD_LIBRARY_PATH "$py" -c "import h5py, numpy" 2>/dev/null; then PY=$py && break; fi
+done
+[[ -n $PY ]] || { echo "paper event: no python3 with h5py and numpy (set PY_CUBE)" >&2; exit 2; }
 mkdir -p "$WORK" "$(dirname "$OUT_JSON")"
 CUBE=$WORK/paper-event-seed$SEED.h5
-[[ -e $CUBE ]] || "$PY" "$ROOT/bench/paper_event/make_cube.py" --seed "$SEED" --out "$CUBE"
+[[ -e $CUBE ]] || env -u LD_LIBRARY_PATH "$PY" "$ROOT/bench/paper_event/make_cube.py" --seed "$SEED" --out "$CUBE"
 
 RUN=$WORK/run-$DEVICE-e$EPOCHS
 if [[ ${FRAGMENT_ONLY:-0} == 1 ]]; then  # measure nothing: the fragment from OUT_JSON as it is
@@ -55,7 +59,7 @@ if ((rc != 0)); then
   tail -15 "$WORK/scan-$DEVICE-e$EPOCHS.log"
   exit $rc
 fi
-"$PY" - "$RUN/summary.json" "$CUBE" "$OUT_JSON" "$t0" "$t1" "$COMMIT" "$EPOCHS" \
+env -u LD_LIBRARY_PATH "$PY" - "$RUN/summary.json" "$CUBE" "$OUT_JSON" "$t0" "$t1" "$COMMIT" "$EPOCHS" \
   "${CMD[*]}" <<'EOF'
 import datetime, json, os, sys
 

@@ -43,7 +43,9 @@ TECSCAN=$BUILD_DIR/tecscan
 DEVICE_ARGS=(--device "$DEVICE")
 [[ $DEVICE == cpu ]] && DEVICE_ARGS+=(--threads "$THREADS")
 mkdir -p "$WORK"
-"$PY" -c 'import h5py, numpy' || {
+# python without the carried libraries of a GPU machine's LD_LIBRARY_PATH (those are tecscan's)
+py() { env -u LD_LIBRARY_PATH "$PY" "$@"; }
+py -c 'import h5py, numpy' || {
   echo "run.sh: $PY lacks numpy or h5py (set PY=...)" >&2
   exit 2
 }
@@ -97,7 +99,7 @@ else
   scan 3xtf32 42 3xtf32
 fi
 
-"$PY" "$HERE/compare.py" --work "$WORK" --epochs "$EPOCHS" --threads "$THREADS" \
+py "$HERE/compare.py" --work "$WORK" --epochs "$EPOCHS" --threads "$THREADS" \
   --device "$DEVICE${EXTRA:+ $EXTRA}" \
   --md "$WORK/table.md" --json "$WORK/table.json"
 cat "$WORK/table.md"
@@ -109,7 +111,7 @@ if [[ -n ${FRAGMENT_DIR:-} ]]; then
   COMMIT=${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
   COMMAND="EPOCHS=$EPOCHS THREADS=$THREADS DEVICE=$DEVICE${EXTRA:+ EXTRA='$EXTRA'}"
   COMMAND+="${CUBE_GIVEN:+ CUBE=$CUBE_GIVEN} FRAGMENT_DIR=$FRAGMENT_DIR bash bench/precision/run.sh"
-  "$PY" - "$FRAGMENT_DIR" "$MACHINE" "$COMMIT" "$COMMAND" "$CUBE" "$EPOCHS" "$DEVICE" "$THREADS" \
+  py - "$FRAGMENT_DIR" "$MACHINE" "$COMMIT" "$COMMAND" "$CUBE" "$EPOCHS" "$DEVICE" "$THREADS" \
     "${ORDER:-40}" "$WORK/table.md" <<'PYEOF'
 import datetime, os, sys
 
@@ -140,5 +142,5 @@ lines = ["<!-- fragment", f"machine: {machine}", f"tag: {tag}", f"date: {now:%Y-
 lines += open(table).read().strip().splitlines()
 open(os.path.join(dir_, "fragment.md"), "w").write("\n".join(lines) + "\n")
 PYEOF
-  "$PY" "$ROOT/bench/make-results.py"
+  py "$ROOT/bench/make-results.py"
 fi
