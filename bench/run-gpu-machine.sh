@@ -23,7 +23,8 @@
 #                      h200, h100, ...): fragment.md + raw logs. Copy that folder to
 #                      bench/results/ in the repository, then: python3 bench/make-results.py
 #   WORK=/tmp/tecscan-gpu-machine   cubes and run folders (large; not kept)
-#   PEER_EPOCHS=20 PEER_NODES=4     the PyTorch comparison (bench/peers/README.md)
+#   PEER_EPOCHS=20 PEER_NODES=4     the PyTorch comparison (bench/peers/README.md); SKIP_PEERS
+#                      (pernode pernode-np jax) passes through to bench/peers/run_gpu.sh
 #   SCALING_EPOCHS="25 50 100 200"  tecscan scan --device cuda --epochs E
 #   SKIP="peers batch"  steps not to run (any of: paper batch precision peers scaling nsys cpu);
 #                      gpu-check always runs. The steps run in that order under BUDGET_S, so

@@ -506,6 +506,8 @@ class CudaPersistentTrainer final : public Trainer {
   bool supports_precision(ModelKind, Precision) const override { return true; }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
+    // The other path's models are not this trainer's, though train_feedforward runs both.
+    if (model_entry(k).gpu != path_) throw std::invalid_argument(reason_(k, mc));
     return train_feedforward(k, mc, tc, cube, options_, progress, false).run;
   }
 

@@ -9,7 +9,9 @@
 # run-to-run spread, the yardstick for the peers' agreement. PEAK_GFLOPS (and PEAK_LABEL): the
 # GPU's measured FP32 peak, for the "% of peak" column. Logs and files in ${OUT:-/tmp}/peers-gpu;
 # the tables are printed last and saved as results-gpu.md there (the summary table alone as
-# summary.md). Every step is time-boxed: the whole run stays < 7 min.
+# summary.md). Every step is time-boxed: the whole run stays < 7 min. SKIP_PEERS: rows not to
+# run, any of pernode pernode-np jax (on a short lease: SKIP_PEERS="pernode pernode-np jax"
+# leaves tecscan and PyTorch batched, about 2 min).
 set -uo pipefail
 export PYTHONDONTWRITEBYTECODE=1  # nothing written into the repository tree (no __pycache__)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +27,13 @@ WORK=${OUT:-/tmp}/peers-gpu
 RESULTS=$WORK/results-gpu.md
 START=$(date +%s)
 mkdir -p "$WORK"
+for row in ${SKIP_PEERS:-}; do
+  case $row in
+    pernode | pernode-np | jax) ;;
+    *) echo "run_gpu.sh: SKIP_PEERS: unknown row '$row' (pernode pernode-np jax)" >&2 && exit 2 ;;
+  esac
+done
+wanted() { [[ " ${SKIP_PEERS:-} " != *" $1 "* ]]; }
 note() { echo "[peers-gpu $(($(date +%s) - START))s] $*" | tee -a "$WORK/run.log"; }
 # step SECONDS LOG command...: run time-boxed, log to $WORK/LOG, report failure, never abort.
 step() {
@@ -68,22 +77,28 @@ step 80 torch-batched.log env -u LD_LIBRARY_PATH "$PY" "$HERE/torch_peer.py" --c
   --epochs "$EPOCHS" --mode batched --device "$DEVICE" --repeats 2 --out "$WORK/torch-batched.h5"
 [[ -f $WORK/torch-batched.h5 ]] && PEERS+=(--peer "$WORK/torch-batched.h5")
 cat "$WORK/torch-batched.log"
+if wanted pernode; then
 note "torch per node on $DEVICE: $NODES nodes"
 step 60 torch-pernode.log env -u LD_LIBRARY_PATH "$PY" "$HERE/torch_peer.py" --cube "$WORK/cube.h5" \
   --epochs "$EPOCHS" --nodes "$NODES" --mode pernode --device "$DEVICE" --repeats 2 \
   --out "$WORK/torch-pernode.h5"
 [[ -f $WORK/torch-pernode.h5 ]] && PEERS+=(--peer "$WORK/torch-pernode.h5")
 cat "$WORK/torch-pernode.log"
+fi
 # A per-node loop leaves the GPU idle between small kernels: several processes sharing it (each
 # a shard of the nodes) is how a PyTorch user would fill it. Both rows go to the tables.
+if wanted pernode-np; then
 note "torch per node on $DEVICE, node-parallel: $GPU_WORKERS processes share the device"
 step 60 torch-pernode-np.log env -u LD_LIBRARY_PATH "$PY" "$HERE/torch_peer.py" \
   --cube "$WORK/cube.h5" --epochs "$EPOCHS" --nodes "$NODES" --mode pernode --device "$DEVICE" \
   --workers "$GPU_WORKERS" --threads 1 --repeats 2 --out "$WORK/torch-pernode-np.h5"
 [[ -f $WORK/torch-pernode-np.h5 ]] && PEERS+=(--peer "$WORK/torch-pernode-np.h5")
 cat "$WORK/torch-pernode-np.log"
+fi
 
-if "$PY" -c "import jax, optax" 2>/dev/null; then
+if ! wanted jax; then
+  note "JAX peer skipped (SKIP_PEERS)"
+elif "$PY" -c "import jax, optax" 2>/dev/null; then
   note "JAX vmap+jit on $DEVICE: all nodes"
   step 80 jax-vmap.log env -u LD_LIBRARY_PATH "$PY" "$HERE/jax_peer.py" --cube "$WORK/cube.h5" \
     --epochs "$EPOCHS" --device "${DEVICE/cuda/gpu}" --repeats 2 --out "$WORK/jax-vmap.h5"
