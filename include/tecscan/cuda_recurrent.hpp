@@ -23,8 +23,8 @@ namespace tecscan {
 //  kBlock: the persistent path of the feed-forward models (kernels/recurrent_block.cuh): one
 //          thread block per node runs a whole epoch, every product on tensor cores in the
 //          training precision (all of fp32, 3xtf32, tf32, bf16 run on the GPU). Every model
-//          and activation kFused runs. Not yet run on a GPU, so kAuto does not pick it
-//          (make_cuda_recurrent_block_trainer below).
+//          and activation kFused runs. Slower than kFused on an H200 (docs/gpu-rnn.md), so
+//          kAuto does not pick it (make_cuda_recurrent_block_trainer below).
 //  kAuto:  kFused (it supports every model; see docs/gpu-rnn.md for the measured speeds).
 enum class RnnImpl { kAuto, kFused, kCudnn, kBlock };
 

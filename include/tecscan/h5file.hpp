@@ -56,7 +56,7 @@ class H5File {
 
   // ---- writing. Names are absolute or relative to the root ("tec", "/indices/kp");
   // missing parent groups are created. dims = row-major shape (product = data.size()).
-  // Arrays of rank >= 2 are chunked and deflated (level 4); 1-D arrays are contiguous.
+  // Arrays of rank >= 2 are chunked, shuffled and deflated (level 1); 1-D arrays are contiguous.
   void create_group(const std::string& name);
   void write(const std::string& name, const std::vector<float>& data,
              const std::vector<size_t>& dims, const H5Attrs& attrs = {});

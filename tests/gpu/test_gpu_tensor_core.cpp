@@ -250,7 +250,7 @@ namespace {
 // device's own inputs to it (test::cnn_pass_references, as the host test), every parameter's
 // gradient against the CPU model's FP32 backward (grad_tol, the host test's) and against the
 // CPU's emulation of the same precision (emu_tol: ten times the host test's, since the device's
-// accumulation order is not the host's; a bound until measured).
+// accumulation order is not the host's; the H200 measured <= 1.1e-5, bench/results/h200-1204/).
 void check_device_cnn_step(Precision p, const ModelConfig& mc, int count, double grad_tol,
                            double grad_floor, double emu_tol) {
   const CnnDims d{mc.window, mc.cnn_kernel, mc.cnn_filters, mc.cnn_pool};
