@@ -1,6 +1,7 @@
 // The regional cube file: round trip, CF attributes, atomic writes, readers' errors, and an
 // h5py/xarray check of the layout. Also the H5File and AtomicFile helpers it is built on.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -277,6 +278,82 @@ TEST_F(CubeFiles, H5FileRoundTripsEveryTypeAndStrings) {
   EXPECT_THROW(f.read_attr_int("f64", "scale"), InputError);  // a double, not an integer
   EXPECT_THROW(f.read_string_list("u8"), InputError);
   EXPECT_THROW(f.read_double("names"), InputError);
+}
+
+// Arrays of rank >= 2 are shuffled and deflated chunk by chunk on every core and handed to HDF5
+// as stored (hdf5_common.hpp, write_deflated). They must read back exactly, through HDF5's own
+// filter pipeline, for every element size and with chunks cut at the array's edge in each
+// dimension; and each stored chunk must be the very bytes HDF5's filters store for the same
+// data (a dataset written the library's way beside it).
+TEST_F(CubeFiles, H5FileDeflatedChunksAreWhatHdf5Stores) {
+  std::vector<float> f32(5 * 70 * 1000);  // chunks of 1 x 65 x 1000: cut in dimension 1
+  for (size_t i = 0; i < f32.size(); ++i) f32[i] = static_cast<float>(std::sin(0.001 * i) * 40);
+  f32[12345] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<uint8_t> u8(3 * 70000);  // chunks of 1 x 65536: cut in the last dimension
+  for (size_t i = 0; i < u8.size(); ++i) u8[i] = static_cast<uint8_t>((i * 7919) >> 5);
+  std::vector<int64_t> i64(130 * 1000);  // 65 x 1000
+  for (size_t i = 0; i < i64.size(); ++i) i64[i] = static_cast<int64_t>(i * i) - 5000;
+  std::vector<double> f64(3 * 5);  // one chunk, the whole array
+  for (size_t i = 0; i < f64.size(); ++i) f64[i] = 1.0 / (1.0 + i);
+  {
+    H5File f = H5File::create(path("chunks.h5"));
+    f.write("f32", f32, {5, 70, 1000});
+    f.write("u8", u8, {3, 70000});
+    f.write("i64", i64, {130, 1000});
+    f.write("f64", f64, {3, 5});
+    f.commit();
+  }
+  {
+    H5File f = H5File::open_read(path("chunks.h5"));
+    const std::vector<float> back = f.read_float("f32");
+    ASSERT_EQ(back.size(), f32.size());
+    for (size_t i = 0; i < f32.size(); ++i)
+      ASSERT_TRUE(back[i] == f32[i] || (std::isnan(back[i]) && std::isnan(f32[i]))) << i;
+    EXPECT_EQ(f.read_uint8("u8"), u8);
+    EXPECT_EQ(f.read_int64("i64"), i64);
+    EXPECT_EQ(f.read_double("f64"), f64);
+  }
+  // The same data through HDF5's filter pipeline, then chunk by chunk, raw bytes.
+  hid_t file = H5Fopen(path("chunks.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  auto compare = [&](const char* name, hid_t type, const void* data) {
+    hid_t ours = H5Dopen2(file, name, H5P_DEFAULT);
+    hid_t dcpl = H5Dget_create_plist(ours), space = H5Dget_space(ours);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> dims(rank), chunk(rank);
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    H5Pget_chunk(dcpl, rank, chunk.data());
+    hid_t theirs = H5Dcreate2(file, (std::string(name) + "_library").c_str(), H5Dget_type(ours),
+                              space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    ASSERT_GE(H5Dwrite(theirs, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), 0);
+    std::vector<hsize_t> grid(rank), at(rank, 0);
+    size_t nchunk = 1;
+    for (int k = 0; k < rank; ++k) nchunk *= grid[k] = (dims[k] + chunk[k] - 1) / chunk[k];
+    for (size_t c = 0; c < nchunk; ++c) {
+      std::vector<hsize_t> origin(rank);
+      size_t rest = c;
+      for (int k = rank; k-- > 0; rest /= grid[k]) origin[k] = (rest % grid[k]) * chunk[k];
+      hsize_t a = 0, b = 0;
+      ASSERT_GE(H5Dget_chunk_storage_size(ours, origin.data(), &a), 0);
+      ASSERT_GE(H5Dget_chunk_storage_size(theirs, origin.data(), &b), 0);
+      ASSERT_EQ(a, b) << name << " chunk " << c;
+      std::vector<unsigned char> x(a), y(b);
+      uint32_t mask_x = 9, mask_y = 9;
+      ASSERT_GE(H5Dread_chunk(ours, H5P_DEFAULT, origin.data(), &mask_x, x.data()), 0);
+      ASSERT_GE(H5Dread_chunk(theirs, H5P_DEFAULT, origin.data(), &mask_y, y.data()), 0);
+      EXPECT_EQ(mask_x, mask_y) << name << " chunk " << c;
+      EXPECT_TRUE(x == y) << name << " chunk " << c << " differs from HDF5's";
+    }
+    H5Dclose(theirs);
+    H5Sclose(space);
+    H5Pclose(dcpl);
+    H5Dclose(ours);
+  };
+  compare("f32", H5T_NATIVE_FLOAT, f32.data());
+  compare("u8", H5T_NATIVE_UINT8, u8.data());
+  compare("i64", H5T_NATIVE_INT64, i64.data());
+  compare("f64", H5T_NATIVE_DOUBLE, f64.data());
+  H5Fclose(file);
 }
 
 TEST_F(CubeFiles, AtomicFileWritesTextAndCleansUp) {

@@ -119,7 +119,24 @@ TEST(TrainerFactory, UnknownDeviceRnnImplAndChunkAreRefused) {
     BackendOptions ok;
     ok.rnn_impl = impl_name;
     EXPECT_NO_THROW(make_backend(with_device("cpu"), ok)) << impl_name;
+    // On the CPU a GPU engine asked for by name changes nothing, and the scan says so.
+    const Backend b = make_backend(with_device("cpu"), ok);
+    const std::string notes = b.notes.empty() ? "" : b.notes.front();
+    if (std::string(impl_name) == "auto") {
+      EXPECT_TRUE(b.notes.empty()) << notes;
+    } else {
+      ASSERT_EQ(b.notes.size(), 1u);
+      EXPECT_NE(notes.find(std::string("--rnn-impl ") + impl_name + " has no effect"),
+                std::string::npos)
+          << notes;
+    }
   }
+  BackendOptions graphs;
+  graphs.cuda_graphs = true;
+  const Backend b = make_backend(with_device("cpu"), graphs);
+  ASSERT_EQ(b.notes.size(), 1u);
+  EXPECT_NE(b.notes.front().find("--cuda-graphs has no effect"), std::string::npos)
+      << b.notes.front();
 }
 
 // Each model goes to the first trainer of the chain that runs it: with a GPU the feed-forward

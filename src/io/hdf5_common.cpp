@@ -3,15 +3,19 @@
 #include "hdf5_common.hpp"
 
 #include <hdf5_hl.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "tecscan/atomic_file.hpp"
 #include "tecscan/error.hpp"
+#include "tecscan/parallel.hpp"
 
 namespace tecscan::hdf5 {
 namespace {
@@ -341,6 +345,88 @@ void write_box(hid_t dataset, const std::vector<hsize_t>& offset, const std::vec
   write_raw(dataset, Types<T>::mem(), offset, count, data);
 }
 
+namespace {
+
+// One stored chunk of write_deflated: the chunk at `origin`, padded with zeros (HDF5's fill)
+// where it runs past the dataset's edge, shuffled (byte k of every element together, HDF5's
+// shuffle filter) and deflated (zlib's compress2 at `level`, HDF5's deflate filter).
+std::vector<unsigned char> deflated_chunk(const Layout& layout, size_t elem,
+                                          const unsigned char* data,
+                                          const std::vector<hsize_t>& origin) {
+  const size_t rank = layout.dims.size();
+  size_t nelem = 1;
+  for (hsize_t c : layout.chunk) nelem *= c;
+  std::vector<unsigned char> raw(nelem * elem, 0);
+  // Copy the chunk's rows (its last dimension) that lie inside the dataset.
+  const hsize_t last = rank - 1;
+  const hsize_t row = std::min(layout.chunk[last], layout.dims[last] - origin[last]);
+  std::vector<hsize_t> at(rank, 0);  // position inside the chunk; at[last] stays 0
+  for (;;) {
+    bool inside = true;
+    size_t src = 0, dst = 0;
+    for (size_t k = 0; k < rank; ++k) {
+      const hsize_t i = origin[k] + at[k];
+      inside = inside && i < layout.dims[k];
+      src = src * layout.dims[k] + i;
+      dst = dst * layout.chunk[k] + at[k];
+    }
+    if (inside) std::memcpy(&raw[dst * elem], data + src * elem, row * elem);
+    size_t k = last;  // next row: odometer over the dimensions before the last
+    while (k-- > 0 && ++at[k] == layout.chunk[k]) at[k] = 0;
+    if (k == static_cast<size_t>(-1)) break;
+  }
+  std::vector<unsigned char> shuffled(raw.size());
+  if (elem == 1) {
+    shuffled.swap(raw);  // HDF5's shuffle leaves one-byte elements as they are
+  } else {
+    for (size_t i = 0; i < nelem; ++i)
+      for (size_t b = 0; b < elem; ++b) shuffled[b * nelem + i] = raw[i * elem + b];
+  }
+  uLongf size = compressBound(static_cast<uLong>(shuffled.size()));
+  std::vector<unsigned char> out(size);
+  if (compress2(out.data(), &size, shuffled.data(), static_cast<uLong>(shuffled.size()),
+                layout.deflate) != Z_OK)
+    throw std::runtime_error("zlib could not compress a chunk");
+  out.resize(size);
+  return out;
+}
+
+}  // namespace
+
+template <typename T>
+void write_deflated(hid_t dataset, const Layout& layout, const T* data) {
+  Id file_type(H5Dget_type(dataset), H5Tclose);
+  const size_t rank = layout.dims.size();
+  if (layout.deflate <= 0 || layout.extendible || rank == 0 || layout.chunk.size() != rank ||
+      H5Tequal(file_type.get(), Types<T>::mem()) <= 0) {
+    write_box(dataset, {}, {}, data);
+    return;
+  }
+  std::vector<hsize_t> grid(rank);
+  size_t nchunk = 1;
+  for (size_t k = 0; k < rank; ++k) {
+    if (layout.dims[k] == 0) return;  // nothing to store
+    grid[k] = (layout.dims[k] + layout.chunk[k] - 1) / layout.chunk[k];
+    nchunk *= grid[k];
+  }
+  auto origin_of = [&](size_t c) {
+    std::vector<hsize_t> origin(rank);
+    for (size_t k = rank; k-- > 0; c /= grid[k]) origin[k] = (c % grid[k]) * layout.chunk[k];
+    return origin;
+  };
+  std::vector<std::vector<unsigned char>> chunks(nchunk);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data);
+  parallel_for(nchunk, 0, [&](size_t c) {
+    chunks[c] = deflated_chunk(layout, sizeof(T), bytes, origin_of(c));
+  });
+  for (size_t c = 0; c < nchunk; ++c) {  // HDF5 itself on this thread only
+    const std::vector<hsize_t> origin = origin_of(c);
+    if (H5Dwrite_chunk(dataset, H5P_DEFAULT, 0, origin.data(), chunks[c].size(), chunks[c].data()) <
+        0)
+      write_failed(dataset, "");
+  }
+}
+
 template <typename T>
 void read_box(hid_t dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
               T* data) {
@@ -368,6 +454,7 @@ std::vector<T> read_values(hid_t dataset) {
   template void write_box<T>(hid_t, const std::vector<hsize_t>&, const std::vector<hsize_t>&,     \
                              const T*);                                                           \
   template void read_box<T>(hid_t, const std::vector<hsize_t>&, const std::vector<hsize_t>&, T*); \
+  template void write_deflated<T>(hid_t, const Layout&, const T*);                                \
   template std::vector<T> read_values<T>(hid_t);
 TECSCAN_HDF5_NUMERIC(float)
 TECSCAN_HDF5_NUMERIC(double)

@@ -114,6 +114,13 @@ void write_box(hid_t dataset, const std::vector<hsize_t>& offset, const std::vec
 template <typename T>
 void read_box(hid_t dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count,
               T* data);
+// The whole of a dataset made by create_dataset<T> with a chunked, shuffled and deflated
+// `layout`, from dense row-major data: the chunks are shuffled and deflated on every core and
+// handed to HDF5 as stored (H5Dwrite_chunk), where write_box would have HDF5's filter pipeline
+// compress them one at a time on the calling thread. The same zlib stream and fill, so the
+// same file; write_box when the layout is not that or the file type is not T's in memory.
+template <typename T>
+void write_deflated(hid_t dataset, const Layout& layout, const T* data);
 // The whole dataset, which must be numeric (InputError otherwise).
 template <typename T>
 std::vector<T> read_values(hid_t dataset);

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -305,26 +306,66 @@ constexpr const char* kCsvHeader =
     "event_id,model,node_lat,node_lon,distance_km,time_utc,days_to_event,hour_utc,local_time_h,"
     "dtec,delta_tec,observed_tec,predicted_tec,quiet,threshold\n";
 
+// "%.*f" of v appended to out: std::to_chars, which the standard defines as printf's "%.*f"
+// (the same digits), without printf's per-call cost; snprintf for what is not finite.
+void append_fixed(std::string& out, double v, int decimals) {
+  char buf[64];
+  if (!std::isfinite(v)) {
+    out += fixed(v, decimals);
+    return;
+  }
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+  out.append(buf, r.ptr);
+}
+
+// One row per exceedance (|DTEC| > the detector's threshold), quiet or not. Rows can number
+// hundreds of thousands (the paper-size event with the paper's method: 195,000, 25 MB), so
+// what is the same for every row of a node or an epoch is formatted once, and the rest is
+// appended to one buffer (the text is the same as formatting every field of every row).
 std::string anomalies_csv(const Cube& cube, const ScanResult& r) {
-  std::string out = kCsvHeader;
+  const size_t nn = r.nnode, nt = r.ntime;
   const std::string event = csv_field(cube.event.id);
   const double event_s = event_time_s(cube.event);
-  const size_t nt = r.ntime;
-  for (const DetectorResult& d : r.detectors)
-    for (size_t n = 0; n < r.nnode; ++n)
+  std::vector<std::string> node_part(nn), time_part(nt);  // ",lat,lon,distance" / ",iso,d,h"
+  for (size_t n = 0; n < nn; ++n)
+    node_part[n] = "," + trimmed(cube.node_lat[n], 4) + "," + trimmed(cube.node_lon[n], 4) + "," +
+                   fixed(cube.node_distance_km[n], 1);
+  for (size_t t = 0; t < nt; ++t) {
+    const TimeS when = cube.time[t];
+    time_part[t] = "," + format_iso(when) + "," +
+                   fixed((static_cast<double>(when) - event_s) / kDay, 4) + "," +
+                   trimmed(hour_of_day(when), 4);
+  }
+  std::string out = kCsvHeader;
+  for (const DetectorResult& d : r.detectors) {
+    const std::string prefix = event + "," + d.name;
+    double last_threshold = std::numeric_limits<double>::quiet_NaN();
+    std::string threshold_text;
+    for (size_t n = 0; n < nn; ++n)
       for (size_t t = 0; t < nt; ++t) {
         const size_t i = n * nt + t;
         const double threshold = d.threshold_at(cube.time[t]);
         if (!(std::fabs(d.dtec[i]) > threshold)) continue;
-        const TimeS when = cube.time[t];
-        out += event + "," + d.name + "," + trimmed(cube.node_lat[n], 4) + "," +
-               trimmed(cube.node_lon[n], 4) + "," + fixed(cube.node_distance_km[n], 1) + "," +
-               format_iso(when) + "," + fixed((static_cast<double>(when) - event_s) / kDay, 4) +
-               "," + trimmed(hour_of_day(when), 4) + "," +
-               trimmed(local_time_h(when, cube.node_lon[n]), 4) + "," + fixed(d.dtec[i], 4) + "," +
-               fixed(d.delta[i], 4) + "," + fixed(cube.tec[i], 4) + "," + fixed(d.predicted[i], 4) +
-               "," + (r.quiet.quiet[t] ? "1" : "0") + "," + trimmed(threshold, 4) + "\n";
+        if (!(threshold == last_threshold)) {  // per hour at most: format it on change
+          last_threshold = threshold;
+          threshold_text = trimmed(threshold, 4);
+        }
+        out += prefix;
+        out += node_part[n];
+        out += time_part[t];
+        out += ',';
+        out += trimmed(local_time_h(cube.time[t], cube.node_lon[n]), 4);
+        for (double v :
+             {double(d.dtec[i]), double(d.delta[i]), double(cube.tec[i]), double(d.predicted[i])}) {
+          out += ',';
+          append_fixed(out, v, 4);
+        }
+        out += r.quiet.quiet[t] ? ",1," : ",0,";
+        out += threshold_text;
+        out += '\n';
       }
+  }
   return out;
 }
 

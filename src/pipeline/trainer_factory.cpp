@@ -110,6 +110,12 @@ Backend make_backend(const ScanConfig& config, const BackendOptions& options) {
         "the CPU of " +
         host_name());
 #endif
+  // The GPU-only options are checked above in every build; on the CPU they would change nothing.
+  if (!backend.gpu && options.rnn_impl != "auto")
+    backend.notes.push_back("note: --rnn-impl " + options.rnn_impl +
+                            " has no effect: the recurrent models train on the CPU");
+  if (!backend.gpu && cuda_graphs)
+    backend.notes.push_back("note: --cuda-graphs has no effect: the models train on the CPU");
   chain.push_back(make_cpu_trainer(config.scan.threads));
   backend.trainer = std::make_unique<CompositeTrainer>(std::move(chain));
   return backend;
