@@ -9,6 +9,7 @@
 
 #include "support/input_error.hpp"
 #include "support/synthetic_event.hpp"
+#include "tecscan/precision.hpp"
 #include "tecscan/trainer_factory.hpp"
 
 namespace tecscan {
@@ -183,6 +184,40 @@ TEST(TrainerFactory, BlockImplTakesEveryRecurrentModel) {
   } else {
     for (ModelKind k : all_models()) EXPECT_EQ(chosen(k), "cpu") << model_name(k);
   }
+}
+
+// --rnn-impl auto: the recurrent models to the fused trainer in fp32 and to the block trainer in
+// the tensor-core precisions, which fused does not compute (not to the CPU's emulation); the
+// feed-forward models to cuda-ff in every precision. Without a GPU: the CPU in all of them.
+TEST(TrainerFactory, AutoSendsTheTensorCorePrecisionsToTheBlockEngine) {
+  Backend b = make_backend(with_device("auto"));
+  const ModelConfig mc;
+  auto chosen = [&](ModelKind k, Precision p) {
+    TrainConfig tc;
+    tc.precision = p;
+    Trainer* t = b.trainer->choose(k, mc, tc);
+    return t ? t->name() : std::string("none");
+  };
+  const ModelKind recurrent[] = {ModelKind::kRnn, ModelKind::kGru, ModelKind::kLstm,
+                                 ModelKind::kCnnLstm};
+  for (Precision p : {Precision::kFp32, Precision::kTf32x3, Precision::kTf32, Precision::kBf16}) {
+    if (gpu_usable()) {
+      EXPECT_EQ(chosen(ModelKind::kMlp, p), "cuda-ff") << precision_name(p);
+      EXPECT_EQ(chosen(ModelKind::kCnn, p), "cuda-ff") << precision_name(p);
+      for (ModelKind k : recurrent)
+        EXPECT_EQ(chosen(k, p), p == Precision::kFp32 ? "cuda-rnn-fused" : "cuda-rnn-block")
+            << model_name(k) << " " << precision_name(p);
+    } else {
+      for (ModelKind k : all_models()) EXPECT_EQ(chosen(k, p), "cpu") << model_name(k);
+    }
+  }
+  if (gpu_usable()) {
+    EXPECT_EQ(b.trainer->name(), "cuda-ff+cuda-rnn-fused+cuda-rnn-block+cpu");
+  }
+  // Early stopping still goes to the CPU, the only trainer that has it.
+  TrainConfig patience;
+  patience.patience = 5;
+  EXPECT_EQ(b.trainer->choose(ModelKind::kLstm, mc, patience)->name(), "cpu");
 }
 
 }  // namespace

@@ -23,9 +23,11 @@ namespace tecscan {
 //  kBlock: the persistent path of the feed-forward models (kernels/recurrent_block.cuh): one
 //          thread block per node runs a whole epoch, every product on tensor cores in the
 //          training precision (all of fp32, 3xtf32, tf32, bf16 run on the GPU). Every model
-//          and activation kFused runs. Slower than kFused on an H200 (docs/gpu-rnn.md), so
-//          kAuto does not pick it (make_cuda_recurrent_block_trainer below).
-//  kAuto:  kFused (it supports every model; see docs/gpu-rnn.md for the measured speeds).
+//          and activation kFused runs. Slower than kFused in fp32 on an H200 (docs/gpu-rnn.md):
+//          make_cuda_recurrent_block_trainer below.
+//  kAuto:  kFused (it supports every model; see docs/gpu-rnn.md for the measured speeds). The
+//          scan's backend (make_backend) chains the kBlock trainer behind it for the tensor-core
+//          precisions, which kFused does not compute.
 enum class RnnImpl { kAuto, kFused, kCudnn, kBlock };
 
 RnnImpl parse_rnn_impl(const std::string& name);  // auto | fused | cudnn | block, else InputError

@@ -172,8 +172,11 @@ class CompositeTrainer : public Trainer {
   // Thread-safe when all its trainers are; prefers concurrent models when one of them does.
   bool thread_safe() const override;
   bool prefers_concurrent_models() const override;
-  // The trainer train() would use, or nullptr.
+  // The first trainer that runs the model (whatever the [train] options), or nullptr.
   Trainer* choose(ModelKind k, const ModelConfig& mc) const;
+  // The trainer train() uses: the first that runs the model and every [train] option (early
+  // stopping, the precision), or nullptr.
+  Trainer* choose(ModelKind k, const ModelConfig& mc, const TrainConfig& tc) const;
 
  private:
   std::vector<std::unique_ptr<Trainer>> trainers_;

@@ -253,9 +253,10 @@ Command add_scan(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "cpu", "cuda", "gpu"}))
       ->group("Hardware");
   cmd->add_option("--rnn-impl", a->rnn_impl,
-                  "recurrent models on the GPU: auto (= fused), fused (every activation), "
-                  "cudnn (tanh cells only) or block (one thread block per node, tensor cores in "
-                  "every --precision; experimental: slower than fused on an H200)")
+                  "recurrent models on the GPU: auto (fused in fp32, block in the other "
+                  "--precision values), fused (every activation, fp32), cudnn (tanh cells only, "
+                  "fp32) or block (one thread block per node, tensor cores in every --precision; "
+                  "slower than fused in fp32 on an H200)")
       ->check(CLI::IsMember({"auto", "fused", "cudnn", "block"}))
       ->default_val("auto")
       ->group("Hardware");

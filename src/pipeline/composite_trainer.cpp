@@ -21,6 +21,13 @@ Trainer* CompositeTrainer::choose(ModelKind k, const ModelConfig& mc) const {
   return nullptr;
 }
 
+Trainer* CompositeTrainer::choose(ModelKind k, const ModelConfig& mc, const TrainConfig& tc) const {
+  for (const auto& c : trainers_)
+    if (c->supports(k, mc) && c->supports_train(tc) && c->supports_precision(k, tc.precision))
+      return c.get();
+  return nullptr;
+}
+
 bool CompositeTrainer::supports_precision(ModelKind k, Precision p) const {
   for (const auto& t : trainers_)
     if (t->supports_precision(k, p)) return true;
@@ -45,13 +52,7 @@ bool CompositeTrainer::supports(ModelKind k, const ModelConfig& mc) const {
 
 ModelRun CompositeTrainer::train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc,
                                  const Cube& cube, Progress* progress) {
-  // The first trainer that runs both the model and every [train] option.
-  Trainer* t = nullptr;
-  for (const auto& c : trainers_)
-    if (c->supports(k, mc) && c->supports_train(tc) && c->supports_precision(k, tc.precision)) {
-      t = c.get();
-      break;
-    }
+  Trainer* const t = choose(k, mc, tc);
   // Early stopping and the precision make a trainer refuse a [train] configuration today.
   const std::string why = tc.patience > 0 ? " (early stopping runs on the CPU only)"
                           : tc.precision != Precision::kFp32
