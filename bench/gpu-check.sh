@@ -18,6 +18,16 @@ OUT=${OUT:-./gpu-check-out}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 BUDGET=${GPU_CHECK_BUDGET_S:-450}
+for v in GPU_CHECK_BUDGET_S GPU_TESTS_LIMIT_S; do
+  [[ -z ${!v:-} || ${!v} =~ ^[1-9][0-9]*$ ]] ||
+    { echo "gpu-check.sh: $v=${!v} is not a number of seconds >= 1" >&2 && exit 2; }
+done
+for step in ${GPU_CHECK_SKIP:-}; do
+  case $step in
+    bench_gpu_ff | bench_gpu_rnn | event-cpu) ;;
+    *) echo "gpu-check.sh: GPU_CHECK_SKIP: unknown step '$step' (bench_gpu_ff bench_gpu_rnn event-cpu)" >&2 && exit 2 ;;
+  esac
+done
 START=$(date +%s)
 JOBS=$(nproc 2>/dev/null || echo 4)
 BUILD=${1:-${TECSCAN_BUILD:-}}

@@ -10,8 +10,11 @@
 #   bash bench/run-gpu-machine.sh .device/build .device/lib
 set -eu -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=$(realpath "${1:-$ROOT/build}")
+BUILD=$(realpath -m "${1:-$ROOT/build}")
 TAR=$(realpath -m "${2:-$ROOT/.device/bundle.tar.xz}")
+[[ -d $BUILD ]] || { echo "pack-device.sh: no build directory $BUILD" >&2; exit 2; }
+[[ $TAR == *.tar.xz && ! -d $TAR ]] ||
+  { echo "pack-device.sh: OUT_TAR must be a .tar.xz file path, not $TAR" >&2; exit 2; }
 BINS=(tecscan tests/tecscan_gpu_tests bench/bench_gpu_ff bench/bench_gpu_rnn bench/bench_cpu_models)
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT

@@ -323,8 +323,9 @@ TEST_F(CubeFiles, H5FileDeflatedChunksAreWhatHdf5Stores) {
     std::vector<hsize_t> dims(rank), chunk(rank);
     H5Sget_simple_extent_dims(space, dims.data(), nullptr);
     H5Pget_chunk(dcpl, rank, chunk.data());
-    hid_t theirs = H5Dcreate2(file, (std::string(name) + "_library").c_str(), H5Dget_type(ours),
-                              space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t file_type = H5Dget_type(ours);
+    hid_t theirs = H5Dcreate2(file, (std::string(name) + "_library").c_str(), file_type, space,
+                              H5P_DEFAULT, dcpl, H5P_DEFAULT);
     ASSERT_GE(H5Dwrite(theirs, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), 0);
     std::vector<hsize_t> grid(rank), at(rank, 0);
     size_t nchunk = 1;
@@ -345,6 +346,7 @@ TEST_F(CubeFiles, H5FileDeflatedChunksAreWhatHdf5Stores) {
       EXPECT_TRUE(x == y) << name << " chunk " << c << " differs from HDF5's";
     }
     H5Dclose(theirs);
+    H5Tclose(file_type);
     H5Sclose(space);
     H5Pclose(dcpl);
     H5Dclose(ours);

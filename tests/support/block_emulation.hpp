@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../../kernels/ff_loop.cuh"
+#include "keyed_cubes.hpp"
 #include "tecscan/adam.hpp"
 #include "tecscan/model.hpp"
 #include "tecscan/train.hpp"
@@ -25,20 +26,9 @@ using namespace tecscan::ff;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Diurnal TEC-like series (12 epochs a day) with a trend, deterministic noise and gaps; node 0
-// is constant (cannot be normalised) and node 1 has no data in its training part.
+// The host tests' series: keyed_cubes.hpp's, with nodes further apart in level and phase.
 inline std::vector<float> synthetic_tec(int nnode, int ntime) {
-  std::vector<float> tec(static_cast<size_t>(nnode) * ntime);
-  for (int n = 0; n < nnode; ++n)
-    for (int t = 0; t < ntime; ++t) {
-      double v = 20 + 3 * n + 8 * std::sin(2 * M_PI * t / 12.0 + 0.3 * n) + 0.01 * t +
-                 0.7 * std::sin(12.9898 * (t + 1) * (n + 2));
-      if (n == 0) v = 15;
-      if (n == 1 && t < ntime * 0.7) v = kNaN;
-      if (n >= 2 && (t * 7 + n) % 53 == 0) v = kNaN;  // scattered gaps
-      tec[static_cast<size_t>(n) * ntime + t] = static_cast<float>(v);
-    }
-  return tec;
+  return tecscan::testing::gappy_diurnal_series(nnode, ntime, 3.0, 0.3);
 }
 
 // Runs a block-level body as `nthreads` cooperative fibers, each an emulated CUDA thread:

@@ -34,9 +34,25 @@ inline Cube noisy_diurnal_cube(int nnode, int ntime, unsigned seed) {
   return c;
 }
 
-// Diurnal TEC-like series (12 epochs a day) with a trend, deterministic noise and gaps; node 0
-// is constant (cannot be normalised) and node 1 has no data in its training part (the host
-// tests' synthetic_tec, tests/support/block_emulation.hpp, on 2-hourly times).
+// Diurnal TEC-like series [node][time] (12 epochs a day) with a trend, deterministic noise and
+// gaps; node 0 is constant (cannot be normalised) and node 1 has no data in its training part.
+// Node n's level is 20 + level_step * n and its daily phase phase_step * n.
+inline std::vector<float> gappy_diurnal_series(int nnode, int ntime, double level_step,
+                                               double phase_step) {
+  std::vector<float> tec(static_cast<size_t>(nnode) * ntime);
+  for (int n = 0; n < nnode; ++n)
+    for (int t = 0; t < ntime; ++t) {
+      double v = 20 + level_step * n + 8 * std::sin(2 * M_PI * t / 12.0 + phase_step * n) +
+                 0.01 * t + 0.7 * std::sin(12.9898 * (t + 1) * (n + 2));
+      if (n == 0) v = 15;
+      if (n == 1 && t < ntime * 0.7) v = NAN;
+      if (n >= 2 && (t * 7 + n) % 53 == 0) v = NAN;  // scattered gaps
+      tec[static_cast<size_t>(n) * ntime + t] = static_cast<float>(v);
+    }
+  return tec;
+}
+
+// gappy_diurnal_series as a cube on 2-hourly times (the GPU tests' cube).
 inline Cube gappy_diurnal_cube(int nnode, int ntime) {
   Cube c;
   for (int n = 0; n < nnode; ++n) {
@@ -45,16 +61,7 @@ inline Cube gappy_diurnal_cube(int nnode, int ntime) {
     c.node_distance_km.push_back(100.0 * n);
   }
   for (int t = 0; t < ntime; ++t) c.time.push_back(make_time(2001, 1, 1) + 7200 * t);
-  c.tec.resize(static_cast<size_t>(nnode) * ntime);
-  for (int n = 0; n < nnode; ++n)
-    for (int t = 0; t < ntime; ++t) {
-      double v = 20 + 0.3 * n + 8 * std::sin(2 * M_PI * t / 12.0 + 0.1 * n) + 0.01 * t +
-                 0.7 * std::sin(12.9898 * (t + 1) * (n + 2));
-      if (n == 0) v = 15;
-      if (n == 1 && t < ntime * 0.7) v = NAN;
-      if (n >= 2 && (t * 7 + n) % 53 == 0) v = NAN;
-      c.tec[static_cast<size_t>(n) * ntime + t] = static_cast<float>(v);
-    }
+  c.tec = gappy_diurnal_series(nnode, ntime, 0.3, 0.1);
   return c;
 }
 
