@@ -102,6 +102,11 @@ wall_s() {
 
 if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   : >"$DIR/run.log"
+  # When, from what and how the figures were measured, for the fragment (also when FRAGMENT_ONLY
+  # rebuilds it later, elsewhere): measured.json {"utc", "commit", "command", "skip_peers"}.
+  env -u LD_LIBRARY_PATH "$PY" -c 'import json, sys; json.dump(dict(zip(
+    ["utc", "commit", "command", "skip_peers"], sys.argv[1:])), open(sys.argv[5], "w"))' \
+    "$(date -u +%Y-%m-%dT%H:%MZ)" "$COMMIT" "$COMMAND" "${SKIP_PEERS:-}" "$DIR/measured.json"
   note "GPU '$GPU_NAME' -> $DIR; build $BUILD; commit $COMMIT; budget ${BUDGET}s"
   nvidia-smi >"$DIR/nvidia-smi.txt" 2>&1 || note "nvidia-smi failed"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader \
@@ -147,6 +152,22 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   else
     note "paper-size event skipped: ${limit}s left"
   fi
+  # The same event with the networks one after another (the default trains them at once, one
+  # stream each) and with the fused recurrent epochs replayed from CUDA graphs: what each saves.
+  for variant in sequential graphs; do
+    limit=$(cap 90)
+    if ((limit < 40)) || ! wanted paper; then
+      note "paper-size event, $variant, skipped"
+      continue
+    fi
+    extra=--cuda-graphs
+    [[ $variant == sequential ]] && extra=--sequential-models
+    note "paper-size event, $extra (limit ${limit}s)"
+    WORK=$WORK/paper-event DEVICE=cuda COMMIT=$COMMIT EXTRA="$extra" timeout "$limit" \
+      bash "$ROOT/bench/paper_event/run.sh" "$BUILD/tecscan" "$DIR/paper_event_$variant.json" \
+      >"$DIR/paper_event_$variant.log" 2>&1 ||
+      note "paper-size event, $extra, FAILED or timed out (paper_event_$variant.log)"
+  done
 
   # ---- 1c. the five bundled M>=7 events: five single tasks vs one packed task --------------------
   limit=$(cap 150)
@@ -331,7 +352,20 @@ gpu = read("gpu.txt").strip().splitlines()
 gpu = gpu[0] if gpu else "GPU (nvidia-smi gave nothing)"
 cpu = read("cpu.txt").strip()
 machine = f"{gpu}; {cpu}" if cpu else gpu
+# How the figures were measured (measured.json), not how this fragment is (re)generated. Runs
+# before 2026-12-05 lack it: then the paper-size event's stamp, else now, and this call's
+# commit and command.
+measured = load("measured.json") or {}
+commit = measured.get("commit", commit)
+command = measured.get("command", command)
+skipped_peers = measured.get("skip_peers", "").split()
 today = datetime.datetime.now(datetime.timezone.utc)
+for stamp in (measured.get("utc", ""), (load("paper_event.json") or {}).get("date", "")):
+    try:
+        today = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%MZ")
+        break
+    except ValueError:
+        pass
 ff = read("bench_gpu_ff.log")
 peak = re.search(r"SGEMM peak ([\d.]+) TFLOP/s FP32(?:, ([\d.]+) TFLOP/s TF32)?", ff)
 peak_text = ""
@@ -456,7 +490,9 @@ if paper:
           f"{p['nodes']} nodes x {p['steps']} hourly epochs (synthetic cube of the paper's shape),"
           f" `configs/paper.toml`, {p['epochs']} epochs, six networks + median-iqr, {p['device']},"
           f" {p['precision']}: **{p['wall_s']:.2f} s wall** (measured, one process; not"
-          f" extrapolated). Training + prediction per model: "
+          f" extrapolated). Training + prediction per model"
+          + (" (the networks trained at once, one stream each: these overlap)"
+             if p.get("concurrent_models") else "") + ": "
           + ", ".join(f"{m} {v:.2f} s" for m, v in p["train_s"].items())
           + f"; DTEC stages {p['dtec_s']:.2f} s; writing {p['write_s']:.2f} s; start-up and cube"
           f" read {p['ingest_s']:.2f} s (`{tag}/paper_event.json`).", ""]
@@ -465,6 +501,14 @@ if paper:
               f" catalogue of about 3,500 paper-size events in **{p['catalogue_3500_events_device_hours']:.1f}"
               " GPU-hours** (one event after another; packing several events per task is"
               " measured separately).", ""]
+    for variant, what in (("sequential", "the networks one after another (`--sequential-models`)"),
+                          ("graphs", "the fused recurrent epochs replayed from CUDA graphs"
+                                     " (`--cuda-graphs`)")):
+        v = load(f"paper_event_{variant}.json")
+        if v:
+            L += [f"The same event with {what}: **{v['wall_s']:.2f} s wall**; training per model "
+                  + ", ".join(f"{m} {x:.2f} s" for m, x in v["train_s"].items())
+                  + f" (`{tag}/paper_event_{variant}.json`).", ""]
 
 # training precision
 precision = read("precision.md")
@@ -529,10 +573,16 @@ if headline:  # compare.py writes it between <!-- headline --> and <!-- /headlin
     lines = headline.splitlines()
     L += lines[:1] + [f"GPU ({tag}), El Salvador 2001, {peer_epochs} epochs:", ""] + lines[1:]
     L.append("")
-L += ["### Against PyTorch per node and batched and JAX (`bench/peers/run_gpu.sh`)", "",
-      f"The El Salvador 2001 cube, {peer_epochs} training epochs; PyTorch per node timed on"
-      f" {peer_nodes} nodes and **extrapolated** linearly to all (\"ext.\"). Full tables:"
-      f" `{tag}/peers.md`.", ""]
+# The rows that ran (SKIP_PEERS leaves some out): say only what was measured.
+per_node = [r for r in ("pernode", "pernode-np") if r not in skipped_peers]
+peer_rows = ["PyTorch batched"] + (["PyTorch per node"] if per_node else []) + (
+    ["JAX"] if "jax" not in skipped_peers else [])
+L += [f"### Against {', '.join(peer_rows)} (`bench/peers/run_gpu.sh`)", "",
+      f"The El Salvador 2001 cube, {peer_epochs} training epochs"
+      + (f"; PyTorch per node timed on {peer_nodes} nodes and **extrapolated** linearly to all"
+         " (\"ext.\")" if per_node else "")
+      + (f"; not run (SKIP_PEERS): {', '.join(skipped_peers)}" if skipped_peers else "")
+      + f". Full tables: `{tag}/peers.md`.", ""]
 if peers:
     for line in peers.splitlines():
         if line.startswith("# ") or line.startswith("## "):
@@ -567,6 +617,10 @@ EOF
   grep -E '^cuda_graphs=' "$DIR/cuda_graphs.log" 2>/dev/null | paste -sd' ' - |
     sed 's/^/event, recurrent epochs from CUDA graphs (1) or eager (0): /'
   grep -E '^- Default rule' "$DIR/precision.md" 2>/dev/null || echo "(no precision table)"
+  for run in "" _sequential _graphs; do
+    [[ -f $DIR/paper_event$run.json ]] && echo "paper-size event${run//_/, }:" \
+      "$(grep -o '"wall_s": [0-9.]*' "$DIR/paper_event$run.json" | grep -o '[0-9.]*$') s"
+  done
   for prec in fp32 3xtf32 tf32 bf16; do
     [[ -f $DIR/paper_event_block_$prec.json ]] && echo "paper-size event, block $prec:" \
       "$(grep -o '"wall_s": [0-9.]*' "$DIR/paper_event_block_$prec.json" | grep -o '[0-9.]*$') s"

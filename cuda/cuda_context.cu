@@ -1,7 +1,9 @@
-// The per-device cuBLAS handle and stream (cuda_context.hpp).
+// The leased streams and cuBLAS handles of each device (cuda_context.hpp).
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "cuda_check.hpp"
 #include "cuda_context.hpp"
@@ -36,19 +38,78 @@ std::unique_ptr<CudaContext> make_context(int device) {
 
 }  // namespace
 
-CudaContext& cuda_context(int device) {
+namespace {
+
+// Every context ever made, per device, and those not leased now. Never destroyed: at process
+// exit the CUDA runtime may already be torn down, and destroying a handle then crashes; the
+// driver reclaims everything with the process.
+struct ContextPool {
+  std::mutex mutex;
+  std::vector<std::vector<std::unique_ptr<CudaContext>>> made;
+  std::vector<std::vector<CudaContext*>> idle;
+};
+
+ContextPool& context_pool() {
+  static ContextPool* pool = new ContextPool;
+  return *pool;
+}
+
+void check_device(int device) {
   const int count = cuda_device_count();
   if (device < 0 || device >= count)
     throw CudaError("CUDA device " + std::to_string(device) + " does not exist (" +
                     std::to_string(count) + " device(s) visible)");
-  // Never destroyed: at process exit the CUDA runtime may already be torn down, and destroying
-  // a handle then crashes; the driver reclaims everything with the process.
-  static std::mutex mutex;
-  static std::unique_ptr<CudaContext>* contexts = new std::unique_ptr<CudaContext>[count];
-  std::lock_guard<std::mutex> lock(mutex);
+}
+
+}  // namespace
+
+CudaContextLease::CudaContextLease(int device) : context_(nullptr) {
+  check_device(device);
   CUDA_CHECK(cudaSetDevice(device));
-  if (!contexts[device]) contexts[device] = make_context(device);
-  return *contexts[device];
+  ContextPool& pool = context_pool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    const size_t d = static_cast<size_t>(device);
+    if (pool.made.size() <= d) {
+      pool.made.resize(d + 1);
+      pool.idle.resize(d + 1);
+    }
+    if (!pool.idle[d].empty()) {
+      context_ = pool.idle[d].back();
+      pool.idle[d].pop_back();
+      return;
+    }
+    // Counted as held before it exists, so that held() is right for a concurrent sizing.
+    pool.made[d].push_back(nullptr);
+  }
+  // Made outside the lock: cudaMalloc and cublasCreate take milliseconds.
+  std::unique_ptr<CudaContext> made;
+  try {
+    made = make_context(device);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    auto& slots = pool.made[static_cast<size_t>(device)];
+    slots.erase(std::find(slots.begin(), slots.end(), nullptr));
+    throw;
+  }
+  std::lock_guard<std::mutex> lock(pool.mutex);
+  auto& slots = pool.made[static_cast<size_t>(device)];
+  context_ = made.get();
+  *std::find(slots.begin(), slots.end(), nullptr) = std::move(made);
+}
+
+CudaContextLease::~CudaContextLease() {
+  ContextPool& pool = context_pool();
+  std::lock_guard<std::mutex> lock(pool.mutex);
+  pool.idle[static_cast<size_t>(context_->device)].push_back(context_);
+}
+
+int CudaContextLease::held(int device) {
+  ContextPool& pool = context_pool();
+  std::lock_guard<std::mutex> lock(pool.mutex);
+  const size_t d = static_cast<size_t>(device);
+  if (device < 0 || d >= pool.made.size()) return 0;
+  return static_cast<int>(pool.made[d].size() - pool.idle[d].size());
 }
 
 EventMarks::EventMarks(cudaStream_t stream, int n)

@@ -5,10 +5,9 @@
 // device traffic per chunk: the TEC, the keys and the initial weights in, predictions and losses
 // out; nothing per step. Progress polls events: no synchronisation until a chunk's end.
 //
-// Stream: the training and prediction launchers (kernels/ff_loop.cuh, mlp/cnn_kernels.cu) launch
-// on the legacy default stream, so everything here stays on it too (DeviceBuffer's copies
-// without a stream, window_kernels.cu's launchers); moving them to the context stream needs a
-// stream argument in those launchers first.
+// Stream: every launch, copy and fill of a training goes on the stream of the context it leases
+// (cuda_context.hpp), so concurrent train() calls (the scan's networks at once) run side by side
+// and the trainer is thread_safe().
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -127,21 +126,23 @@ class FfModel {
   }
   // acts_in_global (recurrent models only): the fast path's activations in a.acts.
   void train_epoch(const ff::TrainArgs& a, int epoch, bool naive, bool acts_in_global,
-                   int max_batches) const {
+                   int max_batches, cudaStream_t stream) const {
     if (is_recurrent())
-      ff::recurrent_train_epoch(rnn_, a, epoch, naive, acts_in_global, max_batches, precision_);
+      ff::recurrent_train_epoch(rnn_, a, epoch, naive, acts_in_global, max_batches, precision_,
+                                stream);
     else if (is_mlp())
-      ff::mlp_train_epoch(mlp_, a, epoch, naive, max_batches, precision_);
+      ff::mlp_train_epoch(mlp_, a, epoch, naive, max_batches, precision_, stream);
     else
-      ff::cnn_train_epoch(cnn_, a, epoch, naive, max_batches, precision_);
+      ff::cnn_train_epoch(cnn_, a, epoch, naive, max_batches, precision_, stream);
   }
-  void predict(const ff::TrainArgs& a, bool naive, bool acts_in_global, int max_predict) const {
+  void predict(const ff::TrainArgs& a, bool naive, bool acts_in_global, int max_predict,
+               cudaStream_t stream) const {
     if (is_recurrent())
-      ff::recurrent_predict(rnn_, a, naive, acts_in_global, max_predict, precision_);
+      ff::recurrent_predict(rnn_, a, naive, acts_in_global, max_predict, precision_, stream);
     else if (is_mlp())
-      ff::mlp_predict(mlp_, a, naive, max_predict, precision_);
+      ff::mlp_predict(mlp_, a, naive, max_predict, precision_, stream);
     else
-      ff::cnn_predict(cnn_, a, naive, max_predict, precision_);
+      ff::cnn_predict(cnn_, a, naive, max_predict, precision_, stream);
   }
 
  private:
@@ -179,7 +180,8 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     throw InputError("cube: " + std::to_string(cube.rng_node_keys.size()) +
                      " random-stream keys for " + std::to_string(nnode) +
                      " nodes (expected none or one per node)");
-  CUDA_CHECK(cudaSetDevice(o.device));
+  const CudaContextLease context(o.device);  // this training's stream; makes the device current
+  const cudaStream_t stream = context->stream;
 
   const int L = model.input_len(), E = tc.epochs, B = tc.batch;
   const int64_t P = model.nparam();
@@ -220,14 +222,16 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
                                                  : 0;
   const int64_t transposed_per_node = naive ? 0 : model.transposed_size();
 
-  // Nodes per chunk: what fits in 70 % of the free memory (or the user's cap).
+  // Nodes per chunk: what fits in this training's share of the free memory (device_memory_share:
+  // ~70 %, split between the trainings that run at once), or the user's cap.
   const int64_t per_node_bytes =
       4 * (6 * T + 3 * P + E + max_steps + (naive ? P : 0) + acts_per_node + transposed_per_node) +
       3 * 8 + 2 * 4;
   size_t free_bytes = 0, total_bytes = 0;
   CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
   const int64_t budget =
-      static_cast<int64_t>(0.7 * static_cast<double>(free_bytes)) - 4 * int64_t(max_steps);
+      static_cast<int64_t>(device_memory_share(free_bytes, CudaContextLease::held(o.device))) -
+      4 * int64_t(max_steps);
   int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(nnode, budget / per_node_bytes));
   if (o.node_chunk > 0) chunk = std::min<int64_t>(chunk, static_cast<int64_t>(o.node_chunk));
   if (chunk < nnode && o.node_chunk == 0 && o.verbose)
@@ -254,13 +258,13 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
   ChunkBuffers b;
   std::vector<float> alpha(static_cast<size_t>(max_steps));
   for (int t = 1; t <= max_steps; ++t) alpha[t - 1] = adam_alpha(tc.adam, t);
-  b.alpha.upload(alpha);
+  b.alpha.upload(alpha, stream);
   long progress_done = 0;
 
   for (int64_t first = 0; first < nnode; first += chunk) {
     const int count = static_cast<int>(std::min(chunk, nnode - first));
     const int64_t cells = int64_t(count) * T;
-    b.tec.upload(cube.tec.data() + first * T, static_cast<size_t>(cells));
+    b.tec.upload(cube.tec.data() + first * T, static_cast<size_t>(cells), stream);
     b.z.resize(cells);
     b.mean.resize(count);
     b.stdev.resize(count);
@@ -284,25 +288,25 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     s.n_predict = b.n_predict.data();
     s.holdout_begin = tc.holdout.begin;
     s.holdout_end = tc.holdout.end;
-    ff::launch_windows(s);
+    ff::launch_windows(s, stream);
 
     std::vector<int> keys(static_cast<size_t>(count));
     for (int i = 0; i < count; ++i) keys[i] = cube.rng_node(static_cast<size_t>(first + i));
-    b.node_keys.upload(keys);
+    b.node_keys.upload(keys, stream);
     std::vector<float> init(static_cast<size_t>(count * P));
     for (int i = 0; i < count; ++i)
       init_parameters(k, mc, tc.seed, static_cast<uint64_t>(keys[i]), init.data() + i * P);
-    b.params.upload(init);
+    b.params.upload(init, stream);
     b.adam_m.resize(count * P);
-    b.adam_m.fill_zero();
+    b.adam_m.fill_zero(stream);
     b.adam_v.resize(count * P);
-    b.adam_v.fill_zero();
+    b.adam_v.fill_zero(stream);
     b.epoch_loss.resize(int64_t(count) * E);
-    ff::launch_fill(b.epoch_loss.data(), int64_t(count) * E, kNaN);
+    ff::launch_fill(b.epoch_loss.data(), int64_t(count) * E, kNaN, stream);
     b.step_loss.resize(int64_t(count) * max_steps);
-    ff::launch_fill(b.step_loss.data(), int64_t(count) * max_steps, kNaN);
+    ff::launch_fill(b.step_loss.data(), int64_t(count) * max_steps, kNaN, stream);
     b.predicted.resize(cells);
-    ff::launch_fill(b.predicted.data(), cells, kNaN);
+    ff::launch_fill(b.predicted.data(), cells, kNaN, stream);
     if (naive) {
       b.grad.resize(count * P);
       b.loss_sum.resize(count);
@@ -338,8 +342,8 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     a.loss_sum = b.loss_sum.data();
 
     // Launch counts of the naive path (two small downloads per chunk, not per step).
-    const std::vector<int> n_train_targets = b.n_train_targets.download();
-    const std::vector<int> n_predict = b.n_predict.download();
+    const std::vector<int> n_train_targets = b.n_train_targets.download(stream);
+    const std::vector<int> n_predict = b.n_predict.download(stream);
     int max_batches = 0, max_predict = 0;
     for (int i = 0; i < count; ++i) {
       max_batches = std::max(max_batches, (n_train_targets[i] + B - 1) / B);
@@ -348,9 +352,9 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     }
 
     // Marks: 0 before the first epoch, e + 1 after epoch e, E + 1 after the predictions.
-    EventMarks marks(cudaStreamLegacy, E + 2);  // as the launchers (see the top)
-    int reported = 0;                           // epochs whose completion the progress bar has seen
-    auto report = [&](int epochs_done) {        // whole nodes of this chunk, in proportion
+    EventMarks marks(stream, E + 2);
+    int reported = 0;                     // epochs whose completion the progress bar has seen
+    auto report = [&](int epochs_done) {  // whole nodes of this chunk, in proportion
       reported = epochs_done;
       const long target = static_cast<long>(first + int64_t(count) * epochs_done / E);
       if (progress) progress->advance(target - progress_done);
@@ -358,12 +362,12 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     };
     marks.record(0);
     for (int e = 0; e < E; ++e) {
-      ff::launch_shuffle(a, e, naive);
-      model.train_epoch(a, e, naive, acts_in_global, max_batches);
+      ff::launch_shuffle(a, e, naive, stream);
+      model.train_epoch(a, e, naive, acts_in_global, max_batches, stream);
       marks.record(e + 1);
       while (reported < e + 1 && marks.done(reported + 1)) report(reported + 1);
     }
-    model.predict(a, naive, acts_in_global, max_predict);
+    model.predict(a, naive, acts_in_global, max_predict, stream);
     marks.record(E + 1);
     for (int e = reported; e < E; ++e) {  // the end of training: the rest in order
       marks.wait(e + 1);
@@ -373,17 +377,17 @@ CudaFfDetail train_feedforward(ModelKind k, const ModelConfig& mc, const TrainCo
     detail.train_kernel_seconds += marks.seconds(0, E);
     detail.predict_kernel_seconds += marks.seconds(E, E + 1);
 
-    const std::vector<float> pred = b.predicted.download();
+    const std::vector<float> pred = b.predicted.download(stream);
     std::copy(pred.begin(), pred.end(), run.predicted.begin() + first * T);
-    const std::vector<float> loss = b.epoch_loss.download();
+    const std::vector<float> loss = b.epoch_loss.download(stream);
     std::copy(loss.begin(), loss.end(), run.epoch_loss.begin() + first * E);
     if (keep_detail || tc.keep_params) {
-      const std::vector<float> params = b.params.download();  // model.hpp's layout (FfModel)
+      const std::vector<float> params = b.params.download(stream);  // model.hpp's layout (FfModel)
       if (keep_detail) std::copy(params.begin(), params.end(), detail.params.begin() + first * P);
       if (tc.keep_params) std::copy(params.begin(), params.end(), run.params.begin() + first * P);
     }
     if (keep_detail && max_steps > 0) {
-      const std::vector<float> steps = b.step_loss.download();
+      const std::vector<float> steps = b.step_loss.download(stream);
       std::copy(steps.begin(), steps.end(), detail.step_loss.begin() + first * max_steps);
     }
   }
@@ -419,7 +423,8 @@ std::vector<float> cuda_ff_forward(ModelKind k, const ModelConfig& mc,
       x.size() != static_cast<size_t>(int64_t(nnode) * nsample * L))
     throw std::invalid_argument("cuda_ff_forward: params must be [node][" + std::to_string(P) +
                                 "], x [node][sample][" + std::to_string(L) + "]");
-  CUDA_CHECK(cudaSetDevice(device));
+  const CudaContextLease context(device);
+  const cudaStream_t stream = context->stream;
   const bool naive = kernel == FfKernel::kNaive;
   const bool too_big = model.fast_smem_bytes(batch) > ff::max_optin_smem(device);
   if (!naive && too_big && !model.is_recurrent())
@@ -439,15 +444,15 @@ std::vector<float> cuda_ff_forward(ModelKind k, const ModelConfig& mc,
         z[int64_t(n) * T + s * L + i] = x[(int64_t(n) * nsample + s) * L + i];
     }
   ChunkBuffers b;
-  b.z.upload(z);
-  b.mean.upload(std::vector<double>(nnode, 0.0));
-  b.stdev.upload(std::vector<double>(nnode, 1.0));
-  b.train_targets.upload(targets);
-  b.n_train_targets.upload(std::vector<int>(nnode, 1));  // "trained": predictions are made
-  b.n_predict.upload(std::vector<int>(nnode, nsample));
-  b.params.upload(params);
+  b.z.upload(z, stream);
+  b.mean.upload(std::vector<double>(nnode, 0.0), stream);
+  b.stdev.upload(std::vector<double>(nnode, 1.0), stream);
+  b.train_targets.upload(targets, stream);
+  b.n_train_targets.upload(std::vector<int>(nnode, 1), stream);  // "trained": predictions are made
+  b.n_predict.upload(std::vector<int>(nnode, nsample), stream);
+  b.params.upload(params, stream);
   b.predicted.resize(cells);
-  ff::launch_fill(b.predicted.data(), cells, kNaN);
+  ff::launch_fill(b.predicted.data(), cells, kNaN, stream);
   const int64_t acts_per_node = naive ? model.naive_acts_floats(batch)
                                 : acts_in_global
                                     ? model.fast_smem_bytes(batch) / int64_t(sizeof(float))
@@ -472,10 +477,9 @@ std::vector<float> cuda_ff_forward(ModelKind k, const ModelConfig& mc,
   a.predicted = b.predicted.data();
   a.acts = b.acts.data();
   a.acts_per_node = acts_per_node;
-  model.predict(a, naive, acts_in_global, nsample);
-  CUDA_CHECK(cudaDeviceSynchronize());
+  model.predict(a, naive, acts_in_global, nsample, stream);
 
-  const std::vector<float> predicted = b.predicted.download();
+  const std::vector<float> predicted = b.predicted.download(stream);
   std::vector<float> y(static_cast<size_t>(nnode) * nsample);
   for (int n = 0; n < nnode; ++n)
     for (int s = 0; s < nsample; ++s)
@@ -504,6 +508,10 @@ class CudaPersistentTrainer final : public Trainer {
   bool supports_train(const TrainConfig& tc) const override { return tc.patience == 0; }
   // Every precision (tensor cores, kernels/mma.cuh).
   bool supports_precision(ModelKind, Precision) const override { return true; }
+  // Each train() leases its own stream (cuda_context.hpp) and shares nothing else: the scan's
+  // networks train at once, filling the device the small models leave idle.
+  bool thread_safe() const override { return true; }
+  bool prefers_concurrent_models() const override { return true; }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
     // The other path's models are not this trainer's, though train_feedforward runs both.

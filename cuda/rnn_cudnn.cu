@@ -66,7 +66,7 @@ void launch(cudaStream_t stream, long long n, const F& f) {
 
 class CudnnRecurrent final : public RecurrentLayer {
  public:
-  // main: the stream the engine runs on (the context stream); the per-node calls fork from it
+  // main: the stream the engine runs on (the leased context's); the per-node calls fork from it
   // and join back into it.
   CudnnRecurrent(const RnnShape& s, int nnode, int batch, cudaStream_t main)
       : s_(s), nnode_(nnode), batch_(batch), main_(main) {
@@ -349,10 +349,9 @@ size_t cudnn_bytes_per_node(const RnnShape& s, int batch) {
   return static_cast<size_t>(2 * weights + reserve) * sizeof(float) + 512;
 }
 
-std::unique_ptr<RecurrentLayer> make_cudnn_layer(const RnnShape& s, int nnode, int batch) {
-  int device = 0;
-  CUDA_CHECK(cudaGetDevice(&device));
-  return std::make_unique<CudnnRecurrent>(s, nnode, batch, cuda_context(device).stream);
+std::unique_ptr<RecurrentLayer> make_cudnn_layer(const RnnShape& s, int nnode, int batch,
+                                                 cudaStream_t stream) {
+  return std::make_unique<CudnnRecurrent>(s, nnode, batch, stream);
 }
 
 }  // namespace rnn

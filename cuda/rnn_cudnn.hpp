@@ -19,6 +19,8 @@
 
 #include "rnn_kernels.cuh"
 
+struct CUstream_st;
+
 namespace tecscan {
 namespace rnn {
 
@@ -50,8 +52,11 @@ std::vector<long long> cudnn_weight_map(const RnnShape& s, long long ws_floats,
 size_t cudnn_bytes_per_node(const RnnShape& s, int batch);
 
 // The cuDNN recurrence for `nnode` nodes and minibatches of `batch` rows on the current device;
-// its per-node streams fork from and join into that device's context stream (cuda_context.hpp).
-std::unique_ptr<RecurrentLayer> make_cudnn_layer(const RnnShape& s, int nnode, int batch);
+// its per-node streams fork from and join into `stream` (the training's leased context stream,
+// cuda_context.hpp).
+// (CUstream_st* is cudaStream_t, spelled so that plain C++ can declare this.)
+std::unique_ptr<RecurrentLayer> make_cudnn_layer(const RnnShape& s, int nnode, int batch,
+                                                 CUstream_st* stream);
 
 }  // namespace rnn
 }  // namespace tecscan

@@ -42,7 +42,7 @@ size_t cudnn_bytes_per_node(const RnnShape&, int) {
   absent("cudnn_bytes_per_node");
 }
 
-std::unique_ptr<RecurrentLayer> make_cudnn_layer(const RnnShape&, int, int) {
+std::unique_ptr<RecurrentLayer> make_cudnn_layer(const RnnShape&, int, int, CUstream_st*) {
   absent("make_cudnn_layer");
 }
 

@@ -1,6 +1,6 @@
 // The recurrent-model Trainer on CUDA: the training loop of cuda/rnn_training.hpp on DeviceOps
-// (the per-device context stream and cuBLAS handle of cuda_context.hpp), chunks sized from the
-// free device memory, and the public entry points of cuda_recurrent.hpp.
+// (the stream and cuBLAS handle of a context leased per call, cuda_context.hpp), chunks sized
+// from the free device memory, and the public entry points of cuda_recurrent.hpp.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -27,13 +27,12 @@ namespace tecscan {
 namespace rnn {
 namespace {
 
-CudaContext& use_device(int device) {
+void check_device(int device) {
   const int n = cuda_device_count();
   if (n == 0) throw CudaError("no CUDA device is visible: train the recurrent models on the CPU");
   if (device < 0 || device >= n)
     throw InputError("CUDA device " + std::to_string(device) + " does not exist (" +
                      std::to_string(n) + " visible)");
-  return cuda_context(device);  // makes `device` current
 }
 
 std::string device_name(int device) {
@@ -53,17 +52,20 @@ auto with_ops(const RnnOptions& o, F&& f) {
     HostOps ops;
     return f(ops);
   }
-  DeviceOps ops(use_device(o.device), o.exec == RnnExec::kDeviceNaive);
+  check_device(o.device);
+  const CudaContextLease context(o.device);  // this call's stream and cuBLAS handle
+  DeviceOps ops(*context, o.exec == RnnExec::kDeviceNaive);
   return f(ops);
 }
 
 template <typename Ops>
-std::unique_ptr<RecurrentLayer> make_external(const RnnOptions& o, const RnnShape& s, int nnode,
-                                              int batch) {
+std::unique_ptr<RecurrentLayer> make_external(Ops& ops, const RnnOptions& o, const RnnShape& s,
+                                              int nnode, int batch) {
   if (resolve(o.impl) != RnnImpl::kCudnn) return nullptr;
   if constexpr (Ops::kOnDevice) {
-    return make_cudnn_layer(s, nnode, batch);  // on the context stream of the current device
+    return make_cudnn_layer(s, nnode, batch, ops.stream());
   } else {
+    (void)ops;
     throw std::invalid_argument("the cuDNN recurrent path runs only on a GPU (RnnExec::kDevice)");
   }
 }
@@ -85,7 +87,8 @@ void check_size(size_t got, size_t want, const char* what) {
                                 " values, expected " + std::to_string(want));
 }
 
-// Nodes per chunk: the user's cap, and on the GPU what fits in ~70 % of the free memory.
+// Nodes per chunk: the user's cap, and on the GPU what fits in this training's share of the free
+// memory (device_memory_share: ~70 %, split between the trainings that run at once).
 template <typename Ops>
 int chunk_nodes(const RnnOptions& o, ModelKind k, const RnnShape& s, const TrainConfig& tc, int N,
                 int T) {
@@ -98,7 +101,7 @@ int chunk_nodes(const RnnOptions& o, ModelKind k, const RnnShape& s, const Train
                       static_cast<size_t>(T) * (4 * sizeof(float) + 3 * sizeof(int)) +
                       static_cast<size_t>(tc.epochs) * sizeof(float) + 2 * sizeof(int);
     if (resolve(o.impl) == RnnImpl::kCudnn) per_node += cudnn_bytes_per_node(s, tc.batch);
-    const size_t fit = static_cast<size_t>(0.7 * static_cast<double>(free_b)) / per_node;
+    const size_t fit = device_memory_share(free_b, CudaContextLease::held(o.device)) / per_node;
     if (fit < 1)
       throw CudaError("the GPU has " + std::to_string(free_b >> 20) +
                       " MiB free, not enough for one node of " + model_name(k) +
@@ -110,8 +113,8 @@ int chunk_nodes(const RnnOptions& o, ModelKind k, const RnnShape& s, const Train
 }
 
 template <typename Ops>
-TrainingPlan make_plan(const RnnOptions& o, ModelKind k, const RnnShape& s, const TrainConfig& tc,
-                       const Cube& cube) {
+TrainingPlan make_plan(Ops& ops, const RnnOptions& o, ModelKind k, const RnnShape& s,
+                       const TrainConfig& tc, const Cube& cube) {
   TrainingPlan p;
   p.chunk_nodes =
       chunk_nodes<Ops>(o, k, s, tc, static_cast<int>(cube.nnode()), static_cast<int>(cube.ntime()));
@@ -122,7 +125,9 @@ TrainingPlan make_plan(const RnnOptions& o, ModelKind k, const RnnShape& s, cons
   else
     p.device_label = "host emulation (" + impl + ")";
   if (resolve(o.impl) == RnnImpl::kCudnn)
-    p.external = [&o, s](int nnode, int batch) { return make_external<Ops>(o, s, nnode, batch); };
+    p.external = [&ops, &o, s](int nnode, int batch) {
+      return make_external(ops, o, s, nnode, batch);
+    };
   return p;
 }
 
@@ -143,6 +148,10 @@ class CudaRecurrentTrainer final : public Trainer {
   // composite trainer sends other runs to the CPU (whose emulation honours the precision)
   // instead of silently training in FP32.
   bool supports_train(const TrainConfig& tc) const override { return tc.patience == 0; }
+  // Each train() leases its own stream and cuBLAS handle (cuda_context.hpp; cuDNN's layer makes
+  // its own handles) and shares nothing else: the scan's networks train at once.
+  bool thread_safe() const override { return true; }
+  bool prefers_concurrent_models() const override { return true; }
   ModelRun train(ModelKind k, const ModelConfig& mc, const TrainConfig& tc, const Cube& cube,
                  Progress* progress) override {
     RnnOptions o;
@@ -230,7 +239,7 @@ std::vector<float> rnn_forward(const RnnOptions& o, ModelKind k, const ModelConf
       ops.to_host(y.data(), out.data(), y.size());
       return y;
     }
-    auto external = rnn::make_external<Ops>(o, s, nnode, batch);
+    auto external = rnn::make_external(ops, o, s, nnode, batch);
     rnn::RnnEngine<Ops> engine(ops, s, nnode, batch, external.get());
     const std::vector<int> count(static_cast<size_t>(nnode), batch);
     ops.to_device(engine.params(), params.data(), params.size());
@@ -254,7 +263,7 @@ std::vector<float> rnn_gradient(const RnnOptions& o, ModelKind k, const ModelCon
   rnn::check_size(count.size(), static_cast<size_t>(nnode), "count");
   return rnn::with_ops(o, [&](auto& ops) {
     using Ops = std::decay_t<decltype(ops)>;
-    auto external = rnn::make_external<Ops>(o, s, nnode, batch);
+    auto external = rnn::make_external(ops, o, s, nnode, batch);
     rnn::RnnEngine<Ops> engine(ops, s, nnode, batch, external.get());
     ops.to_device(engine.params(), params.data(), params.size());
     ops.to_device(engine.input(), x.data(), x.size());
@@ -291,7 +300,7 @@ ModelRun rnn_train(const RnnOptions& o, ModelKind k, const ModelConfig& mc, cons
   const rnn::RnnShape s = rnn::make_rnn_shape(k, mc);
   return rnn::with_ops(o, [&](auto& ops) {
     using Ops = std::decay_t<decltype(ops)>;
-    const rnn::TrainingPlan plan = rnn::make_plan<Ops>(o, k, s, tc, cube);
+    const rnn::TrainingPlan plan = rnn::make_plan(ops, o, k, s, tc, cube);
     ModelRun r = rnn::CubeTraining<Ops>(ops, plan, k, mc, tc, cube, progress, timing).run();
     if (timing) timing->device = r.device;
     return r;

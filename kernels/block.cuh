@@ -10,8 +10,15 @@
 
 #include "tecscan/hd.hpp"
 
+// cudaStream_t is a `CUstream_st*`: declared here without the CUDA headers, because the
+// launchers' declarations are also compiled by the host-only kernel tests.
+struct CUstream_st;
+
 namespace tecscan {
 namespace ff {
+
+// The stream a launcher queues its kernels on (nullptr: the legacy default stream).
+using GpuStream = CUstream_st*;
 
 #if !defined(__CUDA_ARCH__)
 // The emulated thread the host is running, if any (tests/thrust/test_ff_host.cpp).

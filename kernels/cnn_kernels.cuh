@@ -289,9 +289,9 @@ int64_t cnn_naive_acts_floats(const CnnDims& d, int batch);
 // precision: the fast path's products (precision.hpp); the naive kernels are the FP32 reference
 // and refuse any other precision (std::invalid_argument).
 void cnn_train_epoch(const CnnDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
-                     Precision precision = Precision::kFp32);
+                     Precision precision, GpuStream stream);
 void cnn_predict(const CnnDims& d, const TrainArgs& a, bool naive, int max_predict,
-                 Precision precision = Precision::kFp32);
+                 Precision precision, GpuStream stream);
 
 }  // namespace ff
 }  // namespace tecscan

@@ -333,56 +333,58 @@ void allow_smem(Kernel kernel, int64_t bytes) {
 // weights and Adam moments are staged in shared memory for the epoch whenever they fit beside
 // the activations (the paper's MLP; larger models read them from global memory / L2).
 template <class M>
-void run_fast_epoch(const M& model, const TrainArgs& a, int epoch, bool acts_in_global = false) {
+void run_fast_epoch(const M& model, const TrainArgs& a, int epoch, bool acts_in_global,
+                    GpuStream stream) {
   if (a.s.nnode == 0) return;
   const int64_t acts_bytes = acts_in_global ? 0 : fast_smem_bytes(model, a.batch);
   const bool stage_state = acts_bytes + staged_state_bytes(model) <= max_optin_smem();
   const int64_t bytes = acts_bytes + (stage_state ? staged_state_bytes(model) : 0);
   allow_smem(train_epoch_kernel<M>, bytes);
   train_epoch_kernel<M>
-      <<<a.s.nnode, kFastThreads, bytes>>>(model, a, epoch, acts_in_global, stage_state);
+      <<<a.s.nnode, kFastThreads, bytes, stream>>>(model, a, epoch, acts_in_global, stage_state);
   CUDA_CHECK_LAUNCH();
 }
 
 // One epoch with the naive kernels. max_batches: the most minibatches any node of the chunk
 // has per epoch.
 template <class M>
-void run_naive_epoch(const M& model, const TrainArgs& a, int epoch, int max_batches) {
+void run_naive_epoch(const M& model, const TrainArgs& a, int epoch, int max_batches,
+                     GpuStream stream) {
   if (a.s.nnode == 0) return;
   const unsigned per_sample = naive_blocks(int64_t(a.s.nnode) * a.batch);
   const unsigned per_param = naive_blocks(int64_t(a.s.nnode) * a.nparam);
   const unsigned per_node = naive_blocks(a.s.nnode);
   for (int bi = 0; bi < max_batches; ++bi) {
-    naive_forward_kernel<M><<<per_sample, kNaiveThreads>>>(model, a, epoch, bi);
+    naive_forward_kernel<M><<<per_sample, kNaiveThreads, 0, stream>>>(model, a, epoch, bi);
     CUDA_CHECK_LAUNCH();
-    naive_loss_kernel<M><<<per_node, kNaiveThreads>>>(model, a, epoch, bi);
+    naive_loss_kernel<M><<<per_node, kNaiveThreads, 0, stream>>>(model, a, epoch, bi);
     CUDA_CHECK_LAUNCH();
-    naive_backward_kernel<M><<<per_sample, kNaiveThreads>>>(model, a, epoch, bi);
+    naive_backward_kernel<M><<<per_sample, kNaiveThreads, 0, stream>>>(model, a, epoch, bi);
     CUDA_CHECK_LAUNCH();
-    naive_grad_kernel<M><<<per_param, kNaiveThreads>>>(model, a, epoch, bi);
+    naive_grad_kernel<M><<<per_param, kNaiveThreads, 0, stream>>>(model, a, epoch, bi);
     CUDA_CHECK_LAUNCH();
-    naive_adam_kernel<M><<<per_param, kNaiveThreads>>>(model, a, epoch, bi);
+    naive_adam_kernel<M><<<per_param, kNaiveThreads, 0, stream>>>(model, a, epoch, bi);
     CUDA_CHECK_LAUNCH();
   }
 }
 
 // Predictions of every usable target with the fast kernel ...
 template <class M>
-void run_fast_predict(const M& model, const TrainArgs& a, bool acts_in_global = false) {
+void run_fast_predict(const M& model, const TrainArgs& a, bool acts_in_global, GpuStream stream) {
   if (a.s.nnode == 0) return;
   const int64_t bytes = acts_in_global ? 0 : fast_smem_bytes(model, a.batch);
   allow_smem(predict_kernel<M>, bytes);
-  predict_kernel<M><<<a.s.nnode, kFastThreads, bytes>>>(model, a, acts_in_global);
+  predict_kernel<M><<<a.s.nnode, kFastThreads, bytes, stream>>>(model, a, acts_in_global);
   CUDA_CHECK_LAUNCH();
 }
 
 // ... or the naive one; max_predict: the most usable targets any node has.
 template <class M>
-void run_naive_predict(const M& model, const TrainArgs& a, int max_predict) {
+void run_naive_predict(const M& model, const TrainArgs& a, int max_predict, GpuStream stream) {
   if (a.s.nnode == 0) return;
   const unsigned per_sample = naive_blocks(int64_t(a.s.nnode) * a.batch);
   for (int pb = 0; pb < ceil_div(max_predict, a.batch); ++pb) {
-    naive_predict_kernel<M><<<per_sample, kNaiveThreads>>>(model, a, pb);
+    naive_predict_kernel<M><<<per_sample, kNaiveThreads, 0, stream>>>(model, a, pb);
     CUDA_CHECK_LAUNCH();
   }
 }

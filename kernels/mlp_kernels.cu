@@ -39,21 +39,23 @@ int64_t mlp_naive_acts_floats(const MlpDims& d, int batch) {
 }
 
 void mlp_train_epoch(const MlpDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
-                     Precision precision) {
+                     Precision precision, GpuStream stream) {
   require_fp32_naive("MLP", naive, precision);
   if (naive)
-    run_naive_epoch(MlpModel<MlpDims>{d}, a, epoch, max_batches);
+    run_naive_epoch(MlpModel<MlpDims>{d}, a, epoch, max_batches, stream);
   else
-    with_fast_model(d, precision, [&](const auto& model) { run_fast_epoch(model, a, epoch); });
+    with_fast_model(d, precision,
+                    [&](const auto& model) { run_fast_epoch(model, a, epoch, false, stream); });
 }
 
 void mlp_predict(const MlpDims& d, const TrainArgs& a, bool naive, int max_predict,
-                 Precision precision) {
+                 Precision precision, GpuStream stream) {
   require_fp32_naive("MLP", naive, precision);
   if (naive)
-    run_naive_predict(MlpModel<MlpDims>{d}, a, max_predict);
+    run_naive_predict(MlpModel<MlpDims>{d}, a, max_predict, stream);
   else
-    with_fast_model(d, precision, [&](const auto& model) { run_fast_predict(model, a); });
+    with_fast_model(d, precision,
+                    [&](const auto& model) { run_fast_predict(model, a, false, stream); });
 }
 
 }  // namespace ff

@@ -230,9 +230,9 @@ int64_t mlp_naive_acts_floats(const MlpDims& d, int batch);
 // precision: the fast path's products (precision.hpp); the naive kernels are the FP32 reference
 // and refuse any other precision (std::invalid_argument).
 void mlp_train_epoch(const MlpDims& d, const TrainArgs& a, int epoch, bool naive, int max_batches,
-                     Precision precision = Precision::kFp32);
+                     Precision precision, GpuStream stream);
 void mlp_predict(const MlpDims& d, const TrainArgs& a, bool naive, int max_predict,
-                 Precision precision = Precision::kFp32);
+                 Precision precision, GpuStream stream);
 
 }  // namespace ff
 }  // namespace tecscan

@@ -34,28 +34,29 @@ int64_t recurrent_naive_acts_floats(const rnn::RnnShape& s, int batch) {
 }
 
 void recurrent_train_epoch(const rnn::RnnShape& s, const TrainArgs& a, int epoch, bool naive,
-                           bool acts_in_global, int max_batches, Precision precision) {
+                           bool acts_in_global, int max_batches, Precision precision,
+                           GpuStream stream) {
   check_shape(s);
   require_fp32_naive("recurrent", naive, precision);
   if (naive) {
-    run_naive_epoch(RecurrentBlockModel<>{s}, a, epoch, max_batches);
+    run_naive_epoch(RecurrentBlockModel<>{s}, a, epoch, max_batches, stream);
     return;
   }
   with_precision(precision, [&](auto tag) {
-    run_fast_epoch(RecurrentBlockModel<decltype(tag)::value>{s}, a, epoch, acts_in_global);
+    run_fast_epoch(RecurrentBlockModel<decltype(tag)::value>{s}, a, epoch, acts_in_global, stream);
   });
 }
 
 void recurrent_predict(const rnn::RnnShape& s, const TrainArgs& a, bool naive, bool acts_in_global,
-                       int max_predict, Precision precision) {
+                       int max_predict, Precision precision, GpuStream stream) {
   check_shape(s);
   require_fp32_naive("recurrent", naive, precision);
   if (naive) {
-    run_naive_predict(RecurrentBlockModel<>{s}, a, max_predict);
+    run_naive_predict(RecurrentBlockModel<>{s}, a, max_predict, stream);
     return;
   }
   with_precision(precision, [&](auto tag) {
-    run_fast_predict(RecurrentBlockModel<decltype(tag)::value>{s}, a, acts_in_global);
+    run_fast_predict(RecurrentBlockModel<decltype(tag)::value>{s}, a, acts_in_global, stream);
   });
 }
 

@@ -663,9 +663,10 @@ int64_t recurrent_naive_acts_floats(const rnn::RnnShape& s, int batch);
 // "" when the block path runs (k, its shape), else why not.
 std::string recurrent_block_unsupported_reason(const rnn::RnnShape& s);
 void recurrent_train_epoch(const rnn::RnnShape& s, const TrainArgs& a, int epoch, bool naive,
-                           bool acts_in_global, int max_batches, Precision precision);
+                           bool acts_in_global, int max_batches, Precision precision,
+                           GpuStream stream);
 void recurrent_predict(const rnn::RnnShape& s, const TrainArgs& a, bool naive, bool acts_in_global,
-                       int max_predict, Precision precision);
+                       int max_predict, Precision precision, GpuStream stream);
 
 // For tests/gpu/test_gpu_recurrent_block.cpp: one minibatch of the fast path in one block on the
 // device (activations in global memory; forward, loss gradient, backward_adam with beta1 = 0,

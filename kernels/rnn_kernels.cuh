@@ -499,8 +499,8 @@ __global__ void for_each_kernel(long long n, F f) {
     f(i);
 }
 
-// The GPU: every launch, cuBLAS call, copy and fill on the device's context stream
-// (cuda_context.hpp: non-blocking, one per process and device, its cuBLAS handle bound to it).
+// The GPU: every launch, cuBLAS call, copy and fill on the stream of a leased context
+// (cuda_context.hpp: non-blocking, one per concurrent training, its cuBLAS handle bound to it).
 // Copies from or to the host synchronise that stream, so host memory may be reused on return.
 class DeviceOps {
  public:

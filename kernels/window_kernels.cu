@@ -42,30 +42,31 @@ int max_optin_smem(int device) {
   return bytes;
 }
 
-void launch_windows(const SeriesArgs& s) {
+void launch_windows(const SeriesArgs& s, GpuStream stream) {
   if (s.nnode == 0) return;
-  windows_kernel<<<s.nnode, kThreads>>>(s);
+  windows_kernel<<<s.nnode, kThreads, 0, stream>>>(s);
   CUDA_CHECK_LAUNCH();
 }
 
-void launch_shuffle(const TrainArgs& a, int epoch, bool naive) {
+void launch_shuffle(const TrainArgs& a, int epoch, bool naive, GpuStream stream) {
   if (a.s.nnode == 0) return;
   const int64_t bytes = 2 * int64_t(a.s.ntime) * static_cast<int64_t>(sizeof(int));
   if (!naive && bytes <= max_optin_smem()) {
     if (bytes > 48 * 1024)
       CUDA_CHECK(cudaFuncSetAttribute(shuffle_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                       static_cast<int>(bytes)));
-    shuffle_kernel<<<a.s.nnode, kThreads, bytes>>>(a, epoch);
+    shuffle_kernel<<<a.s.nnode, kThreads, bytes, stream>>>(a, epoch);
   } else {
-    shuffle_naive_kernel<<<(a.s.nnode + kThreads - 1) / kThreads, kThreads>>>(a, epoch);
+    shuffle_naive_kernel<<<(a.s.nnode + kThreads - 1) / kThreads, kThreads, 0, stream>>>(a, epoch);
   }
   CUDA_CHECK_LAUNCH();
 }
 
-void launch_fill(float* p, int64_t n, float value) {
+void launch_fill(float* p, int64_t n, float value, GpuStream stream) {
   if (n == 0) return;
   const int64_t blocks = (n + kThreads - 1) / kThreads;
-  fill_kernel<<<static_cast<unsigned>(blocks < 4096 ? blocks : 4096), kThreads>>>(p, n, value);
+  fill_kernel<<<static_cast<unsigned>(blocks < 4096 ? blocks : 4096), kThreads, 0, stream>>>(p, n,
+                                                                                             value);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -209,12 +209,12 @@ TECSCAN_HD inline void adam_naive_thread(const TrainArgs& a, int node, int64_t p
 #if defined(__CUDACC__)
 namespace tecscan {
 namespace ff {
-// Launchers (kernels/window_kernels.cu), on the default stream.
-void launch_windows(const SeriesArgs& s);
+// Launchers (kernels/window_kernels.cu), queued on `stream`.
+void launch_windows(const SeriesArgs& s, GpuStream stream);
 // The fast shuffle (block per node, shared memory) when two ints per epoch fit in a block's
 // shared memory, else (or when naive) one thread per node.
-void launch_shuffle(const TrainArgs& a, int epoch, bool naive);
-void launch_fill(float* p, int64_t n, float value);
+void launch_shuffle(const TrainArgs& a, int epoch, bool naive, GpuStream stream);
+void launch_fill(float* p, int64_t n, float value, GpuStream stream);
 // The most dynamic shared memory a block may opt into on `device` (-1: the current one).
 int max_optin_smem(int device = -1);
 }  // namespace ff

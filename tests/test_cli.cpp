@@ -98,9 +98,12 @@ TEST(Cli, IngestAndScanTheBundledElSalvadorEvent) {
   EXPECT_TRUE(std::isnan(cube.indices[static_cast<int>(tecscan::IndexKind::kDst)].back()));
 
   r = run_tecscan("scan --cube " + (d / "cube.h5").string() +
-                  " --models mlp,median-iqr --epochs 2 --device cpu --threads 2 --quiet --out " +
+                  " --models mlp,median-iqr --epochs 2 --device cpu --threads 2 --quiet "
+                  "--sequential-models --out " +
                   (d / "run").string());
   ASSERT_EQ(r.status, 0) << r.output;
+  // A GPU-only option on the CPU says that it changes nothing.
+  EXPECT_NE(r.output.find("--sequential-models has no effect"), std::string::npos) << r.output;
   for (const char* f : {"scan.h5", "anomalies.csv", "summary.json", "config.used.toml"})
     EXPECT_TRUE(fs::exists(d / "run" / f)) << f;
   auto summary = nlohmann::json::parse(std::ifstream(d / "run" / "summary.json"));

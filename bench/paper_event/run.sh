@@ -9,7 +9,8 @@
 # Environment, with defaults: DEVICE=cuda EPOCHS=100 SEED=1 (the cube's) WORK=/tmp/paper-event
 # EXTRA="" (more scan options, e.g. "--threads 16"), COMMIT (default: git rev-parse).
 # Writes OUT_JSON: {"commit", "device", "nodes", "steps", "epochs", "precision", "wall_s",
-# "train_s": {model: s}, "ingest_s", "dtec_s", "write_s", "command", "date", "notes"}, where
+# "train_s": {model: s}, "concurrent_models", "ingest_s", "dtec_s", "write_s", "command", "date",
+# "notes"}, where concurrent_models says the networks trained at once (their train_s overlap);
 # wall_s is the scan process's wall time (start to exit); train_s the scan's own
 # timing_s["train <m>"] (training + prediction of all nodes); dtec_s its DTEC stages (median/IQR,
 # anomalies, median-iqr, quiet mask, significance); write_s its output writing; ingest_s the
@@ -39,12 +40,11 @@ done
 [[ -n $PY ]] || { echo "paper event: no python3 with h5py and numpy (set PY_CUBE)" >&2; exit 2; }
 mkdir -p "$WORK" "$(dirname "$OUT_JSON")"
 CUBE=$WORK/paper-event-seed$SEED.h5
-[[ -e $CUBE ]] || env -u LD_LIBRARY_PATH "$PY" "$ROOT/bench/paper_event/make_cube.py" --seed "$SEED" --out "$CUBE"
-
 RUN=$WORK/run-$DEVICE-e$EPOCHS
 if [[ ${FRAGMENT_ONLY:-0} == 1 ]]; then  # measure nothing: the fragment from OUT_JSON as it is
   [[ -e $OUT_JSON ]] || { echo "paper event: FRAGMENT_ONLY=1 but no $OUT_JSON" >&2; exit 2; }
 else
+[[ -e $CUBE ]] || env -u LD_LIBRARY_PATH "$PY" "$ROOT/bench/paper_event/make_cube.py" --seed "$SEED" --out "$CUBE"
 rm -rf "$RUN"
 # shellcheck disable=SC2086  # EXTRA is a list of options
 CMD=("$TECSCAN" scan --cube "$CUBE" --config "$ROOT/configs/paper.toml" --epochs "$EPOCHS"
@@ -83,6 +83,8 @@ result = {
     "precision": s["config"]["train"].get("precision", "fp32"),
     "wall_s": round(wall, 3),
     "train_s": {m: round(t[f"train {m}"], 3) for m in models if f"train {m}" in t},
+    # The networks trained at once (one GPU stream each): their train_s overlap.
+    "concurrent_models": any("networks trained at once" in n for n in s.get("notes", [])),
     "ingest_s": round(wall - t["total"], 3),
     "dtec_s": round(dtec, 3),
     "write_s": round(t.get("write outputs", float("nan")), 3),
@@ -111,12 +113,20 @@ fi
 if [[ -n ${FRAGMENT_DIR:-} ]]; then
   mkdir -p "$FRAGMENT_DIR"
   [[ $OUT_JSON -ef $FRAGMENT_DIR/paper_event.json ]] || cp "$OUT_JSON" "$FRAGMENT_DIR/paper_event.json"
-  cp "$WORK/scan-$DEVICE-e$EPOCHS.log" "$FRAGMENT_DIR/paper_event_scan.log"
+  if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then cp "$WORK/scan-$DEVICE-e$EPOCHS.log" "$FRAGMENT_DIR/paper_event_scan.log"; fi
   MACHINE="$(nproc) vCPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
   "$PY" - "$FRAGMENT_DIR" "$MACHINE" "DEVICE=$DEVICE EPOCHS=$EPOCHS SEED=$SEED${EXTRA:+ EXTRA='$EXTRA'} FRAGMENT_DIR=$FRAGMENT_DIR bash bench/paper_event/run.sh TECSCAN" <<'PYEOF'
 import json, os, sys
 
 dir_, machine, command = sys.argv[1:]
+# FRAGMENT_ONLY rebuilds a fragment elsewhere: keep the machine it was measured on (the old
+# fragment's line) rather than this one.
+old = os.path.join(dir_, "fragment.md")
+if os.environ.get("FRAGMENT_ONLY") == "1" and os.path.exists(old):
+    for line in open(old):
+        if line.startswith("machine: "):
+            machine = line[len("machine: "):].strip()
+            break
 p = json.load(open(os.path.join(dir_, "paper_event.json")))
 tag = os.path.basename(os.path.normpath(dir_))
 lines = ["<!-- fragment", f"machine: {machine}", f"tag: {tag}", f"date: {p['date'][:10]}",
@@ -127,10 +137,14 @@ lines = ["<!-- fragment", f"machine: {machine}", f"tag: {tag}", f"date: {p['date
          f" median-iqr, {p['epochs']} epochs, {p['precision']}: **{p['wall_s']:.1f} s wall**,"
          " measured as one process (not extrapolated). Raw: `" + tag + "/paper_event.json`.", "",
          "| stage | seconds |", "|---|---:|"]
-lines += [f"| training + prediction, {m} | {v:.2f} |" for m, v in p["train_s"].items()]
+overlap = " (trained at once: these overlap)" if p.get("concurrent_models") else ""
+lines += [f"| training + prediction, {m}{overlap} | {v:.2f} |" for m, v in p["train_s"].items()]
 lines += [f"| DTEC stages | {p['dtec_s']:.2f} |", f"| writing outputs | {p['write_s']:.2f} |",
           f"| start-up, cube read, set-up | {p['ingest_s']:.2f} |",
           f"| **wall** | **{p['wall_s']:.2f}** |", ""]
+# The projection is arithmetic on wall_s (JSON written before 2026-12-04 lacks it).
+p.setdefault("events_per_hour", round(3600.0 / p["wall_s"], 2))
+p.setdefault("catalogue_3500_events_device_hours", round(3500 * p["wall_s"] / 3600.0, 1))
 if "catalogue_3500_events_device_hours" in p:
     lines += [f"At this rate ({p['events_per_hour']:.2f} events per hour, one after another),"
               " the catalogue of about 3,500 paper-size events takes"

@@ -40,8 +40,9 @@ struct ScanArgs {
   long events_per_task = 1;
   CLI::Option* events_per_task_given = nullptr;
   bool force = false;
-  bool pack = false;         // --pack: the task's events train together (packing.hpp)
-  bool cuda_graphs = false;  // --cuda-graphs: BackendOptions::cuda_graphs
+  bool pack = false;               // --pack: the task's events train together (packing.hpp)
+  bool cuda_graphs = false;        // --cuda-graphs: BackendOptions::cuda_graphs
+  bool sequential_models = false;  // --sequential-models: not ScanOptions::concurrent_models
 };
 
 // --event-index and --gpu-node-chunk: counts.
@@ -55,6 +56,15 @@ BackendOptions backend_options(const ScanArgs& a) {
   hardware.gpu_node_chunk = a.gpu_node_chunk;
   hardware.cuda_graphs = a.cuda_graphs;
   return hardware;
+}
+
+// The backend's notes, and what the scan's own GPU-only options do not do on the CPU.
+void print_backend_notes(const Backend& backend, const ScanArgs& a) {
+  for (const std::string& note : backend.notes) std::fprintf(stderr, "%s\n", note.c_str());
+  if (!backend.gpu && a.sequential_models)
+    std::fprintf(stderr,
+                 "note: --sequential-models has no effect: the models train on the CPU, one "
+                 "after another on every core\n");
 }
 
 void print_scan_tables(const ScanSummary& s, const std::string& out_dir) {
@@ -111,12 +121,13 @@ void scan_event(const ScanArgs& a, const ScanConfig& cfg, const IngestOptions& i
   ScanOptions opts;
   opts.quiet_progress = a.quiet;
   opts.inject = a.inject;
+  opts.concurrent_models = !a.sequential_models;
   if (a.inject) check_inject_config(cfg.inject);
   // The backend first: --device cuda without a usable GPU fails before the cube is built.
   std::unique_ptr<Backend> own;
   if (!shared) {
     own = std::make_unique<Backend>(make_backend(cfg, backend_options(a)));
-    for (const std::string& note : own->notes) std::fprintf(stderr, "%s\n", note.c_str());
+    print_backend_notes(*own, a);
   }
   Trainer& trainer = shared ? *shared->trainer : *own->trainer;
   opts.dtec = shared ? shared->dtec : own->dtec;
@@ -270,6 +281,11 @@ Command add_scan(CLI::App& app) {
                 "(fewer launches; results identical, confirmed on an H200; off until its speed "
                 "is measured: docs/gpu-rnn.md)")
       ->group("Hardware");
+  cmd->add_flag("--sequential-models", a->sequential_models,
+                "on the GPU, train the networks one after another instead of at once (one "
+                "stream each, so the small models fill the device the large ones leave idle); "
+                "results are identical either way: for timing each network alone")
+      ->group("Hardware");
   setting("--threads", "scan.threads", "CPU threads, 0..4096 (0 = all cores)", "INT")
       ->group("Hardware");
   cmd->add_option("--out,-o", a->out,
@@ -327,8 +343,7 @@ Command add_scan(CLI::App& app) {
               SharedTraining shared;
               if (a->pack) {
                 backend = std::make_unique<Backend>(make_backend(cfg, backend_options(*a)));
-                for (const std::string& note : backend->notes)
-                  std::fprintf(stderr, "%s\n", note.c_str());
+                print_backend_notes(*backend, *a);
                 // What was packed is part of the task's protocol, said as its "batch:"
                 // lines are, even with --quiet.
                 packing = std::make_unique<PackedTraining>(

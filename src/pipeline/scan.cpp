@@ -558,6 +558,10 @@ ScanResult compute_scan(const Cube& cube, const ScanConfig& config, Trainer& tra
   std::map<std::string, TrainedNetwork> trained;
   if (options.concurrent_models && trainer.thread_safe() && trainer.prefers_concurrent_models())
     trained = train_networks_concurrently(cube, config, plan, trainer, options);
+  if (!trained.empty())
+    result.notes.push_back(std::to_string(trained.size()) +
+                           " networks trained at once (one GPU stream each): their \"train\" "
+                           "seconds overlap (--sequential-models times each alone)");
   for (const std::string& name : config.scan.models) {
     DetectorResult d;
     if (name == kMedianIqrName) {

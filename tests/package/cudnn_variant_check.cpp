@@ -56,7 +56,7 @@ void check_without_cudnn() {
           std::string("rnn_forward with cuDNN: ") + e.what());
   }
   try {
-    rnn::make_cudnn_layer(rnn::RnnShape(), 1, 1);
+    rnn::make_cudnn_layer(rnn::RnnShape(), 1, 1, nullptr);
     check(false, "make_cudnn_layer did not throw");
   } catch (const std::logic_error& e) {
     check(std::string(e.what()).find("without cuDNN") != std::string::npos,
