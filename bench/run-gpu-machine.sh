@@ -30,6 +30,10 @@
 #                      gpu-check always runs. The steps run in that order under BUDGET_S, so
 #                      on a short lease skip what is not the question (e.g. issue 14's precision
 #                      figures: SKIP="batch peers scaling nsys cpu" BUDGET_S=560)
+#   PRECISION_ENGINES="auto block"  the recurrent engines the precision step runs the science
+#                      table and the paper-size event per precision with: auto (fused in fp32,
+#                      tf32, bf16; block in 3xtf32) and block (every network on the persistent
+#                      kernels)
 #   FRAGMENT_ONLY=1    measure nothing: rebuild fragment.md from the logs in RESULTS_ROOT/TAG
 #                      (TAG=h200 to choose the folder without nvidia-smi)
 # Prints a short table last. Exit status: gpu-check's (0 all good, 1 a GPU test failed, ...).
@@ -63,8 +67,15 @@ TAG=${TAG:-gpu}
 DIR=$RESULTS_ROOT/$TAG
 # The command as run, with the settings that shaped it.
 SETTINGS=""
-for v in BUDGET_S SKIP SKIP_PEERS GPU_CHECK_SKIP GPU_TESTS_LIMIT_S; do
+for v in BUDGET_S SKIP SKIP_PEERS GPU_CHECK_SKIP GPU_TESTS_LIMIT_S PRECISION_ENGINES; do
   [[ -n ${!v:-} ]] && SETTINGS+="$v=\"${!v}\" "
+done
+PRECISION_ENGINES=${PRECISION_ENGINES:-auto block}
+for engine in $PRECISION_ENGINES; do
+  [[ $engine == auto || $engine == block ]] || {
+    echo "run-gpu-machine.sh: PRECISION_ENGINES: unknown engine '$engine' (auto block)" >&2
+    exit 2
+  }
 done
 COMMAND="COMMIT=$COMMIT ${SETTINGS}bash bench/run-gpu-machine.sh ${1:-.device/build}${LIB:+ $LIB}"
 mkdir -p "$DIR" "$WORK"
@@ -181,23 +192,28 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
   fi
 
   # ---- 1d. training precision: the science table and the paper-size event per precision -------
-  # bench/precision/run.sh on the device with the persistent recurrent kernels (--rnn-impl block,
-  # which trains every network on the GPU in every precision): each precision's anomaly-set
-  # Jaccard and DTEC correlation against fp32 next to two fp32 seeds, and the issue's rule for
-  # the default (the fastest precision with the science of fp32). Then the paper-size event per
-  # precision with the same engine.
-  limit=$(cap 150)
-  if ((limit >= 60)) && wanted precision; then
-    note "precision: El Salvador, six networks, 100 epochs, fp32 x2 seeds + 3 precisions (limit ${limit}s)"
-    rm -rf "$WORK/precision"
-    DEVICE=cuda EXTRA="--rnn-impl block" BUILD_DIR=$BUILD WORK=$WORK/precision PY=$PY \
-      timeout "$limit" bash "$ROOT/bench/precision/run.sh" >"$DIR/precision.log" 2>&1 ||
-      note "precision table FAILED or timed out (precision.log)"
-    cp "$WORK/precision/table.md" "$DIR/precision.md" 2>/dev/null
-    cp "$WORK/precision/table.json" "$DIR/precision.json" 2>/dev/null
-  else
-    note "precision table skipped: ${limit}s left"
-  fi
+  # bench/precision/run.sh on the device per recurrent engine of PRECISION_ENGINES: each
+  # precision's anomaly-set Jaccard and DTEC correlation against fp32 next to two fp32 seeds, and
+  # the issue's rule for the default (the fastest precision with the science of fp32). block:
+  # every network on the persistent kernels (precision.md / .json); auto: the default engines,
+  # fused for the recurrent models in fp32, tf32 and bf16 (cuBLAS' tensor-core compute types)
+  # and block in 3xtf32 (precision_auto.md / .json). Then the paper-size event per precision
+  # and engine.
+  for engine in $(wanted precision && echo "$PRECISION_ENGINES"); do
+    suffix=$([[ $engine == block ]] || echo "_$engine")
+    limit=$(cap 150)
+    if ((limit < 60)); then
+      note "precision table, --rnn-impl $engine, skipped: ${limit}s left"
+      continue
+    fi
+    note "precision: El Salvador, six networks, 100 epochs, fp32 x2 seeds + 3 precisions, --rnn-impl $engine (limit ${limit}s)"
+    rm -rf "$WORK/precision-$engine"
+    DEVICE=cuda EXTRA="--rnn-impl $engine" BUILD_DIR=$BUILD WORK=$WORK/precision-$engine PY=$PY \
+      timeout "$limit" bash "$ROOT/bench/precision/run.sh" >"$DIR/precision$suffix.log" 2>&1 ||
+      note "precision table, --rnn-impl $engine, FAILED or timed out (precision$suffix.log)"
+    cp "$WORK/precision-$engine/table.md" "$DIR/precision$suffix.md" 2>/dev/null
+    cp "$WORK/precision-$engine/table.json" "$DIR/precision$suffix.json" 2>/dev/null
+  done
   # Each model's training throughput in each precision on the persistent path (the recurrent
   # ones as --rnn-impl block trains them), as a fraction of that precision's measured peak.
   limit=$(cap 120)
@@ -208,14 +224,19 @@ if [[ ${FRAGMENT_ONLY:-0} != 1 ]]; then
       --precisions fp32,3xtf32,tf32,bf16 >"$DIR/precision_models.log" 2>&1 ||
       note "bench_gpu_ff per precision FAILED or timed out (precision_models.log)"
   fi
-  for prec in $(wanted precision && echo fp32 3xtf32 tf32 bf16); do
-    limit=$(cap 60)
-    ((limit >= 30)) || { note "paper-size event in $prec skipped: ${limit}s left"; continue; }
-    note "paper-size event, --rnn-impl block --precision $prec (limit ${limit}s)"
-    WORK=$WORK/paper-event DEVICE=cuda COMMIT=$COMMIT EXTRA="--rnn-impl block --precision $prec" \
-      timeout "$limit" bash "$ROOT/bench/paper_event/run.sh" "$BUILD/tecscan" \
-      "$DIR/paper_event_block_$prec.json" >"$DIR/paper_event_block_$prec.log" 2>&1 ||
-      note "paper-size event in $prec FAILED or timed out (paper_event_block_$prec.log)"
+  # The paper-size event per engine and precision (auto in fp32 is paper_event.json, above).
+  for engine in $(wanted precision && echo "$PRECISION_ENGINES"); do
+    for prec in fp32 3xtf32 tf32 bf16; do
+      [[ $engine == auto && $prec == fp32 ]] && continue
+      limit=$(cap 60)
+      ((limit >= 30)) || { note "paper-size event, $engine $prec, skipped: ${limit}s left"; continue; }
+      note "paper-size event, --rnn-impl $engine --precision $prec (limit ${limit}s)"
+      WORK=$WORK/paper-event DEVICE=cuda COMMIT=$COMMIT \
+        EXTRA="--rnn-impl $engine --precision $prec" timeout "$limit" \
+        bash "$ROOT/bench/paper_event/run.sh" "$BUILD/tecscan" \
+        "$DIR/paper_event_${engine}_$prec.json" >"$DIR/paper_event_${engine}_$prec.log" 2>&1 ||
+        note "paper-size event, $engine $prec, FAILED or timed out (paper_event_${engine}_$prec.log)"
+    done
   done
 
   # ---- 2. tecscan vs PyTorch per node and batched, and JAX ---------------------------------------
@@ -510,19 +531,35 @@ if paper:
                   + ", ".join(f"{m} {x:.2f} s" for m, x in v["train_s"].items())
                   + f" (`{tag}/paper_event_{variant}.json`).", ""]
 
-# training precision
-precision = read("precision.md")
-block_runs = [(prec, load(f"paper_event_block_{prec}.json")) for prec in
-              ["fp32", "3xtf32", "tf32", "bf16"]]
-block_runs = [(prec, p) for prec, p in block_runs if p]
-if precision or block_runs:
-    L += ["### Training precision on the GPU (`bench/precision/run.sh`, `--rnn-impl block`)", ""]
-    lines = precision.strip().splitlines()
-    # compare.py before 2026-12-04 did not say that its rule saw the block scans only
-    lines = [l + " (Among these block scans only; the rule over every engine is below.)"
+# training precision, per recurrent engine: block (precision.md, paper_event_block_*.json) and
+# the default engines, auto (precision_auto.md, paper_event_auto_*.json; paper_event.json is
+# its fp32)
+engines = {"block": ("", "every network on the persistent kernels, `--rnn-impl block`"),
+           "auto": ("_auto", "the default engines, `--rnn-impl auto`: recurrent fused in fp32,"
+                    " tf32 and bf16, block in 3xtf32")}
+tables = {e: read(f"precision{sfx}.md") for e, (sfx, _) in engines.items()}
+passes = {e: {"fp32"} | set((load(f"precision{sfx}.json") or {}).get("passes", []))
+          for e, (sfx, _) in engines.items() if load(f"precision{sfx}.json")}
+runs = []  # (label, engine, paper_event json)
+default_run = load("paper_event.json")
+if default_run:
+    runs.append((f"{default_run['precision']}, default engines (recurrent: --rnn-impl auto)",
+                 "auto", default_run))
+for engine in ("auto", "block"):
+    for prec in ["fp32", "3xtf32", "tf32", "bf16"]:
+        p = load(f"paper_event_{engine}_{prec}.json")
+        if p:
+            runs.append((f"{prec}, {'default engines' if engine == 'auto' else 'block'}", engine, p))
+for engine, (sfx, what) in engines.items():
+    if not tables[engine]:
+        continue
+    L += [f"### Training precision on the GPU (`bench/precision/run.sh`, {what})", ""]
+    lines = tables[engine].strip().splitlines()
+    # compare.py before 2026-12-04 did not say that its rule saw one engine's scans only
+    lines = [l + " (Among these scans only; the rule over every engine is below.)"
              if l.startswith("- Default rule (") and "among these scans" not in l else l
              for l in lines]
-    L += (lines if precision else [f"(no precision table: see `{tag}/precision.log`)"]) + [""]
+    L += lines + [""]
 models_text = read("precision_models.log")
 if models_text:
     notes = [l.lstrip("# ").strip() for l in models_text.splitlines()[:4]
@@ -530,26 +567,26 @@ if models_text:
     L += ["Each model's training epoch per precision, 100 synthetic nodes (`bench_gpu_ff`, the"
           " recurrent models on the block path; `" + tag + "/precision_models.log`): "
           + " ".join(notes), ""] + table_rows(models_text) + [""]
-if block_runs:
+if len(runs) > 1:
     L += ["The paper-size event per precision and engine (measured end to end, one process"
-          " each; block: the persistent kernels for every network, `--rnn-impl block`):", "",
-          "| precision | wall s | " + " | ".join(models) + " |",
+          " each; block: the persistent kernels for every network, `--rnn-impl block`; default"
+          " engines: `--rnn-impl auto`):", "",
+          "| precision, engines | wall s | " + " | ".join(models) + " |",
           "|---|---:|" + "---:|" * len(models)]
-    default_run = load("paper_event.json")
-    runs = ([(f"{default_run['precision']}, default engines (recurrent: --rnn-impl auto)",
-              default_run)] if default_run else []) + [(f"{prec}, block", p) for prec, p in block_runs]
-    for label, p in runs:
+    for label, _, p in runs:
         L.append(f"| {label} | {p['wall_s']:.2f} | "
                  + " | ".join(fmt(p["train_s"].get(m), 3) for m in models) + " |")
     L.append("")
     # The issue's rule over every engine: the fastest run whose precision has the science of
-    # fp32 (fp32 itself, or one that passed the seed-to-seed comparison above).
-    table = load("precision.json")
-    if table and runs:
-        ok = {"fp32"} | set(table.get("passes", []))
-        label, p = min(((l, p) for l, p in runs if p["precision"] in ok), key=lambda r: r[1]["wall_s"])
+    # fp32 with that engine (fp32 itself with any engine, or a precision that passed that
+    # engine's seed-to-seed comparison above).
+    eligible = [(l, p) for l, e, p in runs
+                if p["precision"] == "fp32" or p["precision"] in passes.get(e, ())]
+    if eligible:
+        label, p = min(eligible, key=lambda r: r[1]["wall_s"])
+        said = "; ".join(f"{e}: {', '.join(sorted(ok))}" for e, ok in passes.items())
         L += [f"Default rule on the paper-size event, every engine (the fastest run whose precision"
-              f" agrees with fp32 at least as well as two fp32 seeds do: {', '.join(sorted(ok))}):"
+              f" agrees with fp32 at least as well as two fp32 seeds do with that engine; {said}):"
               f" **{label}**, {p['wall_s']:.2f} s.", ""]
 
 # five single tasks vs one packed task
@@ -616,14 +653,18 @@ EOF
     sed 's/^/event vs epochs: /'
   grep -E '^cuda_graphs=' "$DIR/cuda_graphs.log" 2>/dev/null | paste -sd' ' - |
     sed 's/^/event, recurrent epochs from CUDA graphs (1) or eager (0): /'
-  grep -E '^- Default rule' "$DIR/precision.md" 2>/dev/null || echo "(no precision table)"
+  for table in precision precision_auto; do
+    grep -E '^- Default rule' "$DIR/$table.md" 2>/dev/null | sed "s/^/$table: /"
+  done
   for run in "" _sequential _graphs; do
     [[ -f $DIR/paper_event$run.json ]] && echo "paper-size event${run//_/, }:" \
       "$(grep -o '"wall_s": [0-9.]*' "$DIR/paper_event$run.json" | grep -o '[0-9.]*$') s"
   done
-  for prec in fp32 3xtf32 tf32 bf16; do
-    [[ -f $DIR/paper_event_block_$prec.json ]] && echo "paper-size event, block $prec:" \
-      "$(grep -o '"wall_s": [0-9.]*' "$DIR/paper_event_block_$prec.json" | grep -o '[0-9.]*$') s"
+  for engine in auto block; do
+    for prec in fp32 3xtf32 tf32 bf16; do
+      [[ -f $DIR/paper_event_${engine}_$prec.json ]] && echo "paper-size event, $engine $prec:" \
+        "$(grep -o '"wall_s": [0-9.]*' "$DIR/paper_event_${engine}_$prec.json" | grep -o '[0-9.]*$') s"
+    done
   done
   echo "fragment: $DIR/fragment.md"
   echo "(copy $DIR to bench/results/$TAG, then: python3 bench/make-results.py)"

@@ -45,16 +45,16 @@ RnnImpl resolve(RnnImpl impl) {
   return impl == RnnImpl::kAuto ? RnnImpl::kFused : impl;
 }
 
-// Runs f(ops) on the back end the options name.
+// Runs f(ops) on the back end the options name, its products in `precision`.
 template <typename F>
-auto with_ops(const RnnOptions& o, F&& f) {
+auto with_ops(const RnnOptions& o, Precision precision, F&& f) {
   if (o.exec == RnnExec::kHost) {
-    HostOps ops;
+    HostOps ops(precision);
     return f(ops);
   }
   check_device(o.device);
   const CudaContextLease context(o.device);  // this call's stream and cuBLAS handle
-  DeviceOps ops(*context, o.exec == RnnExec::kDeviceNaive);
+  DeviceOps ops(*context, o.exec == RnnExec::kDeviceNaive, precision);
   return f(ops);
 }
 
@@ -70,7 +70,7 @@ std::unique_ptr<RecurrentLayer> make_external(Ops& ops, const RnnOptions& o, con
   }
 }
 
-void check_supported(const RnnOptions& o, ModelKind k, const ModelConfig& mc) {
+void check_supported(const RnnOptions& o, ModelKind k, const ModelConfig& mc, Precision p) {
   if (o.impl == RnnImpl::kBlock)  // not this engine: cuda/ff_trainer.cu's driver
     throw std::invalid_argument(
         "RnnImpl::kBlock runs through make_cuda_recurrent_block_trainer or cuda_ff_train_detail, "
@@ -79,6 +79,10 @@ void check_supported(const RnnOptions& o, ModelKind k, const ModelConfig& mc) {
   if (!why.empty())
     throw std::invalid_argument(std::string("GPU ") + rnn_impl_name(resolve(o.impl)) + " " +
                                 model_name(k) + ": " + why);
+  if (!rnn_precision_supported(o.impl, p))
+    throw std::invalid_argument(std::string("GPU ") + rnn_impl_name(resolve(o.impl)) + " " +
+                                model_name(k) + " has no precision " + precision_name(p) +
+                                " (--rnn-impl block runs every precision)");
 }
 
 void check_size(size_t got, size_t want, const char* what) {
@@ -119,7 +123,10 @@ TrainingPlan make_plan(Ops& ops, const RnnOptions& o, ModelKind k, const RnnShap
   p.chunk_nodes =
       chunk_nodes<Ops>(o, k, s, tc, static_cast<int>(cube.nnode()), static_cast<int>(cube.ntime()));
   p.cuda_graphs = o.cuda_graphs;
-  const std::string impl = resolve(o.impl) == RnnImpl::kCudnn ? "cuDNN" : "fused";
+  // The engine, and the products' precision when it is not FP32: "fused tf32".
+  const std::string impl =
+      std::string(resolve(o.impl) == RnnImpl::kCudnn ? "cuDNN" : "fused") +
+      (tc.precision == Precision::kFp32 ? "" : std::string(" ") + precision_name(tc.precision));
   if constexpr (Ops::kOnDevice)
     p.device_label = device_name(o.device) + " (" + impl + ")";
   else
@@ -144,10 +151,13 @@ class CudaRecurrentTrainer final : public Trainer {
   bool supports(ModelKind k, const ModelConfig& mc) const override {
     return rnn_unsupported_reason(k, mc, impl_).empty();
   }
-  // No early stopping on the GPU, and FP32 only (Trainer::supports_precision's default): the
-  // composite trainer sends other runs to the CPU (whose emulation honours the precision)
-  // instead of silently training in FP32.
+  // No early stopping on the GPU, and only the precisions the path computes: the composite
+  // trainer sends other runs on (the block engine, the CPU's emulation) instead of silently
+  // training in another precision.
   bool supports_train(const TrainConfig& tc) const override { return tc.patience == 0; }
+  bool supports_precision(ModelKind, Precision p) const override {
+    return rnn_precision_supported(impl_, p);
+  }
   // Each train() leases its own stream and cuBLAS handle (cuda_context.hpp; cuDNN's layer makes
   // its own handles) and shares nothing else: the scan's networks train at once.
   bool thread_safe() const override { return true; }
@@ -199,6 +209,17 @@ const char* rnn_impl_name(RnnImpl impl) {
   return "unknown";
 }
 
+bool rnn_precision_supported(RnnImpl impl, Precision p) {
+  switch (impl == RnnImpl::kBlock ? RnnImpl::kBlock : rnn::resolve(impl)) {
+    case RnnImpl::kBlock:
+      return true;
+    case RnnImpl::kCudnn:
+      return p == Precision::kFp32;
+    default:  // fused: cuBLAS' FP32, TF32 and BF16 compute types
+      return p != Precision::kTf32x3;
+  }
+}
+
 std::string rnn_unsupported_reason(ModelKind k, const ModelConfig& mc, RnnImpl impl) {
   if (impl == RnnImpl::kBlock) return rnn_block_unsupported_reason(k, mc);
   return rnn::resolve(impl) == RnnImpl::kCudnn ? rnn::cudnn_unsupported_reason(k, mc)
@@ -218,15 +239,19 @@ std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl, i
 
 std::vector<float> rnn_forward(const RnnOptions& o, ModelKind k, const ModelConfig& mc, int nnode,
                                int batch, const std::vector<float>& params,
-                               const std::vector<float>& x) {
-  rnn::check_supported(o, k, mc);
+                               const std::vector<float>& x, Precision precision) {
+  rnn::check_supported(o, k, mc, precision);
   const rnn::RnnShape s = rnn::make_rnn_shape(k, mc);
   rnn::check_size(params.size(), static_cast<size_t>(nnode) * s.nparam, "params");
   rnn::check_size(x.size(), static_cast<size_t>(nnode) * batch * s.input_len, "x");
-  return rnn::with_ops(o, [&](auto& ops) {
+  return rnn::with_ops(o, precision, [&](auto& ops) {
     using Ops = std::decay_t<decltype(ops)>;
     std::vector<float> y(static_cast<size_t>(nnode) * batch);
     if (o.exec == RnnExec::kDeviceNaive) {
+      if (precision != Precision::kFp32)
+        throw std::invalid_argument(
+            "rnn_forward: the naive device forward is the FP32 reference (RnnExec::kDevice or "
+            "kHost run the other precisions)");
       typename Ops::template Buffer<float> p, xin, out, scratch;
       p.resize(params.size());
       xin.resize(x.size());
@@ -254,14 +279,15 @@ std::vector<float> rnn_forward(const RnnOptions& o, ModelKind k, const ModelConf
 std::vector<float> rnn_gradient(const RnnOptions& o, ModelKind k, const ModelConfig& mc, int nnode,
                                 int batch, const std::vector<float>& params,
                                 const std::vector<float>& x, const std::vector<float>& target,
-                                const std::vector<int>& count, std::vector<double>* loss_sum) {
-  rnn::check_supported(o, k, mc);
+                                const std::vector<int>& count, std::vector<double>* loss_sum,
+                                Precision precision) {
+  rnn::check_supported(o, k, mc, precision);
   const rnn::RnnShape s = rnn::make_rnn_shape(k, mc);
   rnn::check_size(params.size(), static_cast<size_t>(nnode) * s.nparam, "params");
   rnn::check_size(x.size(), static_cast<size_t>(nnode) * batch * s.input_len, "x");
   rnn::check_size(target.size(), static_cast<size_t>(nnode) * batch, "target");
   rnn::check_size(count.size(), static_cast<size_t>(nnode), "count");
-  return rnn::with_ops(o, [&](auto& ops) {
+  return rnn::with_ops(o, precision, [&](auto& ops) {
     using Ops = std::decay_t<decltype(ops)>;
     auto external = rnn::make_external(ops, o, s, nnode, batch);
     rnn::RnnEngine<Ops> engine(ops, s, nnode, batch, external.get());
@@ -296,9 +322,9 @@ ModelRun rnn_train(const RnnOptions& o, ModelKind k, const ModelConfig& mc, cons
                      " values, expected nodes x epochs = " + std::to_string(cube.nnode()) + " x " +
                      std::to_string(cube.ntime()));
   rnn::check_node_keys(cube);
-  rnn::check_supported(o, k, mc);
+  rnn::check_supported(o, k, mc, tc.precision);
   const rnn::RnnShape s = rnn::make_rnn_shape(k, mc);
-  return rnn::with_ops(o, [&](auto& ops) {
+  return rnn::with_ops(o, tc.precision, [&](auto& ops) {
     using Ops = std::decay_t<decltype(ops)>;
     const rnn::TrainingPlan plan = rnn::make_plan(ops, o, k, s, tc, cube);
     ModelRun r = rnn::CubeTraining<Ops>(ops, plan, k, mc, tc, cube, progress, timing).run();

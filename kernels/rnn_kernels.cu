@@ -325,13 +325,15 @@ struct AdvanceStep {
 
 // ---- CNN-LSTM front end (TimeDistributed Conv1D -> Conv1D -> MaxPool -> Flatten) ---------------
 
-// O1[n][s][b][t1][co] = relu(b1 + sum_k x[n][b][s L + t1 + k] K1[k][co]).
+// O1[n][s][b][t1][co] = relu(b1 + sum_k x[n][b][s L + t1 + k] K1[k][co]), the products'
+// operands rounded as the training precision's GEMMs round theirs.
 struct Conv1Forward {
   RnnShape s;
   int batch;
   const float* params;
   const float* xraw;
   float* o1;
+  Precision precision;
   TECSCAN_HD void operator()(long long idx) const {
     const int f = s.filters;
     const Index3 a = split3(idx, s.len1, f);  // outer = (n T + sub) B + b
@@ -341,7 +343,9 @@ struct Conv1Forward {
     const float* xs = xraw + (n * batch + b) * s.input_len + sub * s.sub_len;
     const float* p = params + n * s.nparam;
     float acc = p[s.off_conv1_b + a.inner];
-    for (int k = 0; k < s.kw; ++k) acc += xs[a.mid + k] * p[s.off_conv1_k + k * f + a.inner];
+    for (int k = 0; k < s.kw; ++k)
+      acc += round_operand(precision, xs[a.mid + k]) *
+             round_operand(precision, p[s.off_conv1_k + k * f + a.inner]);
     o1[idx] = acc > 0.0f ? acc : 0.0f;
   }
 };
@@ -428,13 +432,15 @@ struct Col2imRelu {
 };
 
 // conv1d_1 kernel [kw][1][f] and bias [f] gradients: one thread per (node, parameter), summing
-// over every (subsequence, row, t1) in order.
+// over every (subsequence, row, t1) in order; the kernel's products round their operands as
+// the training precision does.
 struct Conv1Grad {
   RnnShape s;
   int batch;
   const float* xraw;
   const float* do1;
   float* grads;
+  Precision precision;
   TECSCAN_HD void operator()(long long idx) const {
     const int f = s.filters, per_node = (s.kw + 1) * f;
     const long long n = idx / per_node;
@@ -448,7 +454,7 @@ struct Conv1Grad {
         const float* xs = xraw + (n * batch + b) * s.input_len + sub * s.sub_len;
         for (int t1 = 0; t1 < s.len1; ++t1) {
           const float d = do1[(sample * s.len1 + t1) * f + co];
-          acc += is_bias ? d : d * xs[t1 + kk];
+          acc += is_bias ? d : round_operand(precision, d) * round_operand(precision, xs[t1 + kk]);
         }
       }
     grads[n * s.nparam + (is_bias ? s.off_conv1_b + co : s.off_conv1_k + q)] = acc;
@@ -618,7 +624,8 @@ void RnnEngine<Ops>::front_forward() {
   const Sizes z(s_, batch_);
   const long long samples = static_cast<long long>(s_.steps) * batch_;  // per node
   const int f = s_.filters, width = s_.kw * f;
-  ops_.for_each(N * z.o1, Conv1Forward{s_, batch_, params_.data(), xraw_.data(), o1_.data()});
+  ops_.for_each(N * z.o1, Conv1Forward{s_, batch_, params_.data(), xraw_.data(), o1_.data(),
+                                       ops_.precision()});
   ops_.for_each(N * z.col, Im2col{s_, o1_.data(), col_.data()});
   GemmRm g;  // O2 [samples len2, f] = COL [samples len2, kw f] . K2 [kw f, f]
   g.m = static_cast<int>(samples * s_.len2), g.n = f, g.k = width;
@@ -660,7 +667,7 @@ void RnnEngine<Ops>::front_backward() {
   ops_.gemm(dc);
   ops_.for_each(N * z.o1, Col2imRelu{s_, o1_.data(), dcol_.data(), do1_.data()});
   ops_.for_each(N * (s_.kw + 1) * f,
-                Conv1Grad{s_, batch_, xraw_.data(), do1_.data(), grads_.data()});
+                Conv1Grad{s_, batch_, xraw_.data(), do1_.data(), grads_.data(), ops_.precision()});
 }
 
 // -- the fused recurrence --

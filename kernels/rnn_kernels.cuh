@@ -22,6 +22,7 @@
 #include "tecscan/adam.hpp"
 #include "tecscan/hd.hpp"
 #include "tecscan/model.hpp"
+#include "tecscan/precision.hpp"
 
 #if defined(__CUDACC__)
 #include "cuda_check.hpp"
@@ -303,6 +304,9 @@ struct GemmCm {
   int ldc = 0;
   long long stride_c = 0;
   int batch = 1;
+  // The products' arithmetic: every operand rounded by round_operand (precision.hpp), FP32
+  // accumulation. The back end sets it (Ops' precision); the naive GEMM applies it here.
+  Precision precision = Precision::kFp32;
 
   long long outputs() const { return static_cast<long long>(m) * n * batch; }
   // cuBLAS' argument rules (it returns CUBLAS_STATUS_INVALID_VALUE otherwise); "" when valid.
@@ -329,7 +333,7 @@ struct GemmCm {
                                : pa[i + static_cast<long long>(l) * lda];
       const float bv = trans_b ? pb[j + static_cast<long long>(l) * ldb]
                                : pb[l + static_cast<long long>(j) * ldb];
-      acc += av * bv;
+      acc += round_operand(precision, av) * round_operand(precision, bv);
     }
     float* out = pc + i + static_cast<long long>(j) * ldc;
     *out = beta == 0.0f ? alpha * acc : alpha * acc + beta * *out;
@@ -407,6 +411,11 @@ class HostOps {
   };
   static constexpr bool kOnDevice = false;
 
+  // precision: every GEMM's operand rounding (the element kernels that multiply read
+  // precision() through the engine).
+  explicit HostOps(Precision precision = Precision::kFp32) : precision_(precision) {}
+  Precision precision() const { return precision_; }
+
   template <typename F>
   void for_each(long long n, const F& f) {
     if (recording_) {
@@ -418,9 +427,10 @@ class HostOps {
     for (long long i = 0; i < n; ++i) f(i);
   }
   void gemm(const GemmRm& g) {
-    const GemmCm c = g.column_major();
+    GemmCm c = g.column_major();
     const std::string bad = c.invalid();
     if (!bad.empty()) throw std::logic_error("GEMM arguments cuBLAS would reject: " + bad);
+    c.precision = precision_;
     for_each(c.outputs(), c);
   }
   template <typename T>
@@ -487,6 +497,7 @@ class HostOps {
     if (recording_)
       throw std::logic_error(std::string(what) + " cannot be captured in a CUDA graph");
   }
+  Precision precision_;
   std::vector<std::function<void()>>* recording_ = nullptr;
 };
 
@@ -508,11 +519,23 @@ class DeviceOps {
   using Buffer = DeviceBuffer<T>;
   static constexpr bool kOnDevice = true;
 
-  DeviceOps(CudaContext& context, bool naive_gemm) : ctx_(context), naive_gemm_(naive_gemm) {}
+  // precision: the GEMMs' arithmetic. fp32: cublasSgemmStridedBatched (FMA, no TF32); tf32 and
+  // bf16: cuBLAS' tensor-core compute types, which convert the FP32 operands themselves
+  // (CUBLAS_COMPUTE_32F_FAST_TF32 / _FAST_16BF, FP32 accumulation); 3xtf32 has no cuBLAS
+  // compute type (std::invalid_argument: the block engine runs it). The naive GEMM rounds with
+  // round_operand (precision.hpp), as the host emulation does.
+  DeviceOps(CudaContext& context, bool naive_gemm, Precision precision = Precision::kFp32)
+      : ctx_(context), naive_gemm_(naive_gemm), precision_(precision) {
+    if (precision == Precision::kTf32x3)
+      throw std::invalid_argument(
+          "the fused recurrent path has no 3xtf32 (cuBLAS has no such compute type): use "
+          "--rnn-impl block or auto");
+  }
   DeviceOps(const DeviceOps&) = delete;
   DeviceOps& operator=(const DeviceOps&) = delete;
 
   bool naive_gemm() const { return naive_gemm_; }
+  Precision precision() const { return precision_; }
   cudaStream_t stream() const { return ctx_.stream; }
   int device() const { return ctx_.device; }
 
@@ -526,15 +549,27 @@ class DeviceOps {
     CUDA_CHECK_LAUNCH();
   }
   void gemm(const GemmRm& g) {
-    const GemmCm c = g.column_major();
+    GemmCm c = g.column_major();
     const std::string bad = c.invalid();
     if (!bad.empty()) throw std::logic_error("GEMM arguments cuBLAS would reject: " + bad);
     if (c.outputs() == 0) return;
+    c.precision = precision_;
     if (naive_gemm_) return for_each(c.outputs(), c);
-    CUBLAS_CHECK(cublasSgemmStridedBatched(ctx_.cublas, c.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                           c.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, c.m, c.n, c.k,
-                                           &c.alpha, c.a, c.lda, c.stride_a, c.b, c.ldb, c.stride_b,
-                                           &c.beta, c.c, c.ldc, c.stride_c, c.batch));
+    const cublasOperation_t ta = c.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+    const cublasOperation_t tb = c.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+    if (precision_ == Precision::kFp32) {
+      CUBLAS_CHECK(cublasSgemmStridedBatched(ctx_.cublas, ta, tb, c.m, c.n, c.k, &c.alpha, c.a,
+                                             c.lda, c.stride_a, c.b, c.ldb, c.stride_b, &c.beta,
+                                             c.c, c.ldc, c.stride_c, c.batch));
+      return;
+    }
+    const cublasComputeType_t compute = precision_ == Precision::kTf32
+                                            ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                            : CUBLAS_COMPUTE_32F_FAST_16BF;
+    CUBLAS_CHECK(cublasGemmStridedBatchedEx(ctx_.cublas, ta, tb, c.m, c.n, c.k, &c.alpha, c.a,
+                                            CUDA_R_32F, c.lda, c.stride_a, c.b, CUDA_R_32F, c.ldb,
+                                            c.stride_b, &c.beta, c.c, CUDA_R_32F, c.ldc, c.stride_c,
+                                            c.batch, compute, CUBLAS_GEMM_DEFAULT));
   }
   template <typename T>
   void to_device(T* dst, const T* src, size_t n) {
@@ -597,6 +632,7 @@ class DeviceOps {
  private:
   CudaContext& ctx_;
   bool naive_gemm_;
+  Precision precision_;
 };
 #endif
 

@@ -186,10 +186,11 @@ TEST(TrainerFactory, BlockImplTakesEveryRecurrentModel) {
   }
 }
 
-// --rnn-impl auto: the recurrent models to the fused trainer in fp32 and to the block trainer in
-// the tensor-core precisions, which fused does not compute (not to the CPU's emulation); the
-// feed-forward models to cuda-ff in every precision. Without a GPU: the CPU in all of them.
-TEST(TrainerFactory, AutoSendsTheTensorCorePrecisionsToTheBlockEngine) {
+// --rnn-impl auto: the recurrent models to the fused trainer in fp32, tf32 and bf16 (cuBLAS'
+// compute types) and to the block trainer in 3xtf32, which fused does not compute (not to the
+// CPU's emulation); the feed-forward models to cuda-ff in every precision. Without a GPU: the
+// CPU in all of them.
+TEST(TrainerFactory, AutoSends3xtf32ToTheBlockEngineAndTheRestToFused) {
   Backend b = make_backend(with_device("auto"));
   const ModelConfig mc;
   auto chosen = [&](ModelKind k, Precision p) {
@@ -205,7 +206,7 @@ TEST(TrainerFactory, AutoSendsTheTensorCorePrecisionsToTheBlockEngine) {
       EXPECT_EQ(chosen(ModelKind::kMlp, p), "cuda-ff") << precision_name(p);
       EXPECT_EQ(chosen(ModelKind::kCnn, p), "cuda-ff") << precision_name(p);
       for (ModelKind k : recurrent)
-        EXPECT_EQ(chosen(k, p), p == Precision::kFp32 ? "cuda-rnn-fused" : "cuda-rnn-block")
+        EXPECT_EQ(chosen(k, p), p == Precision::kTf32x3 ? "cuda-rnn-block" : "cuda-rnn-fused")
             << model_name(k) << " " << precision_name(p);
     } else {
       for (ModelKind k : all_models()) EXPECT_EQ(chosen(k, p), "cpu") << model_name(k);

@@ -9,6 +9,7 @@
 #include "tecscan/adam.hpp"
 #include "tecscan/cube.hpp"
 #include "tecscan/model.hpp"
+#include "tecscan/precision.hpp"
 #include "tecscan/progress.hpp"
 #include "tecscan/train.hpp"
 #include "tecscan/trainer.hpp"
@@ -17,7 +18,8 @@ namespace tecscan {
 
 // Which implementation runs the recurrence.
 //  kFused: tecscan's kernels: one cuBLAS strided-batched GEMM over all nodes per matrix product
-//          and fused element-wise gate kernels. Every model and activation of the paper.
+//          and fused element-wise gate kernels. Every model and activation of the paper, in
+//          fp32, tf32 and bf16 (cuBLAS' tensor-core compute types; no 3xtf32).
 //  kCudnn: cuDNN's RNN (v8 API), one call per node spread over streams. cuDNN only has tanh
 //          cells: SimpleRNN, GRU (reset_after) and LSTM / CNN-LSTM with activation "tanh".
 //  kBlock: the persistent path of the feed-forward models (kernels/recurrent_block.cuh): one
@@ -26,8 +28,8 @@ namespace tecscan {
 //          and activation kFused runs. Slower than kFused in fp32 on an H200 (docs/gpu-rnn.md):
 //          make_cuda_recurrent_block_trainer below.
 //  kAuto:  kFused (it supports every model; see docs/gpu-rnn.md for the measured speeds). The
-//          scan's backend (make_backend) chains the kBlock trainer behind it for the tensor-core
-//          precisions, which kFused does not compute.
+//          scan's backend (make_backend) chains the kBlock trainer behind it for 3xtf32, which
+//          kFused does not compute.
 enum class RnnImpl { kAuto, kFused, kCudnn, kBlock };
 
 RnnImpl parse_rnn_impl(const std::string& name);  // auto | fused | cudnn | block, else InputError
@@ -37,8 +39,9 @@ const char* rnn_impl_name(RnnImpl impl);
 // the feed-forward models and for what `impl` cannot run, so a composite trainer falls back to
 // the CPU. Nothing touches the GPU before train().
 // max_chunk_nodes: nodes per launch (0 = as many as fit in ~70 % of free memory).
-// cuda_graphs: RnnOptions::cuda_graphs. supports_train() is false for early stopping and for
-// any precision but FP32 (this path computes in FP32 only), so those runs go to the CPU.
+// cuda_graphs: RnnOptions::cuda_graphs. supports_train() is false for early stopping, and
+// supports_precision() is true for what the path computes (fused: fp32, tf32, bf16; cuDNN:
+// fp32), so other runs go to the next trainer of a composite (the block engine, the CPU).
 // impl kBlock: make_cuda_recurrent_block_trainer (below) on `device` with that node chunk.
 std::unique_ptr<Trainer> make_cuda_recurrent_trainer(int device, RnnImpl impl,
                                                      int max_chunk_nodes = 0,
@@ -84,16 +87,22 @@ struct RnnOptions {
 // (oldest value first); targets and outputs [node][batch]; count [node] = valid rows (the rest
 // is padding and does not contribute).
 
+// precision: the GEMMs' arithmetic (rnn_precision_supported; rnn_train takes TrainConfig's).
 std::vector<float> rnn_forward(const RnnOptions& o, ModelKind k, const ModelConfig& mc, int nnode,
                                int batch, const std::vector<float>& params,
-                               const std::vector<float>& x);
+                               const std::vector<float>& x, Precision precision = Precision::kFp32);
 
 // Gradient of the batch-mean MSE of one minibatch per node; loss_sum [node] = sum of squared
 // errors over the valid rows.
 std::vector<float> rnn_gradient(const RnnOptions& o, ModelKind k, const ModelConfig& mc, int nnode,
                                 int batch, const std::vector<float>& params,
                                 const std::vector<float>& x, const std::vector<float>& target,
-                                const std::vector<int>& count, std::vector<double>* loss_sum);
+                                const std::vector<int>& count, std::vector<double>* loss_sum,
+                                Precision precision = Precision::kFp32);
+
+// Whether `impl` trains in precision p: fused (and auto) fp32, tf32 and bf16; cuDNN fp32; block
+// every precision.
+bool rnn_precision_supported(RnnImpl impl, Precision p);
 
 // The naive forward of one sample on the host in double precision (the obviously-correct
 // reference: Keras formulas straight from the flat layout).

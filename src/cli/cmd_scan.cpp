@@ -264,10 +264,10 @@ Command add_scan(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "cpu", "cuda", "gpu"}))
       ->group("Hardware");
   cmd->add_option("--rnn-impl", a->rnn_impl,
-                  "recurrent models on the GPU: auto (fused in fp32, block in the other "
-                  "--precision values), fused (every activation, fp32), cudnn (tanh cells only, "
-                  "fp32) or block (one thread block per node, tensor cores in every --precision; "
-                  "slower than fused in fp32 on an H200)")
+                  "recurrent models on the GPU: auto (fused, and block in 3xtf32), fused "
+                  "(every activation; fp32, or tf32/bf16 on cuBLAS' tensor cores), cudnn (tanh "
+                  "cells only, fp32) or block (one thread block per node, tensor cores in every "
+                  "--precision; slower than fused in fp32 on an H200)")
       ->check(CLI::IsMember({"auto", "fused", "cudnn", "block"}))
       ->default_val("auto")
       ->group("Hardware");

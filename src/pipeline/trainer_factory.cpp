@@ -84,9 +84,10 @@ Backend make_backend(const ScanConfig& config, const BackendOptions& options) {
     chain.push_back(make_cuda_feedforward_trainer(feedforward));
     const RnnImpl rnn_impl = parse_rnn_impl(options.rnn_impl);
     chain.push_back(make_cuda_recurrent_trainer(0, rnn_impl, options.gpu_node_chunk, cuda_graphs));
-    // auto: fused for fp32 (the fastest, measured on an H200: docs/gpu-rnn.md) and the block
-    // engine for the tensor-core precisions, which fused does not compute (without it they
-    // would train on the CPU's emulation: hours at the paper's size).
+    // auto: fused for fp32 (the fastest, measured on an H200: docs/gpu-rnn.md), tf32 and bf16
+    // (cuBLAS' tensor-core compute types), and the block engine for 3xtf32, which fused does not
+    // compute (without it those runs would train on the CPU's emulation: hours at the paper's
+    // size).
     if (rnn_impl == RnnImpl::kAuto) chain.push_back(make_cuda_recurrent_block_trainer(feedforward));
     if (cuda_graphs) backend.notes.push_back("note: recurrent epochs replayed from CUDA graphs");
     // cuDNN asked for by name: say why a recurrent model cannot take it (a tanh-only cell, a

@@ -83,8 +83,9 @@ Minibatch make_minibatch(ModelKind k, const ModelConfig& mc, int nnode, int batc
 }
 
 std::vector<float> engine_gradient(ModelKind k, const ModelConfig& mc, const Minibatch& m,
-                                   std::vector<double>* loss_sum) {
-  HostOps ops;
+                                   std::vector<double>* loss_sum,
+                                   Precision precision = Precision::kFp32) {
+  HostOps ops(precision);
   RnnEngine<HostOps> engine(ops, rnn::make_rnn_shape(k, mc), m.nnode, m.batch);
   std::copy(m.params.begin(), m.params.end(), engine.params());
   std::copy(m.x.begin(), m.x.end(), engine.input());
@@ -165,6 +166,58 @@ TEST(RnnHostEngine, GradientOfEveryParameterMatchesCpuAndFiniteDifferences) {
   }
 }
 
+// The CPU float model's backward in precision p (its emulation rounds both operands of every
+// product) for every node of the minibatch.
+std::vector<float> cpu_gradient(ModelKind k, const ModelConfig& mc, const Minibatch& m,
+                                Precision p) {
+  std::vector<float> grad(m.params.size()), y(m.batch), dy(m.batch);
+  auto cpu = make_cpu_model<float>(k, mc);
+  cpu->set_precision(p);
+  for (int n = 0; n < m.nnode; ++n) {
+    const int cnt = m.count[n];
+    const float* w = m.params.data() + n * m.nparam;
+    cpu->forward(w, m.x.data() + static_cast<size_t>(n) * m.batch * m.len, cnt, y.data());
+    for (int r = 0; r < cnt; ++r)
+      dy[r] =
+          2.0f * (y[r] - m.target[static_cast<size_t>(n) * m.batch + r]) / static_cast<float>(cnt);
+    cpu->backward(w, dy.data(), grad.data() + n * m.nparam);
+  }
+  return grad;
+}
+
+// The fused path's tf32 and bf16 (cuBLAS' tensor-core compute types on the GPU): the host
+// engine rounds every GEMM's operands and the CNN-LSTM's first Conv1D's as the CPU's emulation
+// of the precision does, so every parameter's gradient equals the CPU's up to summation order.
+// Errors are relative to |g| + 1e-3 max|g| (a summation-order difference can move a value across
+// a rounding boundary of the precision, which a tiny entry would show as a large relative
+// error). The fp32 engine's gradient differs from the emulation by more than the tolerance, so
+// the comparison sees whether the rounding is applied at all.
+TEST(RnnHostEngine, GradientInTf32AndBf16MatchesTheCpuEmulation) {
+  // Measured on x86-64 (g++ -O3), worst over the six cases: tf32 2.4e-5 (CNN-LSTM/tanh), bf16
+  // 2.7e-6. About ten times that:
+  for (Precision p : {Precision::kTf32, Precision::kBf16}) {
+    const double tol = p == Precision::kTf32 ? 2.5e-4 : 3e-5;
+    for (const Case& c : recurrent_cases(small_recurrent_config())) {
+      SCOPED_TRACE(c.label() + " " + precision_name(p));
+      const Minibatch m = make_minibatch(c.kind, c.mc, 3, 9);
+      std::vector<double> loss_sum;
+      const std::vector<float> got = engine_gradient(c.kind, c.mc, m, &loss_sum, p);
+      const std::vector<float> fp32 = engine_gradient(c.kind, c.mc, m, &loss_sum);
+      const std::vector<float> want = cpu_gradient(c.kind, c.mc, m, p);
+      const test::GradientError e = test::gradient_error(got, want, 1e-3);
+      const test::GradientError unrounded = test::gradient_error(fp32, want, 1e-3);
+      std::printf("%s\n",
+                  test::report_gradient_error(
+                      c.label() + " " + precision_name(p) + " engine vs CPU emulation", e, tol)
+                      .c_str());
+      EXPECT_EQ(e.nan_mismatch, 0u);
+      EXPECT_LT(e.max_rel, tol) << "parameter #" << e.where;
+      EXPECT_GT(unrounded.max_rel, tol) << "the fp32 engine agrees with the " << precision_name(p)
+                                        << " emulation: is the precision applied?";
+    }
+  }
+}
+
 // ---- whole training runs against train_node ---------------------------------------------------
 
 namespace {
@@ -198,7 +251,7 @@ EngineRun train_with_engine(ModelKind k, const ModelConfig& mc, const TrainConfi
   for (int n = 0; n < nnode; ++n)
     w.push_back(make_windows(tec.data() + static_cast<size_t>(n) * ntime, ntime, L,
                              tc.train_fraction, tc.holdout));
-  HostOps ops;
+  HostOps ops(tc.precision);
   RnnEngine<HostOps> engine(ops, s, nnode, B);
   engine.reset_optimizer(tc.adam);
   for (int n = 0; n < nnode; ++n)
@@ -269,6 +322,19 @@ EngineRun train_with_engine(ModelKind k, const ModelConfig& mc, const TrainConfi
   return r;
 }
 
+// The same training with train_node, node after node, laid out as EngineRun.
+EngineRun train_with_train_node(ModelKind k, const ModelConfig& mc, const TrainConfig& tc,
+                                const std::vector<float>& tec, int nnode, int ntime) {
+  EngineRun r;
+  for (int n = 0; n < nnode; ++n) {
+    const TrainResult t = train_node(k, mc, tc, tec.data() + n * ntime, ntime, n);
+    r.predicted.insert(r.predicted.end(), t.predicted.begin(), t.predicted.end());
+    r.epoch_loss.insert(r.epoch_loss.end(), t.epoch_loss.begin(), t.epoch_loss.end());
+    r.params.insert(r.params.end(), t.params.begin(), t.params.end());
+  }
+  return r;
+}
+
 }  // namespace
 
 TEST(RnnHostEngine, TrainingMatchesTrainNode) {
@@ -288,13 +354,9 @@ TEST(RnnHostEngine, TrainingMatchesTrainNode) {
       if (holdout.end > holdout.begin) t.train_fraction = 1.0;  // a k-fold fold
       SCOPED_TRACE(c.label());
       const EngineRun got = train_with_engine(c.kind, c.mc, t, tec, nnode, ntime);
-      std::vector<float> pred, loss, params;
-      for (int n = 0; n < nnode; ++n) {
-        const TrainResult r = train_node(c.kind, c.mc, t, tec.data() + n * ntime, ntime, n);
-        pred.insert(pred.end(), r.predicted.begin(), r.predicted.end());
-        loss.insert(loss.end(), r.epoch_loss.begin(), r.epoch_loss.end());
-        params.insert(params.end(), r.params.begin(), r.params.end());
-      }
+      const EngineRun want = train_with_train_node(c.kind, c.mc, t, tec, nnode, ntime);
+      const std::vector<float>&pred = want.predicted, &loss = want.epoch_loss,
+            &params = want.params;
       size_t predicted = 0;
       for (float v : pred) predicted += std::isfinite(v);
       EXPECT_GT(predicted, static_cast<size_t>(2 * ntime));
@@ -311,6 +373,46 @@ TEST(RnnHostEngine, TrainingMatchesTrainNode) {
       EXPECT_LT(l.max_rel, tol_loss) << "epoch loss #" << l.where;
       EXPECT_LT(w.max_rel, tol_params) << "parameter #" << w.where;
     }
+}
+
+// Whole trainings in the fused path's tensor-core precisions against train_node in the same
+// precision (the CPU's emulation): the same rounded operands, so the runs differ by summation
+// order only, which a long training amplifies a little (a rounded operand can flip).
+TEST(RnnHostEngine, TrainingInTf32AndBf16MatchesTrainNode) {
+  const int nnode = 4, ntime = 150;
+  const std::vector<float> tec = synthetic_tec(nnode, ntime);
+  for (Precision p : {Precision::kTf32, Precision::kBf16}) {
+    TrainConfig t;
+    t.epochs = 3;
+    t.batch = 16;
+    t.seed = 9;
+    t.precision = p;
+    // Measured on x86-64 (g++ -O3), worst over the six cases: tf32 predictions 1.5e-4, epoch
+    // losses 1.0e-5, parameters 4.8e-5 (all the SimpleRNN's: one operand rounded the other way
+    // after a summation-order difference, then 24 Adam steps; the other cases 2e-6 or less);
+    // bf16 8.9e-8, 5.0e-6, 3.4e-6. About ten times tf32's, for both: a flipped operand is the
+    // same event in either precision.
+    const double tol_pred = 1.5e-3, tol_loss = 1e-4, tol_params = 5e-4;
+    for (const Case& c : recurrent_cases(small_recurrent_config())) {
+      SCOPED_TRACE(c.label() + " " + precision_name(p));
+      const EngineRun got = train_with_engine(c.kind, c.mc, t, tec, nnode, ntime);
+      const EngineRun want = train_with_train_node(c.kind, c.mc, t, tec, nnode, ntime);
+      const std::vector<float>&pred = want.predicted, &loss = want.epoch_loss,
+            &params = want.params;
+      const test::GradientError e_pred = test::gradient_error(got.predicted, pred, 1.0 / 30);
+      const test::GradientError e_loss = test::gradient_error(got.epoch_loss, loss, 1e-6);
+      const test::GradientError e_par = test::gradient_error(got.params, params, 1e-2);
+      std::printf(
+          "[train %s %s] predictions max rel %.3g (tol %.3g); epoch loss max rel %.3g (tol "
+          "%.3g); parameters max rel %.3g (tol %.3g)\n",
+          c.label().c_str(), precision_name(p), e_pred.max_rel, tol_pred, e_loss.max_rel, tol_loss,
+          e_par.max_rel, tol_params);
+      EXPECT_EQ(e_pred.nan_mismatch + e_loss.nan_mismatch + e_par.nan_mismatch, 0u);
+      EXPECT_LT(e_pred.max_rel, tol_pred) << "prediction #" << e_pred.where;
+      EXPECT_LT(e_loss.max_rel, tol_loss) << "epoch loss #" << e_loss.where;
+      EXPECT_LT(e_par.max_rel, tol_params) << "parameter #" << e_par.where;
+    }
+  }
 }
 
 // ---- the CUDA trainer's loop (cuda/rnn_training.hpp) on the host --------------------------------
