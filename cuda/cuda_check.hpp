@@ -22,7 +22,9 @@ inline void cuda_check(cudaError_t e, const char* expr, const char* file, int li
   if (e == cudaErrorMemoryAllocation)
     msg +=
         ". The device ran out of memory: lower --gpu-node-chunk (nodes trained per launch; "
-        "by default chunks are sized from the free device memory) or use --device cpu.";
+        "by default chunks are sized from the free device memory), train the networks one "
+        "after another (--sequential-models: at once, each gets a share of the memory), or "
+        "use --device cpu.";
   throw CudaError(msg);
 }
 
