@@ -210,7 +210,7 @@ const char* rnn_impl_name(RnnImpl impl) {
 }
 
 bool rnn_precision_supported(RnnImpl impl, Precision p) {
-  switch (impl == RnnImpl::kBlock ? RnnImpl::kBlock : rnn::resolve(impl)) {
+  switch (rnn::resolve(impl)) {
     case RnnImpl::kBlock:
       return true;
     case RnnImpl::kCudnn:
@@ -241,6 +241,10 @@ std::vector<float> rnn_forward(const RnnOptions& o, ModelKind k, const ModelConf
                                int batch, const std::vector<float>& params,
                                const std::vector<float>& x, Precision precision) {
   rnn::check_supported(o, k, mc, precision);
+  if (o.exec == RnnExec::kDeviceNaive && precision != Precision::kFp32)
+    throw std::invalid_argument(
+        "rnn_forward: the naive device forward is the FP32 reference (RnnExec::kDevice or kHost "
+        "run the other precisions)");
   const rnn::RnnShape s = rnn::make_rnn_shape(k, mc);
   rnn::check_size(params.size(), static_cast<size_t>(nnode) * s.nparam, "params");
   rnn::check_size(x.size(), static_cast<size_t>(nnode) * batch * s.input_len, "x");
@@ -248,10 +252,6 @@ std::vector<float> rnn_forward(const RnnOptions& o, ModelKind k, const ModelConf
     using Ops = std::decay_t<decltype(ops)>;
     std::vector<float> y(static_cast<size_t>(nnode) * batch);
     if (o.exec == RnnExec::kDeviceNaive) {
-      if (precision != Precision::kFp32)
-        throw std::invalid_argument(
-            "rnn_forward: the naive device forward is the FP32 reference (RnnExec::kDevice or "
-            "kHost run the other precisions)");
       typename Ops::template Buffer<float> p, xin, out, scratch;
       p.resize(params.size());
       xin.resize(x.size());
